@@ -1,0 +1,172 @@
+/**
+ * The `assumerole-watch` command line.
+ *
+ *   assumerole-watch replay <paths...> [--config FILE] [--json] [--batch-size N] [--reorder-minutes N]
+ *   assumerole-watch generate <outDir> [--days N] [--customers N] [--seed N] ...
+ *
+ * Exit codes: 0 no alerts, 1 alerts, 2 usage error or unreadable input.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { CONFIG_KEYS, ConfigError, loadConfig, type CompiledConfig } from '../engine/config';
+import { MemoryStore } from '../store/memory';
+import { printable, toRecord, toText } from '../alerts/format';
+import { replay, type ReplayReport } from './replay';
+
+const USAGE = `usage:
+  assumerole-watch replay <path|dir|-> ... [--config FILE] [--json] [--batch-size N] [--reorder-minutes N]
+  assumerole-watch generate <outDir> [--days N] [--customers N] [--seed N] [--start ISO] [--no-incidents] [--records N]
+
+replay reads CloudTrail logs (S3 layout .json/.json.gz, JSON Lines, EventBridge events; directories
+recursively; - for stdin), runs every detector and prints alerts. Configuration comes from --config
+(a JSON object of detection keys, or a cdk.json) or from ./cdk.json's context.
+Exit codes: 0 no alerts, 1 alerts, 2 usage error or unreadable input.`;
+
+/** Output streams, injectable for tests. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly errIsTty: boolean;
+}
+
+const defaultIo: Io = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  errIsTty: process.stderr.isTTY === true,
+};
+
+class UsageError extends Error {}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'replay') return await runReplay(rest, io);
+    if (command === 'generate') {
+      const { main: generate } = await import('./generate');
+      return await generate([...rest]);
+    }
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      io.out(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`assumerole-watch: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      io.err(`assumerole-watch: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+interface ReplayArgs {
+  paths: string[];
+  configFile: string | null;
+  json: boolean;
+  batchSize: number;
+  reorderMinutes: number;
+}
+
+function parseReplayArgs(args: readonly string[]): ReplayArgs {
+  const parsed: ReplayArgs = { paths: [], configFile: null, json: false, batchSize: 100, reorderMinutes: 60 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    const positive = (name: string, v: string): number => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} takes a whole number ≥ 1, got ${JSON.stringify(v)}`);
+      return n;
+    };
+    if (a === '--config') parsed.configFile = value();
+    else if (a === '--json') parsed.json = true;
+    else if (a === '--batch-size') parsed.batchSize = positive(a, value());
+    else if (a === '--reorder-minutes') parsed.reorderMinutes = positive(a, value());
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+    else parsed.paths.push(a);
+  }
+  if (parsed.paths.length === 0) throw new UsageError('replay needs at least one path (a file, a directory, or - for stdin)');
+  return parsed;
+}
+
+/** Reads detection keys from a JSON file (a cdk.json's `context` too) or ./cdk.json. */
+export function readConfig(configFile: string | null, cwd = process.cwd()): CompiledConfig {
+  const file = configFile ?? (existsSync(`${cwd}/cdk.json`) ? `${cwd}/cdk.json` : null);
+  if (file === null) throw new UsageError('no configuration: pass --config FILE, or run where cdk.json holds the context keys');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read configuration ${file}: ${(e as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`${file}: expected a JSON object`);
+  const record = doc as Record<string, unknown>;
+  if (typeof record.context === 'object' && record.context !== null) {
+    // A cdk.json: its context also holds deployment keys and CDK feature flags.
+    const engineKeys = new Set<string>(CONFIG_KEYS.map((k) => k.name));
+    const context = record.context as Record<string, unknown>;
+    return loadConfig(Object.fromEntries(Object.entries(context).filter(([k]) => engineKeys.has(k))));
+  }
+  return loadConfig(record);
+}
+
+async function runReplay(args: readonly string[], io: Io): Promise<number> {
+  const options = parseReplayArgs(args);
+  const config = readConfig(options.configFile);
+  const store = new MemoryStore();
+  let progressShown = false;
+  if (!options.json) io.out(`${'time'.padEnd(24)}  ${'SEVERITY'.padEnd(8)} ${'detector'.padEnd(18)} title\n`);
+  const report = await replay({
+    paths: options.paths,
+    config,
+    store,
+    batchSize: options.batchSize,
+    reorderMinutes: options.reorderMinutes,
+    onAlert: (alert) => {
+      if (progressShown) io.err('\r\x1b[K');
+      io.out(options.json ? `${JSON.stringify(toRecord(alert))}\n` : `${toText(alert)}\n`);
+    },
+    onProgress: io.errIsTty
+      ? (p) => {
+          progressShown = true;
+          io.err(`\r\x1b[K${p.filesRead}/${p.filesTotal} files, ${p.records} records, ${p.alerts} alerts`);
+        }
+      : undefined,
+  });
+  if (progressShown) io.err('\r\x1b[K');
+  io.err(summary(report));
+  if (report.unreadable.length > 0) return 2;
+  return report.alerts > 0 ? 1 : 0;
+}
+
+/** The summary printed to stderr after a replay. */
+export function summary(r: ReplayReport): string {
+  const lines: string[] = [];
+  const span = r.firstEventTime !== null && r.lastEventTime !== null ? ` from ${new Date(r.firstEventTime).toISOString()} to ${new Date(r.lastEventTime).toISOString()}` : '';
+  lines.push(`replayed ${r.records} records in ${r.files} files${span}`);
+  lines.push(`  relevant ${r.relevant}, ignored ${r.ignored}, duplicates ${r.duplicates}, late ${r.late}, rejected ${r.rejected.length}`);
+  const byReason = new Map<string, string[]>();
+  for (const rej of r.rejected) {
+    const where = rej.origin ? `${rej.origin.file}:${rej.origin.line}` : '<input>';
+    byReason.set(rej.reason, [...(byReason.get(rej.reason) ?? []), where]);
+  }
+  let shown = 0;
+  for (const [reason, places] of byReason) {
+    if (shown++ >= 20) {
+      lines.push(`    … and ${byReason.size - 20} more reasons`);
+      break;
+    }
+    lines.push(`    rejected ${places.length}× ${printable(reason, 200)} at ${places.slice(0, 3).map((p) => printable(p, 200)).join(', ')}${places.length > 3 ? ', …' : ''}`);
+  }
+  for (const u of r.unreadable) lines.push(`  unreadable: ${printable(u.path, 300)}: ${printable(u.reason, 200)}`);
+  const detectors = Object.entries(r.alertsByDetector).map(([d, n]) => `${d} ${n}`).join(', ');
+  lines.push(`  alerts ${r.alerts}${detectors ? ` (${detectors})` : ''}; findings ${r.findings}, folded or suppressed ${r.suppressed + (r.findings - r.belowSeverity - r.alerts - r.suppressed)}, below minAlertSeverity ${r.belowSeverity}`);
+  return `${lines.join('\n')}\n`;
+}

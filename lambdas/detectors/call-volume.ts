@@ -1,0 +1,90 @@
+/** call-volume: a burst of assumptions by a monitored role. */
+import type { StateKey, StateUpdate } from '../store/port';
+import { evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type FindingDraft, type StateView } from './detector';
+import type { CompiledConfig } from '../engine/config';
+
+/** Days of daily peaks the learned baseline looks back over. */
+const BASELINE_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+function windowKey(role: string, window: number): StateKey {
+  return { pk: `volume#${role}`, sk: `w#${window}` };
+}
+
+function peakKey(role: string, day: number): StateKey {
+  return { pk: `volume#${role}`, sk: `peak#${day}` };
+}
+
+/** The learned baseline: the busiest window of the previous days. */
+function baselinePeak(role: string, day: number, state: StateView): number {
+  let peak = 0;
+  for (let d = day - BASELINE_DAYS; d < day; d++) peak = Math.max(peak, (state.get(peakKey(role, d))?.peak as number | undefined) ?? 0);
+  return peak;
+}
+
+function applies(call: { kind: string; errorCode: string | null }, outRole: string | null): outRole is string {
+  return outRole !== null && call.kind === 'assume-role' && call.errorCode === null;
+}
+
+/** See the registry; evaluated on successful AssumeRole calls made by a monitored role's session. */
+export const detector: Detector = {
+  id: 'call-volume',
+  title: 'Burst of role assumptions by the outbound role',
+  severity: 'high',
+  description:
+    'AssumeRole calls (or distinct target accounts) by one monitored role in a sliding window exceed `volumeMaxCalls` / `volumeMaxTargetAccounts`, or, after the learning period, exceed `volumeSpikeFactor` times the busiest window of the previous 7 days (so a daily scan learned as normal stays quiet).',
+  runbook:
+    'A mass assumption is how a breached vendor becomes a breach of every customer. Check who holds the outbound sessions, stop the backend if it is not the source, revoke active sessions, and list the target accounts in the evidence for customer notification.',
+  keys(subject, config) {
+    if (!applies(subject.call, subject.outRole)) return [];
+    const w = windowOf(subject.call.eventTime, config.volumeWindowMinutes);
+    const day = Math.floor(subject.call.eventTime / DAY_MS);
+    const keys = [windowKey(subject.outRole, w), windowKey(subject.outRole, w - 1), peakKey(subject.outRole, day)];
+    for (let d = day - BASELINE_DAYS; d < day; d++) keys.push(peakKey(subject.outRole, d));
+    return keys;
+  },
+  evaluate(subject, state, config: CompiledConfig) {
+    const { call } = subject;
+    const role = subject.outRole;
+    if (!applies(call, role) || call.kind !== 'assume-role') return QUIET;
+    const windowMs = config.volumeWindowMinutes * 60_000;
+    const w = windowOf(call.eventTime, config.volumeWindowMinutes);
+    const day = Math.floor(call.eventTime / DAY_MS);
+    const current = state.get(windowKey(role, w));
+    const previousCalls = (state.get(windowKey(role, w - 1))?.calls as number | undefined) ?? 0;
+    const calls = ((current?.calls as number | undefined) ?? 0) + 1;
+    const accounts = new Set((current?.accounts as readonly string[] | undefined) ?? []);
+    const newAccount = call.roleAccountId !== null && !accounts.has(call.roleAccountId);
+    if (newAccount) accounts.add(call.roleAccountId!);
+    // Sliding window: this window plus the part of the previous one still inside it.
+    const elapsed = (call.eventTime % windowMs) / windowMs;
+    const estimate = Math.round(calls + previousCalls * (1 - elapsed));
+    const windowTtl = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
+    const updates: StateUpdate[] = [{
+      key: windowKey(role, w),
+      add: { calls: 1 },
+      ...(newAccount && accounts.size <= config.volumeMaxTargetAccounts + 1 ? { addToSet: { accounts: [call.roleAccountId!] } } : {}),
+      expiresAt: windowTtl,
+    }];
+    const reasons: string[] = [];
+    if (estimate > config.volumeMaxCalls) reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min exceed the ceiling of ${config.volumeMaxCalls}`);
+    if (accounts.size > config.volumeMaxTargetAccounts) reasons.push(`${accounts.size} target accounts exceed the ceiling of ${config.volumeMaxTargetAccounts}`);
+    const peak = baselinePeak(role, day, state);
+    if (state.learned(role, call.eventTime) && estimate >= config.volumeSpikeMinCalls && estimate > config.volumeSpikeFactor * peak) {
+      reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min are over ${config.volumeSpikeFactor}× the learned peak of ${peak}`);
+    }
+    if (reasons.length === 0) {
+      const todayPeak = (state.get(peakKey(role, day))?.peak as number | undefined) ?? 0;
+      if (estimate > todayPeak) updates.push({ key: peakKey(role, day), max: { peak: estimate }, expiresAt: ttlAfter(call.eventTime, BASELINE_DAYS + 2) });
+      return { findings: [], updates };
+    }
+    const finding: FindingDraft = {
+      severity: this.severity,
+      title: `Burst of ${estimate} role assumptions by ${role.slice(role.lastIndexOf('/') + 1)}`,
+      cause: reasons.join('; '),
+      dedupKey: `call-volume|${role}|${w}`,
+      evidence: evidenceOf(subject, { calls: estimate, targetAccounts: accounts.size, learnedPeak: peak, windowMinutes: config.volumeWindowMinutes }),
+    };
+    return { findings: [finding], updates };
+  },
+};

@@ -1,0 +1,110 @@
+/**
+ * The detector contract. A detector is pure: it sees one relevant call, the state it asked
+ * for and the configuration, and returns findings and state updates. It never fetches.
+ */
+import type { CompiledConfig } from '../engine/config';
+import type { Evidence, Finding, ParsedCall, Severity } from '../engine/types';
+import type { StateItem, StateKey, StateUpdate } from '../store/port';
+
+/** A call the engine selected, with the monitored roles it touches. */
+export interface Subject {
+  readonly call: ParsedCall;
+  /** The monitored role this call assumes (calls into the outbound role). */
+  readonly intoRole: string | null;
+  /** The monitored role whose session made this call (calls out of the outbound role). */
+  readonly outRole: string | null;
+}
+
+/** Read access to state during a batch: stored items plus this batch's earlier updates. */
+export interface StateView {
+  get(key: StateKey): StateItem | undefined;
+  /** True once a role has been watched for the learning period at `eventTime`. */
+  learned(roleArn: string, eventTime: number): boolean;
+}
+
+/** A finding before the engine stamps the detector's id, title and runbook. */
+export type FindingDraft = Omit<Finding, 'detector' | 'runbook' | 'title'> & { readonly title?: string };
+
+/** What `evaluate` returns. */
+export interface DetectorResult {
+  readonly findings: readonly FindingDraft[];
+  readonly updates: readonly StateUpdate[];
+}
+
+/** One detector module: a file named after its id exports one of these as `detector`. */
+export interface Detector {
+  readonly id: string;
+  readonly title: string;
+  /** Default severity; a finding may raise or lower it and says why. */
+  readonly severity: Severity;
+  readonly description: string;
+  readonly runbook: string;
+  /** State keys `evaluate` will read for this call (read for the whole batch at once). */
+  keys?(subject: Subject, config: CompiledConfig): readonly StateKey[];
+  evaluate(subject: Subject, state: StateView, config: CompiledConfig): DetectorResult;
+}
+
+/** A result with nothing in it. */
+export const QUIET: DetectorResult = { findings: [], updates: [] };
+
+/** Builds the evidence of a single call; detectors add their details. */
+export function evidenceOf(subject: Subject, details: Evidence['details'] = {}, extra: Partial<Evidence> = {}): Evidence {
+  const { call } = subject;
+  const assume = call.kind === 'assume-role' ? call : null;
+  return {
+    eventIds: [call.eventId],
+    eventTimes: [new Date(call.eventTime).toISOString()],
+    eventName: call.eventName,
+    principalArn: call.principal.arn,
+    principalType: call.principal.type,
+    roleArn: subject.intoRole ?? assume?.roleArn ?? subject.outRole,
+    targetAccountId: assume?.roleAccountId ?? null,
+    sourceIp: call.source.text === '' ? null : call.source.text,
+    userAgent: call.userAgent === '' ? null : call.userAgent,
+    sessionKey: call.principal.accessKeyId,
+    awsRegion: call.awsRegion,
+    details,
+    ...extra,
+  };
+}
+
+/** Epoch seconds for a TTL `days` after an event. */
+export function ttlAfter(eventTime: number, days: number): number {
+  return Math.ceil(eventTime / 1000 + days * 86_400);
+}
+
+/** The fixed window an event falls in, for windowed counters. */
+export function windowOf(eventTime: number, minutes: number): number {
+  return Math.floor(eventTime / (minutes * 60_000));
+}
+
+/** Raises a severity by one step (capped at critical). */
+export function raise(severity: Severity): Severity {
+  return severity === 'low' ? 'medium' : severity === 'medium' ? 'high' : 'critical';
+}
+
+/** Lowers a severity by one step (floored at low). */
+export function lower(severity: Severity): Severity {
+  return severity === 'critical' ? 'high' : severity === 'high' ? 'medium' : 'low';
+}
+
+/** The identities a caller can be matched by: its ARN, its role, its account root, its provider. */
+export function callerIdentities(call: ParsedCall): string[] {
+  const p = call.principal;
+  const ids: string[] = [];
+  if (p.arn) ids.push(p.arn);
+  if (p.sessionIssuerArn) ids.push(p.sessionIssuerArn);
+  if (call.kind === 'assume-role' && call.providerArn) ids.push(call.providerArn);
+  if (p.accountId) ids.push(`arn:${partitionOf(p.arn ?? p.sessionIssuerArn)}:iam::${p.accountId}:root`);
+  return ids;
+}
+
+function partitionOf(arn: string | null): string {
+  return arn?.split(':', 2)[1] || 'aws';
+}
+
+/** Short display form of a principal for titles and causes. */
+export function describePrincipal(call: ParsedCall): string {
+  const p = call.principal;
+  return p.arn ?? (p.accountId ? `${p.type} in account ${p.accountId}` : p.userName ?? p.principalId ?? p.type);
+}

@@ -1,0 +1,67 @@
+/** failed-assume: bursts of denied AssumeRole calls around a monitored role. */
+import type { StateKey, StateUpdate } from '../store/port';
+import { evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type Subject } from './detector';
+
+const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/i;
+const MAX_TARGETS = 32;
+
+function caller(subject: Subject): string | null {
+  const { call } = subject;
+  if (call.kind !== 'assume-role' || call.errorCode === null || !DENIED.test(call.errorCode)) return null;
+  if (!subject.intoRole && !subject.outRole) return null;
+  const p = call.principal;
+  return p.arn ?? (p.accountId ? `account:${p.accountId}` : null) ?? (call.source.text ? `address:${call.source.text}` : null);
+}
+
+function windowKey(who: string, window: number): StateKey {
+  return { pk: `failed#${who}`, sk: `w#${window}` };
+}
+
+/** See the registry; evaluated on denied AssumeRole calls from or against a monitored role. */
+export const detector: Detector = {
+  id: 'failed-assume',
+  title: 'Burst of denied role assumptions',
+  severity: 'high',
+  description:
+    'One caller had at least `failedAssumeMaxCalls` AssumeRole calls denied within `failedAssumeWindowMinutes`, either made by a monitored role\'s session (probing customer accounts, confused-deputy attempts) or against a monitored role (someone trying to get in). The role is taken from `errorMessage` when a failure nulls the request.',
+  runbook:
+    'List the denied targets in the evidence. Outbound probing of accounts that are not customers means the session is in the wrong hands: revoke it. Attempts against the outbound role show who is trying to reach it: check that principal\'s credentials.',
+  keys(subject, config) {
+    const who = caller(subject);
+    if (!who) return [];
+    const w = windowOf(subject.call.eventTime, config.failedAssumeWindowMinutes);
+    return [windowKey(who, w), windowKey(who, w - 1)];
+  },
+  evaluate(subject, state, config) {
+    const who = caller(subject);
+    const { call } = subject;
+    if (!who || call.kind !== 'assume-role') return QUIET;
+    const windowMs = config.failedAssumeWindowMinutes * 60_000;
+    const w = windowOf(call.eventTime, config.failedAssumeWindowMinutes);
+    const current = state.get(windowKey(who, w));
+    const count = ((current?.count as number | undefined) ?? 0) + 1;
+    const previous = (state.get(windowKey(who, w - 1))?.count as number | undefined) ?? 0;
+    const estimate = Math.round(count + previous * (1 - (call.eventTime % windowMs) / windowMs));
+    const targets = new Set((current?.targets as readonly string[] | undefined) ?? []);
+    const target = call.roleArn ?? 'unknown';
+    const updates: StateUpdate[] = [{
+      key: windowKey(who, w),
+      add: { count: 1 },
+      ...(!targets.has(target) && targets.size < MAX_TARGETS ? { addToSet: { targets: [target] } } : {}),
+      expiresAt: ttlAfter(call.eventTime, (2 * windowMs) / 86_400_000),
+    }];
+    targets.add(target);
+    if (estimate < config.failedAssumeMaxCalls) return { findings: [], updates };
+    const direction = subject.outRole && !subject.intoRole ? `from ${subject.outRole}` : `against ${subject.intoRole}`;
+    return {
+      findings: [{
+        severity: this.severity,
+        title: subject.outRole && !subject.intoRole ? 'Outbound session probing customer roles' : 'Repeated denied attempts to assume the outbound role',
+        cause: `${estimate} denied AssumeRole calls ${direction} by ${who} in ${config.failedAssumeWindowMinutes} min (${targets.size} distinct roles)`,
+        dedupKey: `failed-assume|${who}`,
+        evidence: evidenceOf(subject, { deniedCalls: estimate, distinctTargets: targets.size, targets: [...targets].slice(0, 10), errorCode: call.errorCode ?? '' }),
+      }],
+      updates,
+    };
+  },
+};

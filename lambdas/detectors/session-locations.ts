@@ -1,0 +1,74 @@
+/** session-locations: one outbound session used from a second location. */
+import { isPrivate, locationPrefix } from '../engine/ip';
+import type { CompiledConfig } from '../engine/config';
+import type { ParsedCall } from '../engine/types';
+import type { StateKey, StateUpdate } from '../store/port';
+import { evidenceOf, QUIET, ttlAfter, type Detector, type FindingDraft } from './detector';
+
+/** Role sessions last at most 12 hours; keep locations a little longer. */
+const SESSION_TTL_DAYS = 13 / 24;
+/** Locations kept per session; beyond this the session has long since alerted. */
+const MAX_LOCATIONS = 16;
+
+/**
+ * The location of a call: an allowed CIDR group, else an IPv4 /24 or IPv6 /48, else a
+ * private (VPC endpoint) address. Service host names and `AWS Internal` have none: a service
+ * acting for the session does not reveal where the session is held.
+ */
+export function locationOf(call: ParsedCall, config: CompiledConfig): string | null {
+  if (call.source.kind !== 'ip') return null;
+  const group = config.allowedGroups.lookup(call.source.ip);
+  if (group) return `group:${group}`;
+  if (isPrivate(call.source.ip)) return `private:${call.vpcEndpointId ?? locationPrefix(call.source.ip)}`;
+  return locationPrefix(call.source.ip);
+}
+
+function sessionKeys(call: ParsedCall): { key: StateKey; label: string }[] {
+  const keys: { key: StateKey; label: string }[] = [];
+  if (call.principal.accessKeyId) keys.push({ key: { pk: `session#key#${call.principal.accessKeyId}`, sk: 'locations' }, label: 'access key' });
+  if (call.principal.arn) keys.push({ key: { pk: `session#arn#${call.principal.arn}`, sk: 'locations' }, label: 'role session' });
+  return keys;
+}
+
+/** See the registry; evaluated on every call a monitored role's session makes. */
+export const detector: Detector = {
+  id: 'session-locations',
+  title: 'Outbound session used from a second location',
+  severity: 'high',
+  description:
+    'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address.',
+  runbook:
+    'The session\'s credentials are probably copied. Revoke the role\'s active sessions (deny by aws:TokenIssueTime), find where the first location obtained them, and review every call made from the new location.',
+  keys(subject) {
+    return subject.outRole ? sessionKeys(subject.call).map((k) => k.key) : [];
+  },
+  evaluate(subject, state, config) {
+    const { call } = subject;
+    if (!subject.outRole) return QUIET;
+    const location = locationOf(call, config);
+    if (location === null) return QUIET;
+    const updates: StateUpdate[] = [];
+    const seenBy: string[] = [];
+    let previous: readonly string[] = [];
+    const expiresAt = ttlAfter(call.principal.sessionCreatedAt ?? call.eventTime, SESSION_TTL_DAYS);
+    for (const { key, label } of sessionKeys(call)) {
+      const known = (state.get(key)?.locations as readonly string[] | undefined) ?? [];
+      if (known.includes(location)) continue;
+      if (known.length > 0) {
+        seenBy.push(label);
+        if (previous.length === 0) previous = known;
+      }
+      if (known.length < MAX_LOCATIONS) updates.push({ key, addToSet: { locations: [location] }, expiresAt: Math.max(expiresAt, ttlAfter(call.eventTime, SESSION_TTL_DAYS)) });
+    }
+    if (seenBy.length === 0) return { findings: [], updates };
+    const allAllowed = location.startsWith('group:') && previous.every((l) => l.startsWith('group:'));
+    const finding: FindingDraft = {
+      severity: allAllowed ? 'medium' : 'high',
+      title: `Outbound session used from a second location (${call.eventSource.replace('.amazonaws.com', '')}:${call.eventName})`,
+      cause: `${call.principal.arn ?? call.principal.accessKeyId} was used from ${location} after ${previous.join(', ')} (same ${seenBy.join(' and ')})`,
+      dedupKey: `session-locations|${call.principal.accessKeyId ?? call.principal.arn}`,
+      evidence: evidenceOf(subject, { newLocation: location, previousLocations: previous, matchedBy: seenBy }),
+    };
+    return { findings: [finding], updates };
+  },
+};

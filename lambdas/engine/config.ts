@@ -1,0 +1,313 @@
+/**
+ * Detection configuration: the keys a vendor tunes, with their types, defaults and checks.
+ * The CDK app (as context), the Lambda (from its environment) and `replay --config` all go
+ * through {@link resolveConfig}, so one key means the same thing everywhere.
+ */
+import { AwsIpRanges, CidrSet, loadAwsIpRanges, parseCidr, type Cidr } from './ip';
+import { regexSafetyProblem } from './regex-safety';
+import { SEVERITIES, type Severity } from './types';
+
+/** Validated, defaulted configuration handed to the engine and detectors. */
+export interface EngineConfig {
+  readonly monitoredRoleArns: readonly string[];
+  readonly expectedCallerArns: readonly string[];
+  readonly humanRoleArnPatterns: readonly string[];
+  /** Group name → CIDRs. A plain list in the input becomes the single group `allowed`. */
+  readonly allowedCidrs: Readonly<Record<string, readonly string[]>>;
+  readonly sessionNamePattern: string | null;
+  readonly volumeWindowMinutes: number;
+  readonly volumeMaxCalls: number;
+  readonly volumeMaxTargetAccounts: number;
+  readonly volumeSpikeFactor: number;
+  readonly volumeSpikeMinCalls: number;
+  readonly learningPeriodDays: number;
+  readonly requireExternalId: boolean;
+  readonly roleRegions: Readonly<Record<string, readonly string[]>>;
+  readonly failedAssumeMaxCalls: number;
+  readonly failedAssumeWindowMinutes: number;
+  readonly suppressionMinutes: number;
+  readonly minAlertSeverity: Severity;
+}
+
+/** The config plus matchers compiled once (patterns, CIDR sets). */
+export interface CompiledConfig extends EngineConfig {
+  readonly isMonitoredRole: (arn: string | null) => boolean;
+  readonly isExpectedCaller: (identities: readonly string[]) => boolean;
+  readonly isHumanRole: (arn: string | null) => boolean;
+  /** Allowed CIDR group of an address, if any. */
+  readonly allowedGroups: CidrSet;
+  readonly hasAllowList: boolean;
+  readonly sessionNameRegex: RegExp | null;
+  /** Regions a role may be used in, or undefined when unrestricted. */
+  readonly regionsOf: (roleArn: string) => readonly string[] | undefined;
+  /** AWS's published ranges, to tell AWS addresses from the rest of the internet. */
+  readonly awsIpRanges: AwsIpRanges;
+}
+
+type Kind = 'arnList' | 'cidrs' | 'regex' | 'int' | 'number' | 'boolean' | 'severity' | 'roleRegions';
+
+/** One configuration key: its form, default and meaning (the README table is generated from this). */
+export interface ConfigKeySpec {
+  readonly name: keyof EngineConfig;
+  readonly kind: Kind;
+  readonly type: string;
+  readonly default: unknown;
+  readonly min?: number;
+  readonly max?: number;
+  readonly required?: boolean;
+  readonly description: string;
+}
+
+/** Every engine configuration key. */
+export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
+  { name: 'monitoredRoleArns', kind: 'arnList', type: 'ARN pattern[]', default: [], required: true,
+    description: 'The outbound integration roles to watch. `*` matches any characters.' },
+  { name: 'expectedCallerArns', kind: 'arnList', type: 'ARN pattern[]', default: [],
+    description: 'Principals allowed to assume a monitored role: a role ARN covers its sessions; `arn:aws:iam::<account>:root` covers the whole account. Empty: unexpected-caller stays silent.' },
+  { name: 'humanRoleArnPatterns', kind: 'arnList', type: 'ARN pattern[]', default: [],
+    description: 'Roles whose sessions are people (break-glass, admin). `AWSReservedSSO_*` roles always count as human.' },
+  { name: 'allowedCidrs', kind: 'cidrs', type: 'CIDR[] or {group: CIDR[]}', default: {},
+    description: 'The vendor\'s egress addresses (NAT gateways, VPC ranges). Named groups are locations for session-locations; a plain list is one group `allowed`.' },
+  { name: 'sessionNamePattern', kind: 'regex', type: 'regex | null', default: null,
+    description: 'Role session names must match this (whole name). Refused if prone to catastrophic backtracking.' },
+  { name: 'volumeWindowMinutes', kind: 'int', type: 'integer', default: 60, min: 1, max: 1440,
+    description: 'Window for call-volume counting (sliding over two fixed windows).' },
+  { name: 'volumeMaxCalls', kind: 'int', type: 'integer', default: 1000, min: 1, max: 10_000_000,
+    description: 'Hard ceiling of AssumeRole calls by one monitored role per window.' },
+  { name: 'volumeMaxTargetAccounts', kind: 'int', type: 'integer', default: 500, min: 1, max: 100_000,
+    description: 'Hard ceiling of distinct customer accounts one monitored role assumes into per window.' },
+  { name: 'volumeSpikeFactor', kind: 'number', type: 'number', default: 3, min: 1.1, max: 1000,
+    description: 'After learning, alert when a window exceeds the learned peak window by this factor.' },
+  { name: 'volumeSpikeMinCalls', kind: 'int', type: 'integer', default: 50, min: 1, max: 10_000_000,
+    description: 'A spike needs at least this many calls in the window (quiet roles do not alert on 2 → 7).' },
+  { name: 'learningPeriodDays', kind: 'number', type: 'number', default: 7, min: 0, max: 90,
+    description: 'Days from the first call seen for a role before baselines and learned shapes are used.' },
+  { name: 'requireExternalId', kind: 'boolean', type: 'boolean', default: true,
+    description: 'Cross-account assumptions by a monitored role must carry an external ID.' },
+  { name: 'roleRegions', kind: 'roleRegions', type: '{ARN pattern: region | region[]}', default: {},
+    description: 'Regional outbound roles and the regions they may be used in (regional STS endpoints; the global endpoint logs in us-east-1).' },
+  { name: 'failedAssumeMaxCalls', kind: 'int', type: 'integer', default: 10, min: 1, max: 1_000_000,
+    description: 'Failed AssumeRole calls by one caller (from or against a monitored role) per window before alerting.' },
+  { name: 'failedAssumeWindowMinutes', kind: 'int', type: 'integer', default: 15, min: 1, max: 1440,
+    description: 'Window for failed-assume counting.' },
+  { name: 'suppressionMinutes', kind: 'int', type: 'integer', default: 60, min: 0, max: 43_200,
+    description: 'Findings with the same dedup key within this many minutes (event time) give one alert.' },
+  { name: 'minAlertSeverity', kind: 'severity', type: 'low|medium|high|critical', default: 'medium',
+    description: 'Findings below this severity are counted but not alerted.' },
+];
+
+/** Thrown with every problem found, each naming its key and the expected form. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|\*):[a-z0-9*-]*:[a-z0-9-]*:(\d{12}|\*|):[\x21-\x7e]+$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/**
+ * Validates raw configuration (from JSON, CDK context or `-c key=value` strings) and fills
+ * defaults. Strings are converted where the key expects a list, number or boolean. Unknown
+ * keys are errors with a "did you mean". Throws {@link ConfigError} listing all problems.
+ */
+export function resolveConfig(raw: Readonly<Record<string, unknown>>, options: { ignoreUnknown?: readonly string[] } = {}): EngineConfig {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  const known = new Set(CONFIG_KEYS.map((k) => k.name as string));
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key) && !(options.ignoreUnknown ?? []).includes(key)) {
+      const guess = closest(key, [...known]);
+      problems.push(`${key}: unknown key${guess ? ` (did you mean "${guess}"?)` : ''}`);
+    }
+  }
+  for (const spec of CONFIG_KEYS) {
+    const value = raw[spec.name];
+    if (value === undefined) {
+      if (spec.required) problems.push(`${spec.name}: required, expected ${spec.type}`);
+      out[spec.name] = spec.default;
+      continue;
+    }
+    out[spec.name] = check(spec, value, problems);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as unknown as EngineConfig;
+}
+
+/** Compiles matchers once per config; detectors call these on every event. */
+export function compileConfig(config: EngineConfig, awsIpRanges: AwsIpRanges = loadAwsIpRanges()): CompiledConfig {
+  const monitored = globList(config.monitoredRoleArns);
+  const expected = globList(config.expectedCallerArns);
+  const human = globList(config.humanRoleArnPatterns);
+  const groups: { cidr: Cidr; label: string }[] = [];
+  for (const [label, cidrs] of Object.entries(config.allowedCidrs)) {
+    for (const text of cidrs) groups.push({ cidr: parseCidr(text)!, label });
+  }
+  const regionRules = Object.entries(config.roleRegions).map(([pattern, regions]) => ({ test: glob(pattern), regions }));
+  return {
+    ...config,
+    isMonitoredRole: (arn) => arn !== null && monitored(arn),
+    isExpectedCaller: (identities) => identities.some((id) => expected(id)),
+    isHumanRole: (arn) => arn !== null && (/\/AWSReservedSSO_/.test(arn) || human(arn)),
+    allowedGroups: new CidrSet(groups),
+    hasAllowList: groups.length > 0,
+    sessionNameRegex: config.sessionNamePattern === null ? null : new RegExp(`^(?:${config.sessionNamePattern})$`),
+    regionsOf: (roleArn) => regionRules.find((r) => r.test(roleArn))?.regions,
+    awsIpRanges,
+  };
+}
+
+/** Resolve then compile, for callers that hold raw configuration. */
+export function loadConfig(raw: Readonly<Record<string, unknown>>, options?: { ignoreUnknown?: readonly string[] }): CompiledConfig {
+  return compileConfig(resolveConfig(raw, options));
+}
+
+function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown {
+  const bad = (what: string): undefined => {
+    problems.push(`${spec.name}: ${what}; expected ${spec.type}`);
+    return undefined;
+  };
+  switch (spec.kind) {
+    case 'arnList': {
+      const list = toList(value);
+      if (!list) return bad(`${show(value)} is not a list of strings`);
+      list.forEach((arn, i) => {
+        if (!ARN_PATTERN.test(arn)) problems.push(`${spec.name}[${i}]: ${show(arn)} is not an ARN (arn:aws:iam::123456789012:role/name, * allowed)`);
+      });
+      if (spec.required && list.length === 0) return bad('must not be empty');
+      return list;
+    }
+    case 'cidrs': {
+      const parsed = typeof value === 'string' ? parseJsonOr(value) : value;
+      const groups: Record<string, string[]> = {};
+      if (Array.isArray(parsed) || typeof parsed === 'string') {
+        const list = toList(parsed);
+        if (!list) return bad(`${show(value)} is not a list of CIDRs`);
+        groups.allowed = list;
+      } else if (parsed !== null && typeof parsed === 'object') {
+        for (const [name, cidrs] of Object.entries(parsed)) {
+          const list = toList(cidrs);
+          if (!list) problems.push(`${spec.name}.${name}: ${show(cidrs)} is not a list of CIDRs`);
+          else groups[name] = list;
+        }
+      } else {
+        return bad(`${show(value)} is neither a list nor an object`);
+      }
+      for (const [name, list] of Object.entries(groups)) {
+        const label = Array.isArray(parsed) || typeof parsed === 'string' ? spec.name : `${spec.name}.${name}`;
+        list.forEach((text, i) => {
+          if (!parseCidr(text)) problems.push(`${label}[${i}]: ${show(text)} is not a CIDR (like 203.0.113.0/24 or 2001:db8::/48)`);
+        });
+      }
+      return groups;
+    }
+    case 'regex': {
+      if (value === null || value === '') return null;
+      if (typeof value !== 'string') return bad(`${show(value)} is not a string`);
+      try {
+        new RegExp(value);
+      } catch (e) {
+        return bad(`${show(value)} is not a valid regular expression (${(e as Error).message})`);
+      }
+      const unsafe = regexSafetyProblem(value);
+      if (unsafe) return bad(`${show(value)} is refused: ${unsafe}`);
+      return value;
+    }
+    case 'int':
+    case 'number': {
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isFinite(n)) return bad(`${show(value)} is not a number`);
+      if (spec.kind === 'int' && !Number.isInteger(n)) return bad(`${show(value)} is not a whole number`);
+      if (n < spec.min! || n > spec.max!) return bad(`${show(value)} is out of range ${spec.min}..${spec.max}`);
+      return n;
+    }
+    case 'boolean': {
+      if (value === true || value === 'true') return true;
+      if (value === false || value === 'false') return false;
+      return bad(`${show(value)} is not true or false`);
+    }
+    case 'severity': {
+      if (typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value)) return value;
+      return bad(`${show(value)} is not a severity`);
+    }
+    case 'roleRegions': {
+      const parsed = typeof value === 'string' ? parseJsonOr(value) : value;
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return bad(`${show(value)} is not an object`);
+      const out: Record<string, string[]> = {};
+      for (const [arn, regions] of Object.entries(parsed)) {
+        if (!ARN_PATTERN.test(arn)) problems.push(`${spec.name}: key ${show(arn)} is not a role ARN`);
+        const list = typeof regions === 'string' ? [regions] : toList(regions);
+        if (!list || list.length === 0 || list.some((r) => !REGION.test(r))) {
+          problems.push(`${spec.name}.${arn}: ${show(regions)} is not a region or list of regions (like eu-west-1)`);
+          continue;
+        }
+        out[arn] = list;
+      }
+      return out;
+    }
+  }
+}
+
+/** A list of strings from an array, a JSON array string, or a comma-separated string. */
+function toList(value: unknown): string[] | undefined {
+  if (typeof value === 'string') {
+    const parsed = parseJsonOr(value);
+    if (Array.isArray(parsed)) return toList(parsed);
+    return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v: string) => v.trim());
+  return undefined;
+}
+
+function parseJsonOr(text: string): unknown {
+  const t = text.trim();
+  if (!t.startsWith('[') && !t.startsWith('{')) return text;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return text;
+  }
+}
+
+function show(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** An anchored matcher for an ARN pattern where `*` matches anything and `?` one character. */
+export function glob(pattern: string): (text: string) => boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return (text) => text === pattern;
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return (text) => re.test(text);
+}
+
+function globList(patterns: readonly string[]): (text: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.includes('*') && !p.includes('?')));
+  const wild = patterns.filter((p) => p.includes('*') || p.includes('?')).map(glob);
+  return (text) => exact.has(text) || wild.some((m) => m(text));
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}

@@ -1,0 +1,231 @@
+/**
+ * The engine: one batch of parsed calls → findings and alerts, with state read once and
+ * written once. The Lambda and `replay` both call {@link processBatch} unchanged.
+ */
+import { DETECTORS } from '../detectors';
+import type { Detector, FindingDraft, StateView, Subject } from '../detectors/detector';
+import {
+  applyUpdate,
+  ClaimConflictError,
+  keyString,
+  mergeUpdates,
+  type StateItem,
+  type StateKey,
+  type StateStore,
+  type StateUpdate,
+} from '../store/port';
+import type { CompiledConfig } from './config';
+import { SEVERITIES, type Finding, type ParsedCall } from './types';
+
+/** Time source; the Lambda uses the wall clock, replay the latest event time. */
+export interface Clock {
+  now(): number;
+}
+
+/** How long a processed event stays claimed: past SQS's 14-day retention. */
+export const CLAIM_TTL_DAYS = 15;
+/** How long the first-seen time of a role is kept (refreshed while the role is in use). */
+const ROLE_META_TTL_DAYS = 400;
+/** Related event IDs kept on one alert. */
+const MAX_RELATED_EVENTS = 20;
+const DAY_MS = 86_400_000;
+
+/** A finding that passed severity and suppression: what the SOC receives. */
+export interface Alert extends Finding {
+  /** Findings folded into this alert within the batch (same dedup key, same window). */
+  readonly occurrences: number;
+}
+
+/** Counts describing one batch. */
+export interface BatchStats {
+  readonly received: number;
+  /** Irrelevant calls: no monitored role involved, or an AWS service acting on its own. */
+  readonly ignored: number;
+  /** Copies or redeliveries of an event already in the batch. */
+  readonly duplicates: number;
+  /** Events an earlier batch already processed. */
+  readonly alreadyProcessed: number;
+  readonly relevant: number;
+  readonly findings: number;
+  readonly alerts: number;
+  readonly suppressed: number;
+  readonly belowSeverity: number;
+}
+
+/** What {@link processBatch} returns. */
+export interface BatchResult {
+  readonly findings: readonly Finding[];
+  readonly alerts: readonly Alert[];
+  readonly stats: BatchStats;
+}
+
+/** The monitored roles a call touches, or null when it is none of our business. */
+export function select(call: ParsedCall, config: CompiledConfig): Subject | null {
+  // AWS services acting on their own (or on a caller's behalf) never alert.
+  if (call.principal.type === 'AWSService' || call.principal.invokedBy !== null) return null;
+  const intoRole = call.kind === 'assume-role' && config.isMonitoredRole(call.roleArn) ? call.roleArn : null;
+  const outRole = config.isMonitoredRole(call.principal.sessionIssuerArn) ? call.principal.sessionIssuerArn : null;
+  if (!intoRole && !outRole) return null;
+  return { call, intoRole, outRole };
+}
+
+/** Both copies of a cross-account AssumeRole are one call: they share `sharedEventID`. */
+function effectId(call: ParsedCall): string {
+  return call.kind === 'assume-role' && call.sharedEventId ? `shared:${call.sharedEventId}` : call.eventId;
+}
+
+function roleMetaKey(role: string): StateKey {
+  return { pk: `role#${role}`, sk: 'meta' };
+}
+
+/**
+ * Processes one batch: select relevant calls, drop duplicates, read state once, run every
+ * detector in event-time order, write merged state once (claiming the events atomically),
+ * then fold and suppress duplicate findings.
+ */
+export async function processBatch(calls: readonly ParsedCall[], store: StateStore, config: CompiledConfig, clock: Clock): Promise<BatchResult> {
+  let ignored = 0;
+  let duplicates = 0;
+  const byEffect = new Map<string, Subject>();
+  for (const call of calls) {
+    const subject = select(call, config);
+    if (!subject) {
+      ignored += 1;
+      continue;
+    }
+    const id = effectId(call);
+    const existing = byEffect.get(id);
+    if (existing) {
+      duplicates += 1;
+      // Keep the copy that names the caller (the caller's copy has the full identity).
+      if (!existing.call.principal.arn && call.principal.arn) byEffect.set(id, subject);
+      continue;
+    }
+    byEffect.set(id, subject);
+  }
+  const subjects = [...byEffect.entries()].sort(([a, x], [b, y]) => x.call.eventTime - y.call.eventTime || (a < b ? -1 : a > b ? 1 : 0));
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await evaluateAndCommit(subjects, store, config, clock, { received: calls.length, ignored, duplicates });
+    } catch (e) {
+      // Another writer claimed some of these events between our read and our write: read again,
+      // and the events it processed are skipped.
+      if (!(e instanceof ClaimConflictError) || attempt >= 5) throw e;
+    }
+  }
+}
+
+async function evaluateAndCommit(
+  subjects: readonly [string, Subject][],
+  store: StateStore,
+  config: CompiledConfig,
+  clock: Clock,
+  counts: { received: number; ignored: number; duplicates: number },
+): Promise<BatchResult> {
+  const keys = new Map<string, StateKey>();
+  const addKey = (k: StateKey): void => void keys.set(keyString(k), k);
+  for (const [, s] of subjects) {
+    for (const role of [s.intoRole, s.outRole]) if (role) addKey(roleMetaKey(role));
+    for (const d of DETECTORS) for (const k of d.keys?.(s, config) ?? []) addKey(k);
+  }
+  const nowMs = clock.now();
+  const loaded = subjects.length === 0 ? { items: new Map(), processed: new Set<string>() } : await store.load([...keys.values()], subjects.map(([id]) => id), nowMs);
+  const fresh = subjects.filter(([id]) => !loaded.processed.has(id));
+
+  const overlay = new Map<string, StateItem>(loaded.items);
+  const view: StateView = {
+    get: (key) => overlay.get(keyString(key)),
+    learned(role, eventTime) {
+      if (config.learningPeriodDays === 0) return true;
+      const first = overlay.get(keyString(roleMetaKey(role)))?.firstSeenAt;
+      return typeof first === 'number' && eventTime - first >= config.learningPeriodDays * DAY_MS;
+    },
+  };
+  const updates: StateUpdate[] = [];
+  const apply = (u: StateUpdate): void => {
+    const k = keyString(u.key);
+    overlay.set(k, applyUpdate(overlay.get(k), u));
+    updates.push(u);
+  };
+  const findings: Finding[] = [];
+  for (const [, subject] of fresh) {
+    for (const role of new Set([subject.intoRole, subject.outRole])) {
+      if (!role) continue;
+      const meta = overlay.get(keyString(roleMetaKey(role)));
+      const expiresAt = ttlSeconds(subject.call.eventTime, ROLE_META_TTL_DAYS);
+      if (!meta || (meta.expiresAt as number) < expiresAt - 30 * 86_400) {
+        apply({ key: roleMetaKey(role), setIfAbsent: { firstSeenAt: subject.call.eventTime }, expiresAt });
+      }
+    }
+    for (const detector of DETECTORS) {
+      const result = detector.evaluate(subject, view, config);
+      result.updates.forEach(apply);
+      for (const draft of result.findings) findings.push(stamp(detector, draft));
+    }
+  }
+  const claims = fresh.map(([id, s]) => ({ eventId: id, expiresAt: ttlSeconds(Math.max(s.call.eventTime, nowMs), CLAIM_TTL_DAYS) }));
+  if (claims.length > 0) await store.commit(mergeUpdates(updates), claims);
+
+  const minimum = SEVERITIES.indexOf(config.minAlertSeverity);
+  const eligible = findings.filter((f) => SEVERITIES.indexOf(f.severity) >= minimum);
+  const { alerts, folded } = await suppress(eligible, store, config);
+  return {
+    findings,
+    alerts,
+    stats: {
+      ...counts,
+      alreadyProcessed: subjects.length - fresh.length,
+      relevant: fresh.length,
+      findings: findings.length,
+      alerts: alerts.length,
+      suppressed: eligible.length - alerts.length - folded,
+      belowSeverity: findings.length - eligible.length,
+    },
+  };
+}
+
+/**
+ * Folds findings with the same dedup key within the window into one alert (listing the
+ * related events), then asks the store which keys have not alerted within the window.
+ */
+async function suppress(findings: readonly Finding[], store: StateStore, config: CompiledConfig): Promise<{ alerts: Alert[]; folded: number }> {
+  const windowMs = config.suppressionMinutes * 60_000;
+  const groups: { finding: Finding; first: number; eventIds: string[]; eventTimes: string[]; occurrences: number }[] = [];
+  const open = new Map<string, (typeof groups)[number]>();
+  let folded = 0;
+  for (const finding of findings) {
+    const time = Date.parse(finding.evidence.eventTimes[0]!);
+    const group = open.get(finding.dedupKey);
+    if (group && time - group.first < windowMs) {
+      folded += 1;
+      group.occurrences += 1;
+      if (group.eventIds.length < MAX_RELATED_EVENTS) {
+        group.eventIds.push(...finding.evidence.eventIds.filter((id) => !group.eventIds.includes(id)));
+        group.eventTimes.push(...finding.evidence.eventTimes);
+      }
+      continue;
+    }
+    const fresh = { finding, first: time, eventIds: [...finding.evidence.eventIds], eventTimes: [...finding.evidence.eventTimes], occurrences: 1 };
+    groups.push(fresh);
+    open.set(finding.dedupKey, fresh);
+  }
+  if (groups.length === 0) return { alerts: [], folded };
+  const decisions = await store.suppress(groups.map((g) => ({ dedupKey: g.finding.dedupKey, eventTime: g.first, windowMs })));
+  const alerts = groups
+    .filter((_, i) => decisions[i])
+    .map((g) => ({
+      ...g.finding,
+      evidence: { ...g.finding.evidence, eventIds: g.eventIds.slice(0, MAX_RELATED_EVENTS), eventTimes: g.eventTimes.slice(0, MAX_RELATED_EVENTS) },
+      occurrences: g.occurrences,
+    }));
+  return { alerts, folded };
+}
+
+function stamp(detector: Detector, draft: FindingDraft): Finding {
+  return { detector: detector.id, runbook: detector.runbook, ...draft, title: draft.title ?? detector.title };
+}
+
+function ttlSeconds(timeMs: number, days: number): number {
+  return Math.ceil(timeMs / 1000 + days * 86_400);
+}

@@ -1,0 +1,530 @@
+// IP address handling for the detection engine. parseIp and the lookups run on
+// every CloudTrail event, so they are hand-written (no regexes, no ip-cidr) and
+// allocate as little as possible. Only loadAwsIpRanges touches the file system.
+import * as fs from 'fs';
+import * as path from 'path';
+import IPCIDR from 'ip-cidr';
+
+/** An IPv4 (uint32 number) or IPv6 (128-bit bigint) address; IPv4-mapped IPv6 is always represented as IPv4. */
+export type IpAddress = { version: 4; value: number } | { version: 6; value: bigint };
+
+/** A parsed CIDR block: `start` is the network address (host bits cleared), `end` the last address; number for v4, bigint for v6. */
+export interface Cidr {
+  text: string;
+  version: 4 | 6;
+  start: number | bigint;
+  end: number | bigint;
+  prefixLength: number;
+}
+
+/** One entry of AWS's ip-ranges.json: the matching prefix as written in the file, with its region and service. */
+export interface AwsRange {
+  region: string;
+  service: string;
+  prefix: string;
+}
+
+const V6_MAX = (1n << 128n) - 1n;
+
+// Scratch space for parseV6. Safe because parsing is synchronous and not re-entrant.
+const groups = new Uint16Array(8);
+
+/** Parses a strict IPv4 dotted quad in text[from, to); returns the uint32 value or -1. */
+function parseV4Range(text: string, from: number, to: number): number {
+  if (to - from < 7 || to - from > 15) return -1;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      // A leading zero is rejected because some parsers read "010" as octal (8).
+      if (digits === 1 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + octet;
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Parses any RFC 4291 textual IPv6 form into `groups`; returns false if malformed. */
+function parseV6Groups(text: string): boolean {
+  const n = text.length;
+  // 45 = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"; bounding the length
+  // also bounds the work done on hostile input.
+  if (n < 2 || n > 45) return false;
+  let count = 0;
+  let gap = -1; // index in `groups` where "::" sits
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    let j = i;
+    let value = 0;
+    let dotted = false;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 58) break;
+      if (c === 46) {
+        dotted = true;
+        break;
+      }
+      const h = hexValue(c);
+      if (h < 0) return false; // also rejects zone ids ("%eth0"), brackets, spaces
+      value = value * 16 + h;
+      j++;
+    }
+    if (dotted) {
+      // An embedded IPv4 address may only fill the last 32 bits.
+      if (count > 6) return false;
+      const v4 = parseV4Range(text, i, n);
+      if (v4 < 0) return false;
+      groups[count++] = v4 >>> 16;
+      groups[count++] = v4 & 0xffff;
+      i = n;
+      break;
+    }
+    const len = j - i;
+    if (len === 0 || len > 4 || count === 8) return false;
+    groups[count++] = value;
+    i = j;
+    if (i === n) break;
+    i++; // the ':' after a group
+    if (i === n) return false; // trailing single ':'
+    if (text.charCodeAt(i) === 58) {
+      if (gap >= 0) return false; // a second "::" would be ambiguous
+      gap = count;
+      i++;
+    }
+  }
+  if (gap < 0) return count === 8;
+  // "::" stands for at least one zero group.
+  if (count > 7) return false;
+  const tail = count - gap;
+  for (let k = 0; k < tail; k++) groups[7 - k] = groups[count - 1 - k];
+  for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
+  return true;
+}
+
+/** Shared by parseIp and parseCidr; `foldMapped` is off for CIDRs, whose prefix length counts from the written form. */
+function parseIpText(text: string, foldMapped: boolean): IpAddress | null {
+  if (typeof text !== 'string') return null;
+  if (text.indexOf(':') < 0) {
+    const v4 = parseV4Range(text, 0, text.length);
+    return v4 < 0 ? null : { version: 4, value: v4 };
+  }
+  if (!parseV6Groups(text)) return null;
+  const w0 = ((groups[0] << 16) | groups[1]) >>> 0;
+  const w1 = ((groups[2] << 16) | groups[3]) >>> 0;
+  const w2 = ((groups[4] << 16) | groups[5]) >>> 0;
+  const w3 = ((groups[6] << 16) | groups[7]) >>> 0;
+  // ::ffff:0:0/96 is how dual-stack endpoints report IPv4 clients; folding it
+  // into IPv4 keeps one identity per client.
+  if (foldMapped && w0 === 0 && w1 === 0 && w2 === 0xffff) return { version: 4, value: w3 };
+  return {
+    version: 6,
+    value: (BigInt(w0) << 96n) | (BigInt(w1) << 64n) | (BigInt(w2) << 32n) | BigInt(w3),
+  };
+}
+
+/** Parses an IPv4 dotted quad or any IPv6 text form; returns null for anything else, including zone ids ("fe80::1%eth0") — CloudTrail never logs them, so one signals a forged or malformed field. */
+export function parseIp(text: string): IpAddress | null {
+  return parseIpText(text, true);
+}
+
+function formatV4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+function formatV6(value: bigint): string {
+  // RFC 5952 canonical form, so equal addresses always print identically.
+  if (value >> 32n === 0xffffn) return `::ffff:${formatV4(Number(value & 0xffffffffn))}`;
+  const g: number[] = new Array<number>(8);
+  for (let k = 0; k < 8; k++) g[k] = Number((value >> BigInt(112 - 16 * k)) & 0xffffn);
+  let bestStart = -1;
+  let bestLen = 1; // a single zero group is not compressed (RFC 5952 4.2.2)
+  for (let k = 0; k < 8; ) {
+    if (g[k] !== 0) {
+      k++;
+      continue;
+    }
+    let e = k;
+    while (e < 8 && g[e] === 0) e++;
+    if (e - k > bestLen) {
+      bestStart = k;
+      bestLen = e - k;
+    }
+    k = e;
+  }
+  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+}
+
+/** Formats an address canonically: dotted quad for v4, RFC 5952 compressed lower-case for v6. */
+export function formatIp(ip: IpAddress): string {
+  return ip.version === 4 ? formatV4(ip.value) : formatV6(ip.value);
+}
+
+/** The network an address most likely shares with its neighbours (IPv4 /24, IPv6 /48), used as a coarse "same place" key. */
+export function locationPrefix(ip: IpAddress): string {
+  if (ip.version === 4) return `${formatV4((ip.value & 0xffffff00) >>> 0)}/24`;
+  return `${formatV6(ip.value & ~((1n << 80n) - 1n) & V6_MAX)}/48`;
+}
+
+/** True for addresses that cannot be a public internet source: RFC 1918, CGNAT 100.64/10, loopback, link-local, IPv6 ULA. */
+export function isPrivate(ip: IpAddress): boolean {
+  if (ip.version === 4) {
+    const v = ip.value;
+    const a = v >>> 24;
+    return (
+      a === 10 ||
+      a === 127 ||
+      v >>> 20 === 0xac1 || // 172.16.0.0/12
+      v >>> 16 === 0xc0a8 || // 192.168.0.0/16
+      v >>> 16 === 0xa9fe || // 169.254.0.0/16
+      v >>> 22 === 0x191 // 100.64.0.0/10
+    );
+  }
+  if (ip.value === 1n) return true;
+  const top = Number(ip.value >> 112n);
+  return (top & 0xffc0) === 0xfe80 || (top & 0xfe00) === 0xfc00;
+}
+
+/** Splits "addr/len" strictly; the address keeps its written version. */
+function splitCidr(text: string): { ip: IpAddress; prefixLength: number } | null {
+  if (typeof text !== 'string') return null;
+  const slash = text.indexOf('/');
+  if (slash < 0) return null;
+  const addr = text.slice(0, slash);
+  const len = text.slice(slash + 1);
+  // Decimal without leading zeros: "/08" is accepted by some tools and read as octal by others.
+  if (len.length === 0 || len.length > 3 || (len.length > 1 && len.charCodeAt(0) === 48)) return null;
+  let prefixLength = 0;
+  for (let i = 0; i < len.length; i++) {
+    const c = len.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+    prefixLength = prefixLength * 10 + (c - 48);
+  }
+  const ip = parseIpText(addr, false);
+  if (!ip || prefixLength > (ip.version === 4 ? 32 : 128)) return null;
+  return { ip, prefixLength };
+}
+
+function v4Bounds(value: number, prefixLength: number): [number, number] {
+  const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+  const start = (value & mask) >>> 0;
+  return [start, (start | ~mask) >>> 0];
+}
+
+function v6Bounds(value: bigint, prefixLength: number): [bigint, bigint] {
+  const host = (1n << BigInt(128 - prefixLength)) - 1n;
+  const start = value & ~host & V6_MAX;
+  return [start, start | host];
+}
+
+function makeCidr(text: string, version: 4 | 6, start: number | bigint, end: number | bigint, prefixLength: number): Cidr {
+  // A v6 block inside ::ffff:0:0/96 only ever matches IPv4 clients, because
+  // parseIp folds mapped addresses into IPv4; store it as the IPv4 block.
+  if (version === 6 && prefixLength >= 96 && (start as bigint) >> 32n === 0xffffn) {
+    return {
+      text,
+      version: 4,
+      start: Number((start as bigint) & 0xffffffffn),
+      end: Number((end as bigint) & 0xffffffffn),
+      prefixLength: prefixLength - 96,
+    };
+  }
+  return { text, version, start, end, prefixLength };
+}
+
+/** Hot-path-grade CIDR parser for the 17k-entry AWS file (ip-cidr needs ~1.4 s for it, too slow for a Lambda cold start). */
+function parseCidrFast(text: string): Cidr | null {
+  const parts = splitCidr(text);
+  if (!parts) return null;
+  const { ip, prefixLength } = parts;
+  if (ip.version === 4) {
+    const [s, e] = v4Bounds(ip.value, prefixLength);
+    return makeCidr(text, 4, s, e, prefixLength);
+  }
+  const [s, e] = v6Bounds(ip.value, prefixLength);
+  return makeCidr(text, 6, s, e, prefixLength);
+}
+
+/** Parses "address/length" (host bits allowed, start normalised to the network address); a bare address, zone id, "/08" or whitespace yields null. */
+export function parseCidr(text: string): Cidr | null {
+  const parts = splitCidr(text);
+  if (!parts) return null;
+  // ip-cidr 3.1.0 rewrites any v6 text containing ":x." to its trailing IPv4
+  // part ("::ffff:10.0.0.0/8" becomes 10.0.0.0/8), so dotted v6 CIDRs are
+  // refused rather than silently misread; write them in hex or as IPv4.
+  if (parts.ip.version === 6 && text.indexOf('.') >= 0) return null;
+  if (!IPCIDR.isValidCIDR(text)) return null;
+  const block = new IPCIDR(text);
+  const version = block.address.v4 ? 4 : 6;
+  if (version !== parts.ip.version) return null;
+  const start = BigInt(block.start<{ toString(): string }>({ type: 'bigInteger' }).toString());
+  const end = BigInt(block.end<{ toString(): string }>({ type: 'bigInteger' }).toString());
+  if (version === 4) return makeCidr(text, 4, Number(start), Number(end), parts.prefixLength);
+  return makeCidr(text, 6, start, end, parts.prefixLength);
+}
+
+/** True if the address lies inside the block (never across versions). */
+export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
+  if (cidr.version !== ip.version) return false;
+  if (ip.version === 4) return (cidr.start as number) <= ip.value && ip.value <= (cidr.end as number);
+  return (cidr.start as bigint) <= ip.value && ip.value <= (cidr.end as bigint);
+}
+
+interface IndexItem {
+  cidr: Cidr;
+  id: number; // payload index returned by lookups
+  rank: number; // lower wins between identical blocks
+}
+
+/**
+ * Most-specific-match index. CIDR blocks are either nested or disjoint, so a
+ * sweep over them sorted by (start, size desc) cuts the address space into
+ * disjoint intervals, each owned by its innermost block; a lookup is then one
+ * binary search instead of a scan over every block.
+ */
+class IntervalIndex {
+  private readonly v4Starts: Uint32Array;
+  private readonly v4Ends: Uint32Array;
+  private readonly v4Ids: Int32Array;
+  private readonly v6Starts: bigint[];
+  private readonly v6Ends: bigint[];
+  private readonly v6Ids: Int32Array;
+
+  constructor(items: readonly IndexItem[]) {
+    const v4 = IntervalIndex.flatten(items.filter((x) => x.cidr.version === 4));
+    this.v4Starts = Uint32Array.from(v4.starts, Number);
+    this.v4Ends = Uint32Array.from(v4.ends, Number);
+    this.v4Ids = Int32Array.from(v4.ids);
+    const v6 = IntervalIndex.flatten(items.filter((x) => x.cidr.version === 6));
+    this.v6Starts = v6.starts;
+    this.v6Ends = v6.ends;
+    this.v6Ids = Int32Array.from(v6.ids);
+  }
+
+  /** Build-time only, so it works in bigint for both versions. */
+  private static flatten(items: readonly IndexItem[]): { starts: bigint[]; ends: bigint[]; ids: number[] } {
+    const sorted = items
+      .map((x) => ({ start: BigInt(x.cidr.start), end: BigInt(x.cidr.end), len: x.cidr.prefixLength, id: x.id, rank: x.rank }))
+      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.len - b.len || a.rank - b.rank));
+    const starts: bigint[] = [];
+    const ends: bigint[] = [];
+    const ids: number[] = [];
+    const emit = (s: bigint, e: bigint, id: number): void => {
+      if (s <= e) {
+        starts.push(s);
+        ends.push(e);
+        ids.push(id);
+      }
+    };
+    const stack: { end: bigint; id: number }[] = [];
+    let cursor = 0n;
+    let prev: { start: bigint; len: number } | undefined;
+    for (const item of sorted) {
+      if (prev && prev.start === item.start && prev.len === item.len) continue; // identical block, lower rank already kept
+      prev = item;
+      while (stack.length > 0 && stack[stack.length - 1].end < item.start) {
+        const top = stack.pop()!;
+        emit(cursor, top.end, top.id);
+        cursor = top.end + 1n;
+      }
+      if (stack.length > 0) emit(cursor, item.start - 1n, stack[stack.length - 1].id);
+      cursor = item.start;
+      stack.push({ end: item.end, id: item.id });
+    }
+    while (stack.length > 0) {
+      const top = stack.pop()!;
+      emit(cursor, top.end, top.id);
+      cursor = top.end + 1n;
+    }
+    return { starts, ends, ids };
+  }
+
+  find(ip: IpAddress): number {
+    if (ip.version === 4) {
+      const v = ip.value;
+      const starts = this.v4Starts;
+      let lo = 0;
+      let hi = starts.length - 1;
+      let found = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if (starts[mid] <= v) {
+          found = mid;
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      return found >= 0 && v <= this.v4Ends[found] ? this.v4Ids[found] : -1;
+    }
+    const v = ip.value;
+    const starts = this.v6Starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid] <= v) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found >= 0 && v <= this.v6Ends[found] ? this.v6Ids[found] : -1;
+  }
+}
+
+/** A labelled set of CIDR blocks answering "which label does the most specific matching block carry?" in O(log n). */
+export class CidrSet {
+  private readonly labels: string[];
+  private readonly index: IntervalIndex;
+
+  /** Identical blocks listed twice keep the first label. */
+  constructor(entries: ReadonlyArray<{ cidr: Cidr; label: string }>) {
+    this.labels = entries.map((e) => e.label);
+    this.index = new IntervalIndex(entries.map((e, i) => ({ cidr: e.cidr, id: i, rank: i })));
+  }
+
+  /** The label of the most specific block containing the address, or undefined. */
+  lookup(ip: IpAddress): string | undefined {
+    const id = this.index.find(ip);
+    return id < 0 ? undefined : this.labels[id];
+  }
+}
+
+const CREATE_DATE = /^\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}$/;
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** AWS's published address ranges (ip-ranges.json), indexed for most-specific lookup. */
+export class AwsIpRanges {
+  /** Total entries in `prefixes` plus `ipv6_prefixes`. */
+  readonly prefixCount: number;
+
+  private constructor(
+    readonly syncToken: string,
+    readonly createDate: string,
+    readonly ipv4PrefixCount: number,
+    readonly ipv6PrefixCount: number,
+    private readonly ranges: readonly AwsRange[],
+    private readonly index: IntervalIndex,
+  ) {
+    this.prefixCount = ipv4PrefixCount + ipv6PrefixCount;
+  }
+
+  /** Validates and indexes a parsed ip-ranges.json document; throws an Error naming the first bad field. */
+  static fromJson(doc: unknown): AwsIpRanges {
+    if (!isRecord(doc)) throw new Error('ip-ranges document: expected a JSON object at the top level');
+    const { syncToken, createDate, prefixes, ipv6_prefixes: ipv6Prefixes } = doc;
+    if (typeof syncToken !== 'string' || syncToken === '') {
+      throw new Error(`ip-ranges document: syncToken must be a non-empty string, got ${JSON.stringify(syncToken)}`);
+    }
+    // The refresh script compares createDate as text, which needs this fixed-width format.
+    if (typeof createDate !== 'string' || !CREATE_DATE.test(createDate)) {
+      throw new Error(`ip-ranges document: createDate must look like YYYY-MM-DD-hh-mm-ss, got ${JSON.stringify(createDate)}`);
+    }
+    if (!Array.isArray(prefixes)) throw new Error('ip-ranges document: prefixes must be an array');
+    if (!Array.isArray(ipv6Prefixes)) throw new Error('ip-ranges document: ipv6_prefixes must be an array');
+
+    const ranges: AwsRange[] = [];
+    const items: IndexItem[] = [];
+    const total = prefixes.length + ipv6Prefixes.length;
+    const add = (list: unknown[], listName: string, prefixField: string, version: 4 | 6): void => {
+      for (let i = 0; i < list.length; i++) {
+        const entry = list[i];
+        const where = `ip-ranges document: ${listName}[${i}]`;
+        if (!isRecord(entry)) throw new Error(`${where} must be an object`);
+        const prefix = entry[prefixField];
+        const { region, service } = entry;
+        if (typeof prefix !== 'string') throw new Error(`${where}.${prefixField} must be a string`);
+        const cidr = parseCidrFast(prefix);
+        if (!cidr || cidr.version !== version) {
+          throw new Error(`${where}.${prefixField} must be an IPv${version} CIDR, got ${JSON.stringify(prefix)}`);
+        }
+        if (typeof region !== 'string' || region === '') throw new Error(`${where}.region must be a non-empty string`);
+        if (typeof service !== 'string' || service === '') throw new Error(`${where}.service must be a non-empty string`);
+        // network_border_group is not used, so only its type is checked, and only when present.
+        const nbg = entry.network_border_group;
+        if (nbg !== undefined && typeof nbg !== 'string') throw new Error(`${where}.network_border_group must be a string`);
+        const id = ranges.length;
+        ranges.push(Object.freeze({ region, service, prefix }));
+        // AWS lists a prefix once under the catch-all "AMAZON" and again under
+        // each specific service; the specific one says more. Among several
+        // specific services the first in file order wins, for determinism.
+        items.push({ cidr, id, rank: service === 'AMAZON' ? total + id : id });
+      }
+    };
+    add(prefixes, 'prefixes', 'ip_prefix', 4);
+    add(ipv6Prefixes, 'ipv6_prefixes', 'ipv6_prefix', 6);
+    return new AwsIpRanges(syncToken, createDate, prefixes.length, ipv6Prefixes.length, ranges, new IntervalIndex(items));
+  }
+
+  /** The most specific AWS prefix containing the address (a specific service over "AMAZON" for equal prefixes), or undefined; the returned object is shared and frozen. */
+  lookup(ip: IpAddress): AwsRange | undefined {
+    const id = this.index.find(ip);
+    return id < 0 ? undefined : this.ranges[id];
+  }
+}
+
+let defaultPath: string | undefined;
+
+/** Finds data/aws-ip-ranges.json by walking up from this module (lambdas/engine under ts-jest/tsx, dist/lambdas/engine once compiled). */
+export function defaultAwsIpRangesPath(): string {
+  if (defaultPath) return defaultPath;
+  const tried: string[] = [];
+  for (let dir = __dirname; ; ) {
+    const candidate = path.join(dir, 'data', 'aws-ip-ranges.json');
+    if (fs.existsSync(candidate)) return (defaultPath = candidate);
+    tried.push(candidate);
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`aws-ip-ranges.json not found; looked for: ${tried.join(', ')}`);
+    dir = parent;
+  }
+}
+
+const loaded = new Map<string, AwsIpRanges>();
+
+/** Loads and indexes an ip-ranges.json file (default: the bundled data/aws-ip-ranges.json), memoised per resolved path. */
+export function loadAwsIpRanges(filePath?: string): AwsIpRanges {
+  const resolved = filePath === undefined ? defaultAwsIpRangesPath() : path.resolve(filePath);
+  const cached = loaded.get(resolved);
+  if (cached) return cached;
+  let ranges: AwsIpRanges;
+  try {
+    ranges = AwsIpRanges.fromJson(JSON.parse(fs.readFileSync(resolved, 'utf8')));
+  } catch (err) {
+    throw new Error(`cannot load AWS IP ranges from ${resolved}: ${(err as Error).message}`);
+  }
+  loaded.set(resolved, ranges);
+  return ranges;
+}

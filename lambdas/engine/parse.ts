@@ -1,0 +1,297 @@
+/**
+ * The edge: raw input (CloudTrail log files, records, EventBridge envelopes, SQS bodies, JSON
+ * Lines) becomes typed {@link ParsedCall}s or {@link Rejection}s. Nothing here throws on bad
+ * input; everything after this module trusts the types.
+ */
+import { createHash } from 'node:crypto';
+import { parseIp } from './ip';
+import {
+  ASSUME_ROLE_EVENT_NAMES,
+  type AssumeRoleCall,
+  type AssumeRoleEventName,
+  type ParsedCall,
+  type Principal,
+  type RecordOrigin,
+  type Rejection,
+  type SessionActivity,
+  type SourceAddress,
+} from './types';
+
+/** A well-formed record the engine has no use for (not an AssumeRole, not a role session's call). */
+export interface Ignored {
+  readonly kind: 'ignored';
+  readonly eventId: string;
+  readonly eventTime: number;
+}
+
+/** What one raw record becomes. */
+export type ParseResult = ParsedCall | Ignored | Rejection;
+
+type Json = Record<string, unknown>;
+
+const ASSUME_NAMES: ReadonlySet<string> = new Set(ASSUME_ROLE_EVENT_NAMES);
+const MAX_ID_LENGTH = 256;
+
+/** Builds a rejection; `origin` says where the record was (file and line). */
+export function reject(reason: string, origin: RecordOrigin | null = null, eventId: string | null = null): Rejection {
+  return { kind: 'rejected', reason, eventId, origin };
+}
+
+/**
+ * Extracts CloudTrail records from any accepted container: a log file (`{"Records":[…]}`),
+ * an EventBridge event (`detail`), an array of any of these, or a single record.
+ * Returns a rejection reason for values that are none of these.
+ */
+export function unwrapRecords(doc: unknown): { records: unknown[] } | { error: string } {
+  if (Array.isArray(doc)) {
+    const records: unknown[] = [];
+    for (const [i, item] of doc.entries()) {
+      const inner = unwrapRecords(item);
+      if ('error' in inner) return { error: `[${i}]: ${inner.error}` };
+      records.push(...inner.records);
+    }
+    return { records };
+  }
+  if (!isObject(doc)) return { error: `expected a CloudTrail record, log file or EventBridge event, got ${typeName(doc)}` };
+  if ('Records' in doc) {
+    return Array.isArray(doc.Records) ? { records: doc.Records } : { error: `Records: expected an array, got ${typeName(doc.Records)}` };
+  }
+  if ('detail' in doc && ('detail-type' in doc || 'source' in doc)) {
+    return isObject(doc.detail) ? { records: [doc.detail] } : { error: `detail: expected a CloudTrail record, got ${typeName(doc.detail)}` };
+  }
+  return { records: [doc] };
+}
+
+/**
+ * Parses a text holding JSON (any container {@link unwrapRecords} accepts) or JSON Lines.
+ * `firstLine` numbers the lines for reports when the text is part of a larger file.
+ */
+export function parseText(text: string, file = '<input>', firstLine = 1): ParseResult[] {
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  try {
+    return parseDocument(JSON.parse(trimmed), { file, line: firstLine });
+  } catch {
+    // Not one JSON document: try JSON Lines.
+  }
+  const results: ParseResult[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    results.push(...parseJsonLine(line, { file, line: firstLine + i }));
+  }
+  return results;
+}
+
+/** Parses one line of JSON Lines. */
+export function parseJsonLine(line: string, origin: RecordOrigin): ParseResult[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(line);
+  } catch (e) {
+    return [reject(`not JSON: ${(e as Error).message}`, origin)];
+  }
+  return parseDocument(doc, origin);
+}
+
+/** Parses an already-decoded JSON document (any accepted container). */
+export function parseDocument(doc: unknown, origin: RecordOrigin | null): ParseResult[] {
+  const unwrapped = unwrapRecords(doc);
+  if ('error' in unwrapped) return [reject(unwrapped.error, origin)];
+  return unwrapped.records.map((r) => parseRecord(r, origin));
+}
+
+/** Parses one CloudTrail record. */
+export function parseRecord(raw: unknown, origin: RecordOrigin | null = null): ParseResult {
+  if (!isObject(raw)) return reject(`expected a CloudTrail record object, got ${typeName(raw)}`, origin);
+  const eventId = raw.eventID === undefined && isVersionOne(raw.eventVersion) ? derivedEventId(raw) : raw.eventID;
+  if (typeof eventId !== 'string' || eventId === '') return reject(`eventID: ${missingOrType(eventId, 'a string')}`, origin);
+  if (eventId.length > MAX_ID_LENGTH) return reject(`eventID: longer than ${MAX_ID_LENGTH} characters`, origin);
+  const at = (reason: string): Rejection => reject(reason, origin, eventId);
+  const eventTimeText = raw.eventTime;
+  if (typeof eventTimeText !== 'string') return at(`eventTime: ${missingOrType(eventTimeText, 'an ISO 8601 string')}`);
+  const eventTime = parseIsoTime(eventTimeText);
+  if (eventTime === null) return at(`eventTime: ${JSON.stringify(eventTimeText.slice(0, 40))} is not an ISO 8601 time`);
+  const eventName = raw.eventName;
+  if (typeof eventName !== 'string' || eventName === '') return at(`eventName: ${missingOrType(eventName, 'a string')}`);
+  for (const field of ['userIdentity', 'requestParameters', 'responseElements'] as const) {
+    const v = raw[field];
+    if (v !== undefined && v !== null && !isObject(v)) return at(`${field}: expected an object or null, got ${typeName(v)}`);
+  }
+  for (const field of ['eventSource', 'awsRegion', 'sourceIPAddress', 'userAgent', 'errorCode', 'errorMessage', 'recipientAccountId', 'sharedEventID'] as const) {
+    const v = raw[field];
+    if (v !== undefined && v !== null && typeof v !== 'string') return at(`${field}: expected a string, got ${typeName(v)}`);
+  }
+  const isAssume = ASSUME_NAMES.has(eventName) && (raw.eventSource === undefined || raw.eventSource === 'sts.amazonaws.com');
+  const identity = (raw.userIdentity as Json | undefined) ?? {};
+  if (!isAssume && identity.type !== 'AssumedRole') return { kind: 'ignored', eventId, eventTime };
+
+  const principal = parsePrincipal(identity, raw);
+  const base = {
+    eventId,
+    eventTime,
+    eventName,
+    eventSource: str(raw.eventSource) ?? '',
+    eventVersion: str(raw.eventVersion),
+    awsRegion: str(raw.awsRegion) ?? '',
+    recipientAccountId: str(raw.recipientAccountId),
+    sharedEventId: str(raw.sharedEventID),
+    source: classifySource(str(raw.sourceIPAddress)),
+    userAgent: str(raw.userAgent) ?? '',
+    vpcEndpointId: str(raw.vpcEndpointId),
+    principal,
+    errorCode: str(raw.errorCode),
+    errorMessage: str(raw.errorMessage),
+  };
+  if (!isAssume) return { kind: 'session-activity', ...base } satisfies SessionActivity;
+
+  const request = (raw.requestParameters as Json | null | undefined) ?? null;
+  const response = (raw.responseElements as Json | null | undefined) ?? null;
+  const roleArn = str(request?.roleArn) ?? roleFromResources(raw.resources) ?? roleFromError(base.errorMessage);
+  const credentials = isObject(response?.credentials) ? (response!.credentials as Json) : null;
+  const assumedRoleUser = isObject(response?.assumedRoleUser) ? (response!.assumedRoleUser as Json) : null;
+  const roleAccountId = roleArn ? accountOf(roleArn) : null;
+  const duration = request?.durationSeconds;
+  return {
+    kind: 'assume-role',
+    ...base,
+    eventName: eventName as AssumeRoleEventName,
+    roleArn,
+    roleAccountId,
+    roleSessionName: str(request?.roleSessionName),
+    externalId: str(request?.externalId),
+    durationSeconds: typeof duration === 'number' && Number.isFinite(duration) ? duration : null,
+    issuedAccessKeyId: str(credentials?.accessKeyId),
+    issuedSessionArn: str(assumedRoleUser?.arn),
+    expiresAt: parseExpiration(credentials?.expiration),
+    providerArn: str(request?.principalArn) ?? arnOrNull(str(response?.provider)),
+    copy: copyOf(base.recipientAccountId, principal.accountId, roleAccountId),
+  } satisfies AssumeRoleCall;
+}
+
+/** CloudTrail added `eventID` in eventVersion 1.01; older records get one derived from their content. */
+function isVersionOne(version: unknown): boolean {
+  return version === '1.0' || version === '1.00';
+}
+
+function derivedEventId(raw: Json): string {
+  return `derived-${createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 32)}`;
+}
+
+function parsePrincipal(identity: Json, record: Json): Principal {
+  const context = isObject(identity.sessionContext) ? (identity.sessionContext as Json) : {};
+  const attributes = isObject(context.attributes) ? (context.attributes as Json) : {};
+  const issuer = isObject(context.sessionIssuer) ? (context.sessionIssuer as Json) : {};
+  const created = str(attributes.creationDate);
+  return {
+    type: str(identity.type) ?? 'Unknown',
+    arn: str(identity.arn),
+    accountId: str(identity.accountId),
+    principalId: str(identity.principalId),
+    accessKeyId: str(identity.accessKeyId),
+    userName: str(identity.userName),
+    sessionIssuerArn: str(issuer.arn),
+    invokedBy: str(identity.invokedBy),
+    identityProvider: str(identity.identityProvider),
+    mfaAuthenticated: attributes.mfaAuthenticated === 'true' || attributes.mfaAuthenticated === true,
+    consoleCredentials: record.sessionCredentialFromConsole === 'true' || record.sessionCredentialFromConsole === true,
+    sessionCreatedAt: created ? parseIsoTime(created) : null,
+    sourceIdentity: str(context.sourceIdentity) ?? str(identity.sourceIdentity),
+  };
+}
+
+/** Classifies `sourceIPAddress`: an IP, an AWS service host name, `AWS Internal`, or invalid. */
+export function classifySource(text: string | null): SourceAddress {
+  if (text === null || text === '') return { kind: 'missing', text: '' };
+  const ip = parseIp(text);
+  if (ip) return { kind: 'ip', text, ip };
+  if (text === 'AWS Internal') return { kind: 'aws-internal', text };
+  if (/^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?$/.test(text)) return { kind: 'service', text };
+  return { kind: 'invalid', text };
+}
+
+const ROLE_IN_ERROR = /\bon resource:\s*(arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+)/;
+
+/** Failed AssumeRole records carry `requestParameters: null`; the role is only in the message. */
+function roleFromError(message: string | null): string | null {
+  if (!message) return null;
+  return ROLE_IN_ERROR.exec(message)?.[1] ?? null;
+}
+
+function roleFromResources(resources: unknown): string | null {
+  if (!Array.isArray(resources)) return null;
+  for (const r of resources) {
+    if (isObject(r) && r.type === 'AWS::IAM::Role' && typeof r.ARN === 'string') return r.ARN;
+  }
+  return null;
+}
+
+/** The account ID in an ARN (`arn:partition:service:region:account:resource`). */
+export function accountOf(arn: string): string | null {
+  const account = arn.split(':', 5)[4];
+  return account && /^\d{12}$/.test(account) ? account : null;
+}
+
+/**
+ * Which copy of a cross-account call this is. CloudTrail writes one to the caller's account
+ * and one to the role owner's, with the same `sharedEventID`; `recipientAccountId` tells them apart.
+ */
+function copyOf(recipient: string | null, caller: string | null, owner: string | null): AssumeRoleCall['copy'] {
+  if (!recipient || !caller || !owner || caller === owner) return 'single';
+  if (recipient === owner) return 'owner';
+  if (recipient === caller) return 'caller';
+  return 'single';
+}
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Parses CloudTrail's ISO 8601 times strictly; null for anything else. */
+export function parseIsoTime(text: string): number | null {
+  if (!ISO.test(text)) return null;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+const CONSOLE_TIME = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2}) ?([AP]M)$/;
+
+/**
+ * `credentials.expiration` comes as ISO 8601, as `"Jul 18, 2023, 4:07:39 PM"` (UTC), or as
+ * epoch seconds or milliseconds.
+ */
+export function parseExpiration(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return value < 1e11 ? value * 1000 : value;
+  if (typeof value !== 'string') return null;
+  const iso = parseIsoTime(value);
+  if (iso !== null) return iso;
+  const m = CONSOLE_TIME.exec(value);
+  if (!m) return null;
+  const month = MONTHS[m[1]!];
+  if (month === undefined) return null;
+  let hour = Number(m[4]) % 12;
+  if (m[7] === 'PM') hour += 12;
+  return Date.UTC(Number(m[3]), month, Number(m[2]), hour, Number(m[5]), Number(m[6]));
+}
+
+function arnOrNull(text: string | null): string | null {
+  return text && text.startsWith('arn:') ? text : null;
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function missingOrType(v: unknown, expected: string): string {
+  return v === undefined || v === '' ? 'missing' : `expected ${expected}, got ${typeName(v)}`;
+}

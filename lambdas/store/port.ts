@@ -1,0 +1,165 @@
+/**
+ * The state port: what the engine needs from a store, in operations a DynamoDB table can do
+ * atomically (ADD, if_not_exists, conditional writes) so that racing Lambda instances agree.
+ * `applyUpdate` defines their meaning once; the in-memory store and the engine's per-batch
+ * view both use it.
+ */
+
+/** A state item's key in the single table. */
+export interface StateKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** Attribute values: numbers, strings and string sets (as sorted arrays). */
+export type Attr = number | string | readonly string[];
+
+/** A stored item's attributes, including `expiresAt` (epoch seconds). */
+export type StateItem = Readonly<Record<string, Attr>>;
+
+/** Name of the TTL attribute, in epoch seconds. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * An atomic change to one item. A key is written at most once per batch: the engine merges
+ * all updates to a key first ({@link mergeUpdates}). `max` is a conditional write, so an
+ * update with `max` carries nothing else.
+ */
+export interface StateUpdate {
+  readonly key: StateKey;
+  /** ADD to numbers. */
+  readonly add?: Readonly<Record<string, number>>;
+  /** ADD to string sets. */
+  readonly addToSet?: Readonly<Record<string, readonly string[]>>;
+  /** SET if_not_exists. */
+  readonly setIfAbsent?: Readonly<Record<string, string | number>>;
+  /** SET (last writer wins; only for values any racing writer would also write). */
+  readonly set?: Readonly<Record<string, string | number>>;
+  /** SET when greater (conditional). */
+  readonly max?: Readonly<Record<string, number>>;
+  /** TTL, epoch seconds; the item's TTL becomes the later of the stored and this. */
+  readonly expiresAt: number;
+}
+
+/** Marks one event as processed, so a redelivery has no effect. */
+export interface EventClaim {
+  readonly eventId: string;
+  /** Epoch seconds after which the claim may be forgotten (beyond any redelivery). */
+  readonly expiresAt: number;
+}
+
+/** A request to alert on a dedup key unless an alert for it was sent within the window. */
+export interface SuppressionRequest {
+  readonly dedupKey: string;
+  /** Event time of the finding, epoch milliseconds. */
+  readonly eventTime: number;
+  readonly windowMs: number;
+}
+
+/** What a batch read returns. */
+export interface LoadResult {
+  readonly items: ReadonlyMap<string, StateItem>;
+  /** Event IDs already processed by an earlier (or concurrent) batch. */
+  readonly processed: ReadonlySet<string>;
+}
+
+/** Request units a store consumed (for metrics and benchmarks). */
+export interface Consumption {
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  readonly requests: number;
+}
+
+/** Thrown by `commit` when another writer processed some of the events first. */
+export class ClaimConflictError extends Error {
+  constructor(readonly eventIds: readonly string[]) {
+    super(`events already processed by another writer: ${eventIds.slice(0, 5).join(', ')}${eventIds.length > 5 ? ', …' : ''}`);
+    this.name = 'ClaimConflictError';
+  }
+}
+
+/** The state store the engine talks to. One `load` and one `commit` per batch. */
+export interface StateStore {
+  /** Reads the items (expired ones omitted, judged by `nowMs`) and which events are processed. */
+  load(keys: readonly StateKey[], eventIds: readonly string[], nowMs: number): Promise<LoadResult>;
+  /**
+   * Applies the updates and claims the events, all or nothing. Throws
+   * {@link ClaimConflictError} (and applies nothing) if any event was already claimed.
+   */
+  commit(updates: readonly StateUpdate[], claims: readonly EventClaim[]): Promise<void>;
+  /** For each request, true when it should alert (and records that it did). */
+  suppress(requests: readonly SuppressionRequest[]): Promise<boolean[]>;
+  /** Totals since the store was created. */
+  consumption(): Consumption;
+}
+
+/** The map key of a {@link StateKey}. */
+export function keyString(key: StateKey): string {
+  return `${key.pk}\u0000${key.sk}`;
+}
+
+/** The item after an update, with the semantics a DynamoDB UpdateItem gives. */
+export function applyUpdate(item: StateItem | undefined, update: StateUpdate): StateItem {
+  const next: Record<string, Attr> = { ...(item ?? {}) };
+  for (const [name, n] of Object.entries(update.add ?? {})) next[name] = (typeof next[name] === 'number' ? (next[name] as number) : 0) + n;
+  for (const [name, values] of Object.entries(update.addToSet ?? {})) {
+    const current = Array.isArray(next[name]) ? (next[name] as string[]) : [];
+    next[name] = [...new Set([...current, ...values])].sort();
+  }
+  for (const [name, v] of Object.entries(update.setIfAbsent ?? {})) if (next[name] === undefined) next[name] = v;
+  for (const [name, v] of Object.entries(update.set ?? {})) next[name] = v;
+  for (const [name, v] of Object.entries(update.max ?? {})) {
+    if (typeof next[name] !== 'number' || (next[name] as number) < v) next[name] = v;
+  }
+  const ttl = next[TTL_ATTRIBUTE];
+  next[TTL_ATTRIBUTE] = typeof ttl === 'number' ? Math.max(ttl, update.expiresAt) : update.expiresAt;
+  return next;
+}
+
+/** Merges updates so each key is written once; earlier updates win `setIfAbsent`, later win `set`. */
+export function mergeUpdates(updates: readonly StateUpdate[]): StateUpdate[] {
+  const merged = new Map<string, StateUpdate>();
+  for (const u of updates) {
+    const k = keyString(u.key);
+    const prev = merged.get(k);
+    if (!prev) {
+      merged.set(k, u);
+      continue;
+    }
+    if ((u.max && hasNonMax(prev)) || (prev.max && hasNonMax(u))) {
+      throw new Error(`state key ${u.key.pk}/${u.key.sk}: a max update cannot share its item with other updates`);
+    }
+    merged.set(k, {
+      key: u.key,
+      add: mergeWith(prev.add, u.add, (a, b) => a + b),
+      addToSet: mergeWith(prev.addToSet, u.addToSet, (a, b) => [...new Set([...a, ...b])]),
+      setIfAbsent: mergeWith(prev.setIfAbsent, u.setIfAbsent, (a) => a),
+      set: mergeWith(prev.set, u.set, (_a, b) => b),
+      max: mergeWith(prev.max, u.max, (a, b) => Math.max(a, b)),
+      expiresAt: Math.max(prev.expiresAt, u.expiresAt),
+    });
+  }
+  return [...merged.values()].map(stripEmpty);
+}
+
+function hasNonMax(u: StateUpdate): boolean {
+  return [u.add, u.addToSet, u.setIfAbsent, u.set].some((part) => part !== undefined && Object.keys(part).length > 0);
+}
+
+function mergeWith<T>(a: Readonly<Record<string, T>> | undefined, b: Readonly<Record<string, T>> | undefined, f: (x: T, y: T) => T): Record<string, T> | undefined {
+  if (!a) return b ? { ...b } : undefined;
+  if (!b) return { ...a };
+  const out: Record<string, T> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = k in out ? f(out[k]!, v) : v;
+  return out;
+}
+
+function stripEmpty(u: StateUpdate): StateUpdate {
+  const out: { -readonly [K in keyof StateUpdate]: StateUpdate[K] } = { key: u.key, expiresAt: u.expiresAt };
+  if (u.add && Object.keys(u.add).length) out.add = u.add;
+  if (u.addToSet && Object.keys(u.addToSet).length) out.addToSet = u.addToSet;
+  if (u.setIfAbsent && Object.keys(u.setIfAbsent).length) out.setIfAbsent = u.setIfAbsent;
+  if (u.set && Object.keys(u.set).length) out.set = u.set;
+  if (u.max && Object.keys(u.max).length) out.max = u.max;
+  return out;
+}

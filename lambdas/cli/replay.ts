@@ -80,7 +80,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     const result = await processBatch(calls, options.store, options.config, clock);
     totals.ignored += result.stats.ignored;
     totals.relevant += result.stats.relevant;
-    totals.duplicates += result.stats.duplicates + result.stats.alreadyProcessed;
+    totals.duplicates += result.stats.duplicates;
     totals.findings += result.stats.findings;
     totals.suppressed += result.stats.suppressed;
     totals.belowSeverity += result.stats.belowSeverity;

@@ -1,6 +1,6 @@
 /** call-volume: a burst of assumptions by a monitored role. */
 import type { StateKey, StateUpdate } from '../store/port';
-import { evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type FindingDraft, type StateView } from './detector';
+import { countOf, countOnce, evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type FindingDraft, type StateView } from './detector';
 import type { CompiledConfig } from '../engine/config';
 
 /** Days of daily peaks the learned baseline looks back over. */
@@ -51,21 +51,19 @@ export const detector: Detector = {
     const w = windowOf(call.eventTime, config.volumeWindowMinutes);
     const day = Math.floor(call.eventTime / DAY_MS);
     const current = state.get(windowKey(role, w));
-    const previousCalls = (state.get(windowKey(role, w - 1))?.calls as number | undefined) ?? 0;
-    const calls = ((current?.calls as number | undefined) ?? 0) + 1;
+    const previousCalls = countOf(state.get(windowKey(role, w - 1)));
+    const windowTtl = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
+    const counted = countOnce(windowKey(role, w), call.eventId, current, windowTtl);
     const accounts = new Set((current?.accounts as readonly string[] | undefined) ?? []);
     const newAccount = call.roleAccountId !== null && !accounts.has(call.roleAccountId);
     if (newAccount) accounts.add(call.roleAccountId!);
     // Sliding window: this window plus the part of the previous one still inside it.
     const elapsed = (call.eventTime % windowMs) / windowMs;
-    const estimate = Math.round(calls + previousCalls * (1 - elapsed));
-    const windowTtl = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
-    const updates: StateUpdate[] = [{
-      key: windowKey(role, w),
-      add: { calls: 1 },
-      ...(newAccount && accounts.size <= config.volumeMaxTargetAccounts + 1 ? { addToSet: { accounts: [call.roleAccountId!] } } : {}),
-      expiresAt: windowTtl,
-    }];
+    const estimate = Math.round(counted.count + previousCalls * (1 - elapsed));
+    const updates: StateUpdate[] = counted.update ? [counted.update] : [];
+    if (newAccount && accounts.size <= config.volumeMaxTargetAccounts + 1) {
+      updates.push({ key: windowKey(role, w), addToSet: { accounts: [call.roleAccountId!] }, expiresAt: windowTtl });
+    }
     const reasons: string[] = [];
     if (estimate > config.volumeMaxCalls) reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min exceed the ceiling of ${config.volumeMaxCalls}`);
     if (accounts.size > config.volumeMaxTargetAccounts) reasons.push(`${accounts.size} target accounts exceed the ceiling of ${config.volumeMaxTargetAccounts}`);

@@ -2,6 +2,7 @@
  * The detector contract. A detector is pure: it sees one relevant call, the state it asked
  * for and the configuration, and returns findings and state updates. It never fetches.
  */
+import { createHash } from 'node:crypto';
 import type { CompiledConfig } from '../engine/config';
 import type { Evidence, Finding, ParsedCall, Severity } from '../engine/types';
 import type { StateItem, StateKey, StateUpdate } from '../store/port';
@@ -107,4 +108,30 @@ function partitionOf(arn: string | null): string {
 export function describePrincipal(call: ParsedCall): string {
   const p = call.principal;
   return p.arn ?? (p.accountId ? `${p.type} in account ${p.accountId}` : p.userName ?? p.principalId ?? p.type);
+}
+
+/** Event fingerprints a counter item keeps before it falls back to a plain count. */
+export const COUNT_SET_CAP = 2000;
+
+/** A short, stable fingerprint of an event ID (72 bits: no collisions within a window). */
+export function eventFingerprint(eventId: string): string {
+  return createHash('sha256').update(eventId).digest('base64url').slice(0, 12);
+}
+
+/** The count a counter item holds: its event fingerprints plus any overflow past the cap. */
+export function countOf(item: StateItem | undefined): number {
+  return ((item?.events as readonly string[] | undefined)?.length ?? 0) + ((item?.overflow as number | undefined) ?? 0);
+}
+
+/**
+ * Counts an event once. Counters are sets of event fingerprints, so a redelivered event or a
+ * retried batch is not counted twice; past {@link COUNT_SET_CAP} (a burst that has long since
+ * alerted) they fall back to a plain ADD so the item stays small.
+ */
+export function countOnce(key: StateKey, eventId: string, item: StateItem | undefined, expiresAt: number): { count: number; update: StateUpdate | null } {
+  const fingerprint = eventFingerprint(eventId);
+  const events = (item?.events as readonly string[] | undefined) ?? [];
+  if (events.includes(fingerprint)) return { count: countOf(item), update: null };
+  const update: StateUpdate = events.length < COUNT_SET_CAP ? { key, addToSet: { events: [fingerprint] }, expiresAt } : { key, add: { overflow: 1 }, expiresAt };
+  return { count: countOf(item) + 1, update };
 }

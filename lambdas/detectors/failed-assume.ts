@@ -1,6 +1,6 @@
 /** failed-assume: bursts of denied AssumeRole calls around a monitored role. */
 import type { StateKey, StateUpdate } from '../store/port';
-import { evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type Subject } from './detector';
+import { countOf, countOnce, evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type Subject } from './detector';
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/i;
 const MAX_TARGETS = 32;
@@ -39,17 +39,14 @@ export const detector: Detector = {
     const windowMs = config.failedAssumeWindowMinutes * 60_000;
     const w = windowOf(call.eventTime, config.failedAssumeWindowMinutes);
     const current = state.get(windowKey(who, w));
-    const count = ((current?.count as number | undefined) ?? 0) + 1;
-    const previous = (state.get(windowKey(who, w - 1))?.count as number | undefined) ?? 0;
-    const estimate = Math.round(count + previous * (1 - (call.eventTime % windowMs) / windowMs));
+    const expiresAt = ttlAfter(call.eventTime, (2 * windowMs) / 86_400_000);
+    const counted = countOnce(windowKey(who, w), call.eventId, current, expiresAt);
+    const previous = countOf(state.get(windowKey(who, w - 1)));
+    const estimate = Math.round(counted.count + previous * (1 - (call.eventTime % windowMs) / windowMs));
     const targets = new Set((current?.targets as readonly string[] | undefined) ?? []);
     const target = call.roleArn ?? 'unknown';
-    const updates: StateUpdate[] = [{
-      key: windowKey(who, w),
-      add: { count: 1 },
-      ...(!targets.has(target) && targets.size < MAX_TARGETS ? { addToSet: { targets: [target] } } : {}),
-      expiresAt: ttlAfter(call.eventTime, (2 * windowMs) / 86_400_000),
-    }];
+    const updates: StateUpdate[] = counted.update ? [counted.update] : [];
+    if (!targets.has(target) && targets.size < MAX_TARGETS) updates.push({ key: windowKey(who, w), addToSet: { targets: [target] }, expiresAt });
     targets.add(target);
     if (estimate < config.failedAssumeMaxCalls) return { findings: [], updates };
     const direction = subject.outRole && !subject.intoRole ? `from ${subject.outRole}` : `against ${subject.intoRole}`;

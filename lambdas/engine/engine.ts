@@ -6,7 +6,6 @@ import { DETECTORS } from '../detectors';
 import type { Detector, FindingDraft, StateView, Subject } from '../detectors/detector';
 import {
   applyUpdate,
-  ClaimConflictError,
   keyString,
   mergeUpdates,
   type StateItem,
@@ -22,8 +21,6 @@ export interface Clock {
   now(): number;
 }
 
-/** How long a processed event stays claimed: past SQS's 14-day retention. */
-export const CLAIM_TTL_DAYS = 15;
 /** How long the first-seen time of a role is kept (refreshed while the role is in use). */
 const ROLE_META_TTL_DAYS = 400;
 /** Related event IDs kept on one alert. */
@@ -43,8 +40,6 @@ export interface BatchStats {
   readonly ignored: number;
   /** Copies or redeliveries of an event already in the batch. */
   readonly duplicates: number;
-  /** Events an earlier batch already processed. */
-  readonly alreadyProcessed: number;
   readonly relevant: number;
   readonly findings: number;
   readonly alerts: number;
@@ -59,10 +54,19 @@ export interface BatchResult {
   readonly stats: BatchStats;
 }
 
+/** Services whose `invokedBy` means a person at the console, not a service acting on its own. */
+const CONSOLE_SERVICES = new Set(['signin.amazonaws.com', 'console.amazonaws.com']);
+
+/** An AWS service made the call itself (its identity, or `invokedBy` naming it). */
+export function isServiceCall(call: ParsedCall): boolean {
+  const by = call.principal.invokedBy;
+  return call.principal.type === 'AWSService' || (by !== null && by.endsWith('.amazonaws.com') && !CONSOLE_SERVICES.has(by));
+}
+
 /** The monitored roles a call touches, or null when it is none of our business. */
 export function select(call: ParsedCall, config: CompiledConfig): Subject | null {
-  // AWS services acting on their own (or on a caller's behalf) never alert.
-  if (call.principal.type === 'AWSService' || call.principal.invokedBy !== null) return null;
+  // AWS services acting on their own never alert; the console acting for a person does.
+  if (isServiceCall(call)) return null;
   const intoRole = call.kind === 'assume-role' && config.isMonitoredRole(call.roleArn) ? call.roleArn : null;
   const outRole = config.isMonitoredRole(call.principal.sessionIssuerArn) ? call.principal.sessionIssuerArn : null;
   if (!intoRole && !outRole) return null;
@@ -80,8 +84,8 @@ function roleMetaKey(role: string): StateKey {
 
 /**
  * Processes one batch: select relevant calls, drop duplicates, read state once, run every
- * detector in event-time order, write merged state once (claiming the events atomically),
- * then fold and suppress duplicate findings.
+ * detector in event-time order, write merged state once, then fold and suppress duplicate
+ * findings. State updates are idempotent, so a redelivered event changes nothing.
  */
 export async function processBatch(calls: readonly ParsedCall[], store: StateStore, config: CompiledConfig, clock: Clock): Promise<BatchResult> {
   let ignored = 0;
@@ -105,15 +109,7 @@ export async function processBatch(calls: readonly ParsedCall[], store: StateSto
   }
   const subjects = [...byEffect.entries()].sort(([a, x], [b, y]) => x.call.eventTime - y.call.eventTime || (a < b ? -1 : a > b ? 1 : 0));
 
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await evaluateAndCommit(subjects, store, config, clock, { received: calls.length, ignored, duplicates });
-    } catch (e) {
-      // Another writer claimed some of these events between our read and our write: read again,
-      // and the events it processed are skipped.
-      if (!(e instanceof ClaimConflictError) || attempt >= 5) throw e;
-    }
-  }
+  return evaluateAndCommit(subjects, store, config, clock, { received: calls.length, ignored, duplicates });
 }
 
 async function evaluateAndCommit(
@@ -130,10 +126,8 @@ async function evaluateAndCommit(
     for (const d of DETECTORS) for (const k of d.keys?.(s, config) ?? []) addKey(k);
   }
   const nowMs = clock.now();
-  const loaded = subjects.length === 0 ? { items: new Map(), processed: new Set<string>() } : await store.load([...keys.values()], subjects.map(([id]) => id), nowMs);
-  const fresh = subjects.filter(([id]) => !loaded.processed.has(id));
-
-  const overlay = new Map<string, StateItem>(loaded.items);
+  const loaded = subjects.length === 0 ? new Map<string, StateItem>() : await store.load([...keys.values()], nowMs);
+  const overlay = new Map<string, StateItem>(loaded);
   const view: StateView = {
     get: (key) => overlay.get(keyString(key)),
     learned(role, eventTime) {
@@ -149,7 +143,7 @@ async function evaluateAndCommit(
     updates.push(u);
   };
   const findings: Finding[] = [];
-  for (const [, subject] of fresh) {
+  for (const [, subject] of subjects) {
     for (const role of new Set([subject.intoRole, subject.outRole])) {
       if (!role) continue;
       const meta = overlay.get(keyString(roleMetaKey(role)));
@@ -164,8 +158,7 @@ async function evaluateAndCommit(
       for (const draft of result.findings) findings.push(stamp(detector, draft));
     }
   }
-  const claims = fresh.map(([id, s]) => ({ eventId: id, expiresAt: ttlSeconds(Math.max(s.call.eventTime, nowMs), CLAIM_TTL_DAYS) }));
-  if (claims.length > 0) await store.commit(mergeUpdates(updates), claims);
+  if (updates.length > 0) await store.commit(mergeUpdates(updates));
 
   const minimum = SEVERITIES.indexOf(config.minAlertSeverity);
   const eligible = findings.filter((f) => SEVERITIES.indexOf(f.severity) >= minimum);
@@ -175,8 +168,7 @@ async function evaluateAndCommit(
     alerts,
     stats: {
       ...counts,
-      alreadyProcessed: subjects.length - fresh.length,
-      relevant: fresh.length,
+      relevant: subjects.length,
       findings: findings.length,
       alerts: alerts.length,
       suppressed: eligible.length - alerts.length - folded,

@@ -244,12 +244,17 @@ function copyOf(recipient: string | null, caller: string | null, owner: string |
   return 'single';
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$/;
 
-/** Parses CloudTrail's ISO 8601 times strictly; null for anything else. */
+/**
+ * Parses CloudTrail's ISO 8601 times strictly; null for anything else. A time without a zone
+ * (`2024-06-02 20:27:12`, as log platforms like Panther and Athena export it) is UTC.
+ */
 export function parseIsoTime(text: string): number | null {
-  if (!ISO.test(text)) return null;
-  const ms = Date.parse(text);
+  const m = ISO.exec(text);
+  if (!m) return null;
+  const zone = m[8] ?? 'Z';
+  const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${(m[7] ?? '').slice(0, 4)}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`);
   return Number.isFinite(ms) ? ms : null;
 }
 

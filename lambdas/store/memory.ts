@@ -1,15 +1,12 @@
 /**
  * The embedded state store: the replay default and the engine tests' store. Same semantics as
- * the DynamoDB adapter (atomic commit, claims, TTL by the caller's clock), in one process.
+ * the DynamoDB adapter (the same update semantics, TTL by the caller's clock), in one process.
  */
 import {
   applyUpdate,
-  ClaimConflictError,
   keyString,
   TTL_ATTRIBUTE,
   type Consumption,
-  type EventClaim,
-  type LoadResult,
   type StateItem,
   type StateKey,
   type StateStore,
@@ -20,12 +17,11 @@ import {
 /** In-memory {@link StateStore}. */
 export class MemoryStore implements StateStore {
   private readonly items = new Map<string, StateItem>();
-  private readonly claims = new Map<string, number>();
   private readonly alerts = new Map<string, number>();
   private requests = 0;
   private lastSweep = 0;
 
-  async load(keys: readonly StateKey[], eventIds: readonly string[], nowMs: number): Promise<LoadResult> {
+  async load(keys: readonly StateKey[], nowMs: number): Promise<ReadonlyMap<string, StateItem>> {
     this.requests += 1;
     this.sweep(nowMs);
     const nowSeconds = nowMs / 1000;
@@ -35,19 +31,15 @@ export class MemoryStore implements StateStore {
       const item = this.items.get(k);
       if (item && (item[TTL_ATTRIBUTE] as number) >= nowSeconds) items.set(k, item);
     }
-    const processed = new Set(eventIds.filter((id) => (this.claims.get(id) ?? -1) >= nowSeconds));
-    return { items, processed };
+    return items;
   }
 
-  async commit(updates: readonly StateUpdate[], claims: readonly EventClaim[]): Promise<void> {
+  async commit(updates: readonly StateUpdate[]): Promise<void> {
     this.requests += 1;
-    const taken = claims.filter((c) => this.claims.has(c.eventId)).map((c) => c.eventId);
-    if (taken.length > 0) throw new ClaimConflictError(taken);
     for (const u of updates) {
       const k = keyString(u.key);
       this.items.set(k, applyUpdate(this.items.get(k), u));
     }
-    for (const c of claims) this.claims.set(c.eventId, c.expiresAt);
   }
 
   async suppress(requests: readonly SuppressionRequest[]): Promise<boolean[]> {
@@ -64,9 +56,9 @@ export class MemoryStore implements StateStore {
     return { readUnits: 0, writeUnits: 0, requests: this.requests };
   }
 
-  /** Number of live items, claims and alert marks (for tests and memory checks). */
-  size(): { items: number; claims: number; alerts: number } {
-    return { items: this.items.size, claims: this.claims.size, alerts: this.alerts.size };
+  /** Number of stored items and alert marks (for tests and memory checks). */
+  size(): { items: number; alerts: number } {
+    return { items: this.items.size, alerts: this.alerts.size };
   }
 
   /** A copy of every stored item, keyed by `pk`/`sk`. */
@@ -80,6 +72,6 @@ export class MemoryStore implements StateStore {
     this.lastSweep = nowMs;
     const nowSeconds = nowMs / 1000;
     for (const [k, item] of this.items) if ((item[TTL_ATTRIBUTE] as number) < nowSeconds) this.items.delete(k);
-    for (const [id, expires] of this.claims) if (expires < nowSeconds) this.claims.delete(id);
+    for (const [key, time] of this.alerts) if (time < nowMs - 30 * 86_400_000) this.alerts.delete(key);
   }
 }

@@ -27,7 +27,7 @@ export const TTL_ATTRIBUTE = 'expiresAt';
  */
 export interface StateUpdate {
   readonly key: StateKey;
-  /** ADD to numbers. */
+  /** ADD to numbers (not idempotent: only for counts past a set's cap, see `countOnce`). */
   readonly add?: Readonly<Record<string, number>>;
   /** ADD to string sets. */
   readonly addToSet?: Readonly<Record<string, readonly string[]>>;
@@ -41,26 +41,12 @@ export interface StateUpdate {
   readonly expiresAt: number;
 }
 
-/** Marks one event as processed, so a redelivery has no effect. */
-export interface EventClaim {
-  readonly eventId: string;
-  /** Epoch seconds after which the claim may be forgotten (beyond any redelivery). */
-  readonly expiresAt: number;
-}
-
 /** A request to alert on a dedup key unless an alert for it was sent within the window. */
 export interface SuppressionRequest {
   readonly dedupKey: string;
   /** Event time of the finding, epoch milliseconds. */
   readonly eventTime: number;
   readonly windowMs: number;
-}
-
-/** What a batch read returns. */
-export interface LoadResult {
-  readonly items: ReadonlyMap<string, StateItem>;
-  /** Event IDs already processed by an earlier (or concurrent) batch. */
-  readonly processed: ReadonlySet<string>;
 }
 
 /** Request units a store consumed (for metrics and benchmarks). */
@@ -70,23 +56,19 @@ export interface Consumption {
   readonly requests: number;
 }
 
-/** Thrown by `commit` when another writer processed some of the events first. */
-export class ClaimConflictError extends Error {
-  constructor(readonly eventIds: readonly string[]) {
-    super(`events already processed by another writer: ${eventIds.slice(0, 5).join(', ')}${eventIds.length > 5 ? ', …' : ''}`);
-    this.name = 'ClaimConflictError';
-  }
-}
-
-/** The state store the engine talks to. One `load` and one `commit` per batch. */
+/**
+ * The state store the engine talks to: one `load` and one `commit` per batch.
+ *
+ * Every update is idempotent (set additions, if_not_exists, max; counters are sets of event
+ * fingerprints), so an event delivered twice, or a batch retried after a crash part-way
+ * through its writes, changes nothing the second time. That is what makes effects
+ * exactly-once per event without a per-event claim write.
+ */
 export interface StateStore {
-  /** Reads the items (expired ones omitted, judged by `nowMs`) and which events are processed. */
-  load(keys: readonly StateKey[], eventIds: readonly string[], nowMs: number): Promise<LoadResult>;
-  /**
-   * Applies the updates and claims the events, all or nothing. Throws
-   * {@link ClaimConflictError} (and applies nothing) if any event was already claimed.
-   */
-  commit(updates: readonly StateUpdate[], claims: readonly EventClaim[]): Promise<void>;
+  /** Reads the items; expired ones (TTL before `nowMs`) are omitted. */
+  load(keys: readonly StateKey[], nowMs: number): Promise<ReadonlyMap<string, StateItem>>;
+  /** Applies the updates, each atomically; a retry after a partial commit is harmless. */
+  commit(updates: readonly StateUpdate[]): Promise<void>;
   /** For each request, true when it should alert (and records that it did). */
   suppress(requests: readonly SuppressionRequest[]): Promise<boolean[]>;
   /** Totals since the store was created. */

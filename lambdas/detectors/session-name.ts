@@ -8,15 +8,17 @@ const SHAPES_TTL_DAYS = 180;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
- * The shape of a session name: UUIDs, e-mail addresses, long hex runs and digit runs folded
- * into classes, letters and separators kept. `sync-1730000000` → `sync-{n}`.
+ * The shape of a session name: UUIDs, e-mail addresses, and numbers (digit runs, and hex runs
+ * of 8 or more standing alone) folded into classes, letters and separators kept.
+ * `sync-1730000000` → `sync-{n}`, `backend-1a2b3c4d` → `backend-{n}`. Decimal and hex fold
+ * together so a random hex ID that happens to be all digits keeps its shape.
  */
 export function shapeOf(name: string): string {
   if (EMAIL.test(name)) return '{email}';
   return name
     .toLowerCase()
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{uuid}')
-    .replace(/(?<![a-z])(?=[a-f]*\d)[0-9a-f]{8,}(?![a-z])/g, '{hex}')
+    .replace(/(?<![a-z0-9])[0-9a-f]{8,}(?![a-z0-9])/g, '{n}')
     .replace(/\d+/g, '{n}');
 }
 

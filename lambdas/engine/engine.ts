@@ -60,7 +60,7 @@ const CONSOLE_SERVICES = new Set(['signin.amazonaws.com', 'console.amazonaws.com
 /** An AWS service made the call itself (its identity, or `invokedBy` naming it). */
 export function isServiceCall(call: ParsedCall): boolean {
   const by = call.principal.invokedBy;
-  return call.principal.type === 'AWSService' || (by !== null && by.endsWith('.amazonaws.com') && !CONSOLE_SERVICES.has(by));
+  return call.principal.type === 'AWSService' || by === 'AWS Internal' || (by !== null && by.endsWith('.amazonaws.com') && !CONSOLE_SERVICES.has(by));
 }
 
 /** The monitored roles a call touches, or null when it is none of our business. */

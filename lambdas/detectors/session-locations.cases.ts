@@ -1,0 +1,139 @@
+/** Cases of session-locations: one outbound session used from a second location. */
+import { ADDRESSES, after, BASTION_ACCOUNT, OUTBOUND_ROLE, outboundSession, outToCustomer, sessionCall, type Json } from './case-records';
+import type { DetectorCase } from './cases';
+
+const T = '2024-08-01T10:45:22Z';
+const LATER = after(T, 20 * 60);
+
+/** The backend's session of the outbound role, used by both records of a case. */
+const SESSION = outboundSession('backend-3f1c0b6e', { createdAt: '2024-08-01T10:40:02Z' });
+
+/** An instance-profile session of the outbound role: same name, rotated access keys. */
+const INSTANCE_KEY_1 = outboundSession('i-0a1b2c3d4e5f67890', { accessKeyId: 'ASIAQ7XKM3VN2RT4WZ5A', createdAt: '2024-08-01T10:20:52Z', ec2RoleDelivery: '2.0' });
+const INSTANCE_KEY_2 = outboundSession('i-0a1b2c3d4e5f67890', { accessKeyId: 'ASIAH6PL2JD8SC3EY7UB', createdAt: '2024-08-01T10:50:52Z', ec2RoleDelivery: '2.0' });
+
+/**
+ * stratus-red-team/aws.credential-access.ec2-steal-instance-credentials.json, GetCallerIdentity
+ * with an instance's stolen credentials (eventID b379479b-…). Changed: the instance role
+ * (stratus-red-team-ec2-steal-credentials-role in 017622104382) is the outbound role in the
+ * bastion account, the time is the case's. The address 18.236.253.47 (AWS EC2 us-west-2, not
+ * the vendor's) and the made-up region are kept.
+ */
+const STRATUS_STOLEN_CREDENTIALS: Json = {
+  awsRegion: 'us-north-2r',
+  eventCategory: 'Management',
+  eventID: 'b379479b-05c9-4c3c-af4b-cbd43acf29e1',
+  eventName: 'GetCallerIdentity',
+  eventSource: 'sts.amazonaws.com',
+  eventTime: '2024-08-02T08:23:55Z',
+  eventType: 'AwsApiCall',
+  eventVersion: '1.08',
+  managementEvent: true,
+  readOnly: true,
+  recipientAccountId: BASTION_ACCOUNT,
+  requestID: 'e46e7e10-ae9e-4170-b205-5d327c156416',
+  requestParameters: null,
+  responseElements: null,
+  sourceIPAddress: '18.236.253.47',
+  tlsDetails: { cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: 'sts.us-north-2r.amazonaws.com', tlsVersion: 'TLSv1.3' },
+  userAgent: 'stratus-red-team_c763d13b-d099-488a-bb3e-f57cb2fed240',
+  userIdentity: {
+    accessKeyId: 'ASIAP5CT9NN8EYVU1FXV',
+    accountId: BASTION_ACCOUNT,
+    arn: `arn:aws:sts::${BASTION_ACCOUNT}:assumed-role/outbound-integration/i-786a3A8B5C0d92eF4`,
+    principalId: 'AROALHCCSKSM395EGX3XN:i-786a3A8B5C0d92eF4',
+    sessionContext: {
+      attributes: { creationDate: '2024-08-02T08:20:52Z', mfaAuthenticated: 'false' },
+      ec2RoleDelivery: '1.0',
+      sessionIssuer: { accountId: BASTION_ACCOUNT, arn: OUTBOUND_ROLE, principalId: 'AROALHCCSKSM395EGX3XN', type: 'Role', userName: 'outbound-integration' },
+      webIdFederationData: {},
+    },
+    type: 'AssumedRole',
+  },
+};
+
+/** See {@link DetectorCase}. */
+export const cases: readonly DetectorCase[] = [
+  {
+    name: 'fires when the same access key is used from a second /24',
+    history: [outToCustomer({ time: T, caller: SESSION })],
+    record: outToCustomer({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.tor }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'fires on the role-session ARN when an instance role\'s key has rotated',
+    history: [sessionCall({ time: T, caller: INSTANCE_KEY_1 })],
+    record: sessionCall({ time: after(T, 40 * 60), caller: INSTANCE_KEY_2, sourceIp: ADDRESSES.external }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'fires when a session moves to a second IPv6 /48',
+    history: [outToCustomer({ time: T, caller: SESSION, sourceIp: '2a05:d018:1abc:1::5' })],
+    record: outToCustomer({ time: LATER, caller: SESSION, sourceIp: '2a05:d018:1abd:2::7' }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'counts any call of the session, not only AssumeRole (S3 ListBuckets)',
+    history: [outToCustomer({ time: T, caller: SESSION })],
+    record: sessionCall({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.tor }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'fires when stolen instance credentials call GetCallerIdentity from an EC2 address outside the allow-list',
+    basedOn: 'stratus-red-team/aws.credential-access.ec2-steal-instance-credentials.json',
+    history: [
+      sessionCall({
+        time: '2024-08-02T08:21:10Z',
+        caller: STRATUS_STOLEN_CREDENTIALS.userIdentity as Json,
+        eventSource: 'ec2.amazonaws.com',
+        eventName: 'DescribeInstances',
+        sourceIp: ADDRESSES.natEu,
+        requestParameters: { instancesSet: {}, filterSet: {} },
+      }),
+    ],
+    record: STRATUS_STOLEN_CREDENTIALS,
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'rates a move between two allow-listed groups medium',
+    history: [outToCustomer({ time: T, caller: SESSION, sourceIp: ADDRESSES.natEu })],
+    record: outToCustomer({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.natUs }),
+    expect: 'fires',
+    severity: 'medium',
+  },
+  {
+    name: 'stays quiet for a second address in the same /24',
+    history: [outToCustomer({ time: T, caller: SESSION, sourceIp: ADDRESSES.external })],
+    record: outToCustomer({ time: LATER, caller: SESSION, sourceIp: '203.0.113.77' }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet for a second address in the same IPv6 /48',
+    history: [outToCustomer({ time: T, caller: SESSION, sourceIp: '2a05:d018:1abc:1::5' })],
+    record: outToCustomer({ time: LATER, caller: SESSION, sourceIp: '2a05:d018:1abc:9::1' }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet across two addresses of the same allow-listed group',
+    history: [outToCustomer({ time: T, caller: SESSION, sourceIp: ADDRESSES.natEu })],
+    record: sessionCall({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.natEu2 }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet when a service acts for the session (host name, no location)',
+    history: [outToCustomer({ time: T, caller: SESSION })],
+    record: sessionCall({ time: LATER, caller: SESSION, eventSource: 'athena.amazonaws.com', eventName: 'GetQueryExecution', sourceIp: 'athena.amazonaws.com', userAgent: 'athena.amazonaws.com' }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet for two different sessions in two places',
+    history: [outToCustomer({ time: T, caller: SESSION, sourceIp: ADDRESSES.natEu })],
+    record: outToCustomer({ time: LATER, caller: outboundSession('backend-9d8e7f6a'), sourceIp: ADDRESSES.tor }),
+    expect: 'quiet',
+  },
+];

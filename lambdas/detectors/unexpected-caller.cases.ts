@@ -1,0 +1,140 @@
+/** Cases of unexpected-caller: principals outside `expectedCallerArns` assuming the outbound role. */
+import { awsService, BASTION_ACCOUNT, intoOutbound, OUTBOUND_ROLE, roleSession, type Json } from './case-records';
+import type { DetectorCase } from './cases';
+
+const REPORTING_ROLE = `arn:aws:iam::${BASTION_ACCOUNT}:role/reporting-worker`;
+/** A vendor workload account whose backend role is an expected caller in one case. */
+const WORKLOAD_ACCOUNT = '345678901234';
+const T = '2024-08-01T10:45:22Z';
+
+/**
+ * aws-docs/awsdocs-sample-records.jsonl line 3: the role owner's copy of a cross-account
+ * AssumeRole, which names only the caller's account (`AWSAccount`). Changed: the role is the
+ * outbound role (was EC2-dev in 111122223333, also in assumedRoleUser) and recipientAccountId
+ * the bastion account (it was missing); the user agent is an SDK's instead of the CLI's (the CLI
+ * would make it a human, reported by human-principal); `caller` sets the calling account.
+ */
+function ownerCopy(caller: string): Json {
+  return {
+    eventVersion: '1.05',
+    userIdentity: { type: 'AWSAccount', principalId: 'AIDAQRSTUVWXYZEXAMPLE', accountId: caller },
+    eventTime: '2014-07-18T15:07:39Z',
+    eventSource: 'sts.amazonaws.com',
+    eventName: 'AssumeRole',
+    awsRegion: 'us-east-2',
+    sourceIPAddress: '192.0.2.101',
+    userAgent: 'aws-sdk-go/1.44.327 (go1.20.7; linux; amd64)',
+    requestParameters: { roleArn: OUTBOUND_ROLE, roleSessionName: 'JohnDoe-EC2-dev', sourceIdentity: 'JohnDoe', serialNumber: `arn:aws:iam::${caller}:mfa` },
+    responseElements: {
+      credentials: { sessionToken: '<encoded session token blob>', accessKeyId: 'AKIAQRSTUVWXYZEXAMPLE', expiration: 'Jul 18, 2014, 4:07:39 PM' },
+      assumedRoleUser: { assumedRoleId: 'AIDAQRSTUVWXYZEXAMPLE:JohnDoe-EC2-dev', arn: `arn:aws:sts::${BASTION_ACCOUNT}:assumed-role/outbound-integration/JohnDoe-EC2-dev` },
+      sourceIdentity: 'JohnDoe',
+    },
+    requestID: '4EXAMPLE-0e8d-11e4-96e4-e55c0EXAMPLE',
+    sharedEventID: 'bEXAMPLE-efea-4a70-b951-19a88EXAMPLE',
+    eventID: 'dEXAMPLE-ac7f-466c-a608-4ac8dEXAMPLE',
+    recipientAccountId: BASTION_ACCOUNT,
+  };
+}
+
+/**
+ * stratus-red-team/aws.discovery.ec2-download-user-data.json, the successful AssumeRole by IAM
+ * user christophe (eventID cf589cd4-…): account 321848314756 became the bastion account and the
+ * role (stratus-red-team-get-usr-data-role) the outbound role, also in resources and
+ * assumedRoleUser. The session token is trimmed.
+ */
+const STRATUS_IAM_USER_ASSUME: Json = {
+  awsRegion: 'apiso-westcentral-3r',
+  eventCategory: 'Management',
+  eventID: 'cf589cd4-9633-4cc6-9b5c-c74f5a735fa5',
+  eventName: 'AssumeRole',
+  eventSource: 'sts.amazonaws.com',
+  eventTime: '2024-07-31T19:52:33Z',
+  eventType: 'AwsApiCall',
+  eventVersion: '1.08',
+  managementEvent: true,
+  readOnly: true,
+  recipientAccountId: BASTION_ACCOUNT,
+  requestID: '01d3746c-667c-4cf6-a149-fa51a50c2024',
+  requestParameters: { durationSeconds: 900, roleArn: OUTBOUND_ROLE, roleSessionName: 'aws-go-sdk-1722455550269043000' },
+  resources: [{ ARN: OUTBOUND_ROLE, accountId: BASTION_ACCOUNT, type: 'AWS::IAM::Role' }],
+  responseElements: {
+    assumedRoleUser: { arn: `arn:aws:sts::${BASTION_ACCOUNT}:assumed-role/outbound-integration/aws-go-sdk-1722455550269043000`, assumedRoleId: 'AROAUF4S4NNXFP6WTHD73:aws-go-sdk-1722455550269043000' },
+    credentials: { accessKeyId: 'ASIA74KS09ZFFBFV9E6K', expiration: 'Jul 31, 2024, 8:07:33 PM', sessionToken: 'IQoJb3JpZ2luX2VjEHwaCWV1LXdlc3QtMSJIMEYCIQCmhF6h…(trimmed)' },
+  },
+  sourceIPAddress: '255.18.064.253',
+  tlsDetails: { cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: 'sts.apiso-westcentral-3r.amazonaws.com', tlsVersion: 'TLSv1.3' },
+  userAgent: 'stratus-red-team_f193d7d4-8114-40ff-acc9-a123d5463ff3',
+  userIdentity: {
+    accessKeyId: 'AKIAMJ2320ZAXACWCPJI',
+    accountId: BASTION_ACCOUNT,
+    arn: `arn:aws:iam::${BASTION_ACCOUNT}:user/christophe`,
+    principalId: 'AIDA2Q68JMYYLLXFIRZ7',
+    type: 'IAMUser',
+    userName: 'christophe',
+  },
+};
+
+/** See {@link DetectorCase}. */
+export const cases: readonly DetectorCase[] = [
+  {
+    name: 'fires when another workload\'s role session assumes the outbound role',
+    record: intoOutbound({ time: T, caller: roleSession(REPORTING_ROLE, 'b7e2c1d0f9a84e3b'), sessionName: 'reporting-b7e2c1d0' }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'rates a denied attempt by an unexpected workload (requestParameters null) medium',
+    record: intoOutbound({ time: T, caller: roleSession(REPORTING_ROLE, 'b7e2c1d0f9a84e3b'), sessionName: 'reporting-b7e2c1d0', error: { code: 'AccessDenied' } }),
+    expect: 'fires',
+    severity: 'medium',
+  },
+  {
+    name: 'fires on the role owner\'s copy of a cross-account call from an account with no expected caller',
+    basedOn: 'aws-docs/awsdocs-sample-records.jsonl',
+    record: ownerCopy('777788889999'),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'stays quiet for the expected backend role',
+    record: intoOutbound({ time: T }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet on the role owner\'s copy when the caller\'s account holds an expected caller',
+    basedOn: 'aws-docs/awsdocs-sample-records.jsonl',
+    config: { expectedCallerArns: [`arn:aws:iam::${WORKLOAD_ACCOUNT}:role/integration-backend`] },
+    record: ownerCopy(WORKLOAD_ACCOUNT),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet for an IAM user (human-principal reports humans)',
+    basedOn: 'stratus-red-team/aws.discovery.ec2-download-user-data.json',
+    record: STRATUS_IAM_USER_ASSUME,
+    expect: 'quiet',
+  },
+  {
+    name: 'stays silent while expectedCallerArns is empty',
+    config: { expectedCallerArns: [] },
+    record: intoOutbound({ time: T, caller: roleSession(REPORTING_ROLE, 'b7e2c1d0f9a84e3b'), sessionName: 'reporting-b7e2c1d0' }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet when the expected callers cover the whole account (its root ARN)',
+    config: { expectedCallerArns: [`arn:aws:iam::${BASTION_ACCOUNT}:root`] },
+    record: intoOutbound({ time: T, caller: roleSession(REPORTING_ROLE, 'b7e2c1d0f9a84e3b'), sessionName: 'reporting-b7e2c1d0' }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet when an AWS service assumes the outbound role',
+    record: intoOutbound({
+      time: T,
+      caller: awsService('ecs-tasks.amazonaws.com'),
+      sessionName: '3f1c0b6e9a2d4c7f8e5b1a0d9c8e7f6a',
+      sourceIp: 'ecs-tasks.amazonaws.com',
+      userAgent: 'ecs-tasks.amazonaws.com',
+    }),
+    expect: 'quiet',
+  },
+];

@@ -1,0 +1,187 @@
+/**
+ * Runs every detector's cases (`lambdas/detectors/<id>.cases.ts`) through the real engine, checks
+ * the registry, and checks that AWS services acting on their own never alert. No mocks: the
+ * engine, the parser and the in-memory store are the ones replay uses.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DETECTORS } from '../lambdas/detectors';
+import { OUTBOUND_ROLE } from '../lambdas/detectors/case-records';
+import { CASE_BASE_CONFIG, type DetectorCase } from '../lambdas/detectors/cases';
+import type { Detector } from '../lambdas/detectors/detector';
+import { cases as callVolume } from '../lambdas/detectors/call-volume.cases';
+import { cases as externalId } from '../lambdas/detectors/external-id.cases';
+import { cases as failedAssume } from '../lambdas/detectors/failed-assume.cases';
+import { cases as humanPrincipal } from '../lambdas/detectors/human-principal.cases';
+import { cases as region } from '../lambdas/detectors/region.cases';
+import { cases as sessionLocations } from '../lambdas/detectors/session-locations.cases';
+import { cases as sessionName } from '../lambdas/detectors/session-name.cases';
+import { cases as sourceIp } from '../lambdas/detectors/source-ip.cases';
+import { cases as unexpectedCaller } from '../lambdas/detectors/unexpected-caller.cases';
+import { loadConfig, type CompiledConfig } from '../lambdas/engine/config';
+import { processBatch, select, type BatchResult } from '../lambdas/engine/engine';
+import { parseRecord } from '../lambdas/engine/parse';
+import { ASSUME_ROLE_EVENT_NAMES, SEVERITIES, type Finding, type ParsedCall } from '../lambdas/engine/types';
+import { MemoryStore } from '../lambdas/store/memory';
+import { fixtureRecords } from './support/fixtures';
+
+const DETECTOR_DIR = join(__dirname, '..', 'lambdas', 'detectors');
+
+/** Every cases file, by detector id (static imports, so the compiler checks them). */
+const CASES: Readonly<Record<string, readonly DetectorCase[]>> = {
+  'human-principal': humanPrincipal,
+  'unexpected-caller': unexpectedCaller,
+  'source-ip': sourceIp,
+  'session-locations': sessionLocations,
+  'call-volume': callVolume,
+  'session-name': sessionName,
+  'external-id': externalId,
+  'failed-assume': failedAssume,
+  region,
+};
+
+type Json = Record<string, unknown>;
+
+/** Parses a raw record, failing the test with the parser's reason on a rejection; null when ignored. */
+function parseOrFail(raw: unknown, what: string): ParsedCall | null {
+  const result = parseRecord(raw);
+  if (result.kind === 'rejected') throw new Error(`${what}: the parser rejected the record: ${result.reason}`);
+  return result.kind === 'ignored' ? null : result;
+}
+
+/** One batch of one call, with the clock at the call's event time (as replay runs it). */
+function runOne(call: ParsedCall, store: MemoryStore, config: CompiledConfig): Promise<BatchResult> {
+  return processBatch([call], store, config, { now: () => call.eventTime });
+}
+
+/** Processes the case's history (one batch each), then its record; the record's findings. */
+async function findingsOf(detectorId: string, c: DetectorCase): Promise<Finding[]> {
+  const config = loadConfig({ ...CASE_BASE_CONFIG, ...(c.config ?? {}) });
+  const store = new MemoryStore();
+  for (const [i, raw] of (c.history ?? []).entries()) {
+    const call = parseOrFail(raw, `history[${i}]`);
+    if (call) await runOne(call, store, config);
+  }
+  const call = parseOrFail(c.record, 'record');
+  if (!call) return [];
+  const result = await runOne(call, store, config);
+  return result.findings.filter((f) => f.detector === detectorId);
+}
+
+describe.each(DETECTORS.map((d) => [d.id, d] as const))('%s', (id) => {
+  const cases = CASES[id] ?? [];
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    // Given the case's configuration and history; when its record is processed
+    const findings = await findingsOf(id, c);
+    // Then the detector fires (with the case's severity) or stays quiet
+    if (c.expect === 'quiet') {
+      expect(findings.map((f) => `${f.severity}: ${f.cause}`)).toEqual([]);
+      return;
+    }
+    expect(findings.length).toBeGreaterThanOrEqual(1);
+    if (c.severity) expect(findings.map((f) => f.severity)).toContain(c.severity);
+    for (const f of findings) {
+      expect(f.cause).not.toBe('');
+      expect(f.dedupKey.startsWith(`${id}|`)).toBe(true);
+    }
+  });
+});
+
+describe('detector registry', () => {
+  it('has unique ids', () => {
+    const ids = DETECTORS.map((d) => d.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it.each(DETECTORS.map((d) => [d.id, d] as const))('names %s after its file, which exports it as `detector`', async (id, d) => {
+    expect(existsSync(join(DETECTOR_DIR, `${id}.ts`))).toBe(true);
+    const mod = (await import(join(DETECTOR_DIR, id))) as { detector?: Detector };
+    expect(mod.detector).toBe(d);
+  });
+
+  it.each(DETECTORS.map((d) => [d.id] as const))('gives %s a cases file with a case that fires and one that stays quiet', (id) => {
+    expect(existsSync(join(DETECTOR_DIR, `${id}.cases.ts`))).toBe(true);
+    const cases = CASES[id] ?? [];
+    expect(cases.filter((c) => c.expect === 'fires').length).toBeGreaterThanOrEqual(1);
+    expect(cases.filter((c) => c.expect === 'quiet').length).toBeGreaterThanOrEqual(1);
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+  });
+
+  it('has no cases for a detector that is not registered', () => {
+    expect(Object.keys(CASES).sort()).toEqual(DETECTORS.map((d) => d.id).sort());
+  });
+
+  it.each(DETECTORS.map((d) => [d.id, d] as const))('documents %s: title, description, runbook and a valid severity', (_id, d) => {
+    for (const text of [d.title, d.description, d.runbook]) expect(text.trim()).not.toBe('');
+    expect(SEVERITIES).toContain(d.severity);
+  });
+});
+
+describe('AWS service self-calls never alert', () => {
+  const config = loadConfig(CASE_BASE_CONFIG);
+  const ASSUME: ReadonlySet<string> = new Set(ASSUME_ROLE_EVENT_NAMES);
+  const SERVICE_SESSION_ARN = `arn:aws:sts::${OUTBOUND_ROLE.split(':')[4]}:assumed-role/outbound-integration/service-session`;
+
+  /**
+   * An AWS service's own call: its identity, or `invokedBy` naming it. The console signing a
+   * person in (`signin.amazonaws.com`, `console.amazonaws.com`) is a person, not a service.
+   */
+  const isServiceCall = (r: unknown): boolean => {
+    const identity = (r as Json | null)?.userIdentity as Json | undefined;
+    if (identity === undefined) return false;
+    const by = identity.invokedBy;
+    return identity.type === 'AWSService' || (typeof by === 'string' && by !== 'signin.amazonaws.com' && by !== 'console.amazonaws.com');
+  };
+
+  /**
+   * Makes a fixture record touch the monitored outbound role: an AssumeRole now assumes it; any
+   * other call is made by one of its sessions (through the service, `invokedBy` kept).
+   */
+  const monitored = (raw: Json): Json => {
+    const r = structuredClone(raw);
+    const identity = { ...(r.userIdentity as Json) };
+    if (ASSUME.has(r.eventName as string)) {
+      r.requestParameters = { ...((r.requestParameters as Json | null) ?? {}), roleArn: OUTBOUND_ROLE };
+      if (Array.isArray(r.resources)) {
+        r.resources = (r.resources as Json[]).map((res) => (res.type === 'AWS::IAM::Role' ? { ...res, ...('arn' in res ? { arn: OUTBOUND_ROLE } : { ARN: OUTBOUND_ROLE }) } : res));
+      }
+    } else if (identity.type !== 'AWSService') {
+      const context = (identity.sessionContext as Json | undefined) ?? {};
+      Object.assign(identity, {
+        type: 'AssumedRole',
+        arn: SERVICE_SESSION_ARN,
+        sessionContext: { ...context, sessionIssuer: { type: 'Role', arn: OUTBOUND_ROLE, accountId: OUTBOUND_ROLE.split(':')[4], userName: 'outbound-integration' } },
+      });
+    }
+    r.userIdentity = identity;
+    return r;
+  };
+
+  /** The same record without what marks it as a service's call. */
+  const withoutServiceMarks = (r: Json): Json => {
+    const identity = { ...(r.userIdentity as Json) };
+    delete identity.invokedBy;
+    if (identity.type === 'AWSService') delete identity.type;
+    return { ...r, userIdentity: identity };
+  };
+
+  const records = fixtureRecords().filter((f) => isServiceCall(f.record));
+
+  it('finds AWS service and invokedBy records in the fixtures', () => {
+    expect(records.length).toBeGreaterThanOrEqual(3);
+    expect(records.some((f) => f.file.startsWith('panther-analysis/') && ((f.record as Json).userIdentity as Json).type === 'AWSService')).toBe(true);
+  });
+
+  it.each(records.map((f) => [`${f.file}#${f.index}`, f.record as Json] as const))('%s, made to touch the outbound role, gives no finding', async (where, raw) => {
+    // Given a fixture record of an AWS service (or a call through one) touching the outbound role
+    const record = monitored(raw);
+    const call = parseOrFail(record, where);
+    expect(call).not.toBeNull();
+    // (without the service marks, the engine would look at it)
+    expect(select(parseOrFail(withoutServiceMarks(record), where)!, config)).not.toBeNull();
+    // When the engine processes it
+    const result = await runOne(call!, new MemoryStore(), config);
+    // Then nothing fires
+    expect(result.findings.map((f) => `${f.detector}: ${f.cause}`)).toEqual([]);
+  });
+});

@@ -76,7 +76,7 @@ export function toText(alert: Alert): string {
     `    cause:     ${printable(alert.cause)}`,
     `    principal: ${printable(e.principalArn ?? e.principalType)}${e.sessionKey ? `  key ${printable(e.sessionKey, 40)}` : ''}`,
     `    call:      ${e.eventName} ${e.roleArn ? printable(e.roleArn) : ''} from ${printable(e.sourceIp ?? '-', 80)} in ${printable(e.awsRegion, 40)}`,
-    `    events:    ${e.eventIds.slice(0, 5).map((id) => printable(id, 64)).join(', ')}${e.eventIds.length > 5 ? ` (+${e.eventIds.length - 5})` : ''}${alert.occurrences > 1 ? `  (${alert.occurrences} findings folded)` : ''}`,
+    `    events:    ${e.eventIds.slice(0, 5).map((id) => printable(id, 64)).join(', ')}${e.eventIds.length > 5 ? ` (+${e.eventIds.length - 5})` : ''}${alert.occurrences > 1 ? `  (${alert.occurrences} findings)` : ''}`,
     `    runbook:   ${alert.runbook}`,
   ];
   return lines.join('\n');

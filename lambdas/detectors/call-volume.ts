@@ -59,28 +59,37 @@ export const detector: Detector = {
     if (newAccount) accounts.add(call.roleAccountId!);
     // Sliding window: this window plus the part of the previous one still inside it.
     const elapsed = (call.eventTime % windowMs) / windowMs;
-    const estimate = Math.round(counted.count + previousCalls * (1 - elapsed));
+    const after = counted.count + previousCalls * (1 - elapsed);
+    const before = after - (counted.update ? 1 : 0);
+    const estimate = Math.round(after);
     const updates: StateUpdate[] = counted.update ? [counted.update] : [];
     if (newAccount && accounts.size <= config.volumeMaxTargetAccounts + 1) {
       updates.push({ key: windowKey(role, w), addToSet: { accounts: [call.roleAccountId!] }, expiresAt: windowTtl });
     }
+    // Alert when this call takes the window over a limit, not on every call of a long burst.
+    const crosses = (limit: number, from: number, to: number): boolean => from <= limit && to > limit;
     const reasons: string[] = [];
-    if (estimate > config.volumeMaxCalls) reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min exceed the ceiling of ${config.volumeMaxCalls}`);
-    if (accounts.size > config.volumeMaxTargetAccounts) reasons.push(`${accounts.size} target accounts exceed the ceiling of ${config.volumeMaxTargetAccounts}`);
+    if (crosses(config.volumeMaxCalls, before, after)) reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min exceed the ceiling of ${config.volumeMaxCalls}`);
+    if (newAccount && crosses(config.volumeMaxTargetAccounts, accounts.size - 1, accounts.size)) {
+      reasons.push(`${accounts.size} target accounts exceed the ceiling of ${config.volumeMaxTargetAccounts}`);
+    }
     const peak = baselinePeak(role, day, state);
-    if (state.learned(role, call.eventTime) && estimate >= config.volumeSpikeMinCalls && estimate > config.volumeSpikeFactor * peak) {
+    const spikeLimit = Math.max(config.volumeSpikeFactor * peak, config.volumeSpikeMinCalls - 0.5);
+    if (state.learned(role, call.eventTime) && crosses(spikeLimit, before, after)) {
       reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min are over ${config.volumeSpikeFactor}× the learned peak of ${peak}`);
     }
+    const overLimit = after > config.volumeMaxCalls || (state.learned(role, call.eventTime) && after > spikeLimit);
     if (reasons.length === 0) {
+      // A window over a limit is not normal: it must not raise the baseline it is judged by.
       const todayPeak = (state.get(peakKey(role, day))?.peak as number | undefined) ?? 0;
-      if (estimate > todayPeak) updates.push({ key: peakKey(role, day), max: { peak: estimate }, expiresAt: ttlAfter(call.eventTime, BASELINE_DAYS + 2) });
+      if (!overLimit && estimate > todayPeak) updates.push({ key: peakKey(role, day), max: { peak: estimate }, expiresAt: ttlAfter(call.eventTime, BASELINE_DAYS + 2) });
       return { findings: [], updates };
     }
     const finding: FindingDraft = {
       severity: this.severity,
       title: `Burst of ${estimate} role assumptions by ${role.slice(role.lastIndexOf('/') + 1)}`,
       cause: reasons.join('; '),
-      dedupKey: `call-volume|${role}|${w}`,
+      dedupKey: `call-volume|${role}`,
       evidence: evidenceOf(subject, { calls: estimate, targetAccounts: accounts.size, learnedPeak: peak, windowMinutes: config.volumeWindowMinutes }),
     };
     return { findings: [finding], updates };

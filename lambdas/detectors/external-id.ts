@@ -60,10 +60,9 @@ export const detector: Detector = {
     const previousHash = state.get(accountKey(account))?.xid as string | undefined;
     const ttl = ttlAfter(call.eventTime, MAPPING_TTL_DAYS);
     const updates: StateUpdate[] = [];
-    if (!accounts.includes(account) && accounts.length < MAX_ACCOUNTS_PER_ID) updates.push({ key: idKey(hash), addToSet: { accounts: [account] }, expiresAt: ttl });
-    if (previousHash !== hash) updates.push({ key: accountKey(account), set: { xid: hash }, expiresAt: ttl });
     const findings: FindingDraft[] = [];
     if (accounts.length > 0 && !accounts.includes(account) && state.learned(role, call.eventTime)) {
+      // Another tenant's ID: report it, and learn nothing from it.
       findings.push({
         severity: this.severity,
         title: 'One external ID used for two customer accounts',
@@ -71,7 +70,11 @@ export const detector: Detector = {
         dedupKey: `external-id|shared|${hash}|${account}`,
         evidence: evidenceOf(subject, { problem: 'shared', externalIdFingerprint: hash, accountsWithThisId: accounts.slice(0, 10) }),
       });
-    } else if (previousHash !== undefined && previousHash !== hash) {
+      return { findings, updates };
+    }
+    if (!accounts.includes(account) && accounts.length < MAX_ACCOUNTS_PER_ID) updates.push({ key: idKey(hash), addToSet: { accounts: [account] }, expiresAt: ttl });
+    if (previousHash !== hash) updates.push({ key: accountKey(account), set: { xid: hash }, expiresAt: ttl });
+    if (previousHash !== undefined && previousHash !== hash) {
       findings.push({
         severity: 'medium',
         title: 'External ID for a customer account changed',

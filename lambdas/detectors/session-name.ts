@@ -52,7 +52,7 @@ export const detector: Detector = {
     else if (item && (item.expiresAt as number) < ttlAfter(call.eventTime, SHAPES_TTL_DAYS / 2)) updates.push({ key: shapesKey(role), expiresAt: ttlAfter(call.eventTime, SHAPES_TTL_DAYS) });
     let cause: string | null = null;
     if (config.sessionNameRegex && !config.sessionNameRegex.test(name)) cause = `session name does not match sessionNamePattern ${config.sessionNamePattern}`;
-    else if (!known.includes(shape) && state.learned(role, call.eventTime)) cause = `shape ${shape} was never seen for ${role} (known: ${known.slice(0, 5).join(', ') || 'none'})`;
+    else if (!known.includes(shape) && known.length > 0 && state.learned(role, call.eventTime)) cause = `shape ${shape} was never seen for ${role} (known: ${known.slice(0, 5).join(', ') || 'none'})`;
     if (cause === null) return { findings: [], updates };
     const finding: FindingDraft = {
       severity: email ? 'high' : this.severity,

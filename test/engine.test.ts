@@ -1,0 +1,159 @@
+import { ADDRESSES, CUSTOMERS, intoOutbound, outToCustomer, retimed, sessionCall, outboundSession, times, iamUser } from '../lambdas/detectors/case-records';
+import { CASE_BASE_CONFIG } from '../lambdas/detectors/cases';
+import { loadConfig } from '../lambdas/engine/config';
+import { processBatch, type BatchResult } from '../lambdas/engine/engine';
+import { parseRecord } from '../lambdas/engine/parse';
+import type { ParsedCall } from '../lambdas/engine/types';
+import { MemoryStore } from '../lambdas/store/memory';
+import { keyString, type StateUpdate } from '../lambdas/store/port';
+
+const config = loadConfig({ ...CASE_BASE_CONFIG, minAlertSeverity: 'medium', volumeMaxCalls: 5 });
+const T = '2024-08-01T10:00:00Z';
+
+function parsed(records: unknown[]): ParsedCall[] {
+  return records.map((r) => {
+    const result = parseRecord(r);
+    if (result.kind === 'rejected' || result.kind === 'ignored') throw new Error(`not a call: ${JSON.stringify(result)}`);
+    return result;
+  });
+}
+
+async function run(store: MemoryStore, records: unknown[]): Promise<BatchResult> {
+  const calls = parsed(records);
+  return processBatch(calls, store, config, { now: () => Math.max(...calls.map((c) => c.eventTime)) });
+}
+
+/** Six calls out of the outbound role within a minute: one over the ceiling of 5. */
+function burst(): unknown[] {
+  return times(T, 6, 10).map((time, i) => outToCustomer({ time, account: Object.values(CUSTOMERS)[i % 4] }));
+}
+
+describe('the engine', () => {
+  it('alerts once when a burst crosses the ceiling', async () => {
+    // Given a fresh store
+    const store = new MemoryStore();
+    // When six calls arrive in one batch
+    const result = await run(store, burst());
+    // Then one call-volume alert
+    expect(result.alerts.map((a) => a.detector)).toEqual(['call-volume']);
+    expect(result.stats).toMatchObject({ received: 6, relevant: 6, duplicates: 0, alerts: 1 });
+  });
+
+  it('changes nothing and alerts nothing when the same batch is delivered again', async () => {
+    // Given a batch already processed
+    const store = new MemoryStore();
+    await run(store, burst());
+    const before = store.dump();
+    // When it is delivered again
+    const again = await run(store, burst());
+    // Then the state is identical and there is no second alert
+    expect(again.alerts).toEqual([]);
+    expect(store.dump()).toEqual(before);
+  });
+
+  it('counts an event delivered twice in one batch once', async () => {
+    // Given five calls, one of them twice: still at the ceiling, not over it
+    const calls = burst().slice(0, 5);
+    // When processed
+    const result = await run(new MemoryStore(), [...calls, calls[2]]);
+    // Then the copy is a duplicate and nothing crosses the ceiling of 5
+    expect(result.stats.duplicates).toBe(1);
+    expect(result.alerts).toEqual([]);
+  });
+
+  it('gives the same alerts and state for a shuffled batch', async () => {
+    // Given the burst in order and reversed
+    const a = new MemoryStore();
+    const b = new MemoryStore();
+    const inOrder = await run(a, burst());
+    const reversed = await run(b, burst().reverse());
+    // Then alerts and state agree
+    expect(reversed.alerts).toEqual(inOrder.alerts);
+    expect(b.dump()).toEqual(a.dump());
+  });
+
+  it('treats both copies of a cross-account call (one sharedEventID) as one call', async () => {
+    // Given the caller's copy and the role owner's copy of one call into the outbound role
+    const caller = intoOutbound({ time: T, caller: iamUser('mallory', '999988887777'), userAgent: 'aws-cli/2.17.20' });
+    const owner = { ...(caller as Record<string, unknown>), eventID: 'owner-copy', recipientAccountId: '210987654321', userIdentity: { type: 'AWSAccount', accountId: '999988887777', principalId: 'AIDAEXAMPLE' } };
+    // When both arrive, the owner's first
+    const result = await run(new MemoryStore(), [owner, { ...(caller as Record<string, unknown>), recipientAccountId: '999988887777' }]);
+    // Then one is a duplicate, and the alert names the caller from the richer copy
+    expect(result.stats.duplicates).toBe(1);
+    const human = result.alerts.filter((a) => a.detector === 'human-principal');
+    expect(human).toHaveLength(1);
+    expect(human[0]!.evidence.principalArn).toBe('arn:aws:iam::999988887777:user/mallory');
+  });
+
+  it('does not read or write state for calls that involve no monitored role', async () => {
+    // Given an IAM user's call to some other role and an unrelated session's S3 call
+    const store = new MemoryStore();
+    const other = intoOutbound({ time: T, roleArn: 'arn:aws:iam::210987654321:role/reporting' });
+    const s3 = sessionCall({ time: T, caller: outboundSession('x', {}, 'arn:aws:iam::210987654321:role/reporting') });
+    // When processed
+    const result = await run(store, [other, s3]);
+    // Then both are ignored and the store was not touched
+    expect(result.stats).toMatchObject({ ignored: 2, relevant: 0 });
+    expect(store.consumption().requests).toBe(0);
+    expect(store.size().items).toBe(0);
+  });
+
+  it('reads state once and writes each item once per batch', async () => {
+    // Given a store that records every commit
+    const store = new MemoryStore();
+    const commits: StateUpdate[][] = [];
+    const commit = store.commit.bind(store);
+    store.commit = async (updates) => {
+      commits.push([...updates]);
+      return commit(updates);
+    };
+    const load = jest.spyOn(store, 'load');
+    // When a batch touches the same counters and sessions many times
+    const records = [
+      ...times(T, 20, 5).map((time, i) => outToCustomer({ time, account: Object.values(CUSTOMERS)[i % 4] })),
+      ...times(T, 5, 7).map((time) => sessionCall({ time, caller: outboundSession(), eventName: 'GetCallerIdentity', eventSource: 'sts.amazonaws.com' })),
+    ];
+    await run(store, records);
+    // Then one load, one commit, and no key twice in it
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(commits).toHaveLength(1);
+    const keys = commits[0]!.map((u) => keyString(u.key));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('suppresses a repeat of the same finding within suppressionMinutes, by event time', async () => {
+    // Given a human assumption that alerted
+    const store = new MemoryStore();
+    const first = intoOutbound({ time: T, caller: iamUser('alice') });
+    expect((await run(store, [first])).alerts).toHaveLength(1);
+    // When the same person does it again 30 minutes later, then 2 hours later
+    const soon = await run(store, [retimed(first, '2024-08-01T10:30:00Z')]);
+    const later = await run(store, [retimed(first, '2024-08-01T12:00:00Z')]);
+    // Then the first repeat is suppressed and the second alerts
+    expect(soon.alerts).toEqual([]);
+    expect(soon.stats.suppressed).toBe(1);
+    expect(later.alerts).toHaveLength(1);
+  });
+
+  it('folds findings with one dedup key in one batch into one alert listing their events', async () => {
+    // Given three calls from one outside address in one batch
+    const records = times(T, 3, 60).map((time) => outToCustomer({ time, sourceIp: ADDRESSES.tor }));
+    // When processed
+    const result = await run(new MemoryStore(), records);
+    // Then one source-ip alert carries all three events
+    const alerts = result.alerts.filter((a) => a.detector === 'source-ip');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.occurrences).toBe(3);
+    expect(alerts[0]!.evidence.eventIds).toHaveLength(3);
+  });
+
+  it('counts findings below minAlertSeverity without alerting', async () => {
+    // Given a config that alerts only on critical findings
+    const strict = loadConfig({ ...CASE_BASE_CONFIG, minAlertSeverity: 'critical' });
+    const calls = parsed([intoOutbound({ time: T, caller: iamUser('alice') })]);
+    // When a high finding is made
+    const result = await processBatch(calls, new MemoryStore(), strict, { now: () => Date.parse(T) });
+    // Then it is counted, not alerted
+    expect(result.stats).toMatchObject({ findings: 1, belowSeverity: 1, alerts: 0 });
+  });
+});

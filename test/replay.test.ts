@@ -1,0 +1,148 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { ADDRESSES, outboundSession, outToCustomer, sessionCall } from '../lambdas/detectors/case-records';
+import { CASE_BASE_CONFIG } from '../lambdas/detectors/cases';
+import { main, type Io } from '../lambdas/cli/main';
+
+const ROOT = join(__dirname, '..');
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'arw-replay-'));
+}
+
+function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ ...CASE_BASE_CONFIG, ...extra }));
+  return file;
+}
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), errIsTty: false };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+/** A call from the outbound session in nat-eu, then the same session from another /24. */
+function stolenSession(): { first: Record<string, unknown>; second: Record<string, unknown> } {
+  const session = outboundSession('backend-5e5e5e5e');
+  return {
+    first: outToCustomer({ time: '2024-08-01T10:00:00Z', caller: session }) as Record<string, unknown>,
+    second: sessionCall({ time: '2024-08-01T10:20:00Z', caller: session, sourceIp: ADDRESSES.external }) as Record<string, unknown>,
+  };
+}
+
+describe('assumerole-watch replay', () => {
+  it('reports a truncated and a wrong-typed record with file:line and reason, and processes the rest', async () => {
+    // Given JSON Lines with a good call, a truncated line, a wrong-typed record, and a call from elsewhere
+    const dir = tempDir();
+    const { first, second } = stolenSession();
+    const lines = [JSON.stringify(first), JSON.stringify(second).slice(0, 120), JSON.stringify({ ...second, eventID: 'typed', eventTime: 1722507600 }), JSON.stringify(second)];
+    writeFileSync(join(dir, 'calls.jsonl'), `${lines.join('\n')}\n`);
+    // When replayed
+    const { code, out, err } = await cli(['replay', join(dir, 'calls.jsonl'), '--config', writeConfig(dir), '--json']);
+    // Then both bad lines are reported with place and reason, and the good ones still alert
+    expect(err).toMatch(new RegExp(`rejected 1× not JSON: .* at ${join(dir, 'calls.jsonl')}:2`));
+    expect(err).toContain(`rejected 1× eventTime: expected an ISO 8601 string, got a number at ${join(dir, 'calls.jsonl')}:3`);
+    expect(err).toContain('rejected 2');
+    const alerts = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(alerts.map((a) => a.detector)).toEqual(['session-locations']);
+    expect(alerts[0]).toMatchObject({ eventIds: [second.eventID], sourceIp: ADDRESSES.external, roleArn: expect.stringContaining('outbound'), principalArn: expect.any(String), sessionKey: expect.stringMatching(/^ASIA/) });
+    expect(code).toBe(1);
+  });
+
+  it('replays CloudTrail files in event-time order across regions, walking directories', async () => {
+    // Given the S3 layout with the later events in eu-west-1 (first by path) and the earliest in
+    // us-east-1, further apart than the reorder window
+    const dir = tempDir();
+    const { first, second } = stolenSession();
+    const third = { ...second, eventID: 'third', eventTime: '2024-08-01T12:30:00Z' };
+    const write = (region: string, stamp: string, records: unknown[]): void => {
+      const folder = join(dir, 'AWSLogs', '210987654321', 'CloudTrail', region, '2024', '08', '01');
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, `210987654321_CloudTrail_${region}_${stamp}_abc.json.gz`), gzipSync(JSON.stringify({ Records: records })));
+    };
+    write('eu-west-1', '20240801T1230Z', [second, third]);
+    write('us-east-1', '20240801T1000Z', [first]);
+    // When the directory is replayed
+    const { code, out } = await cli(['replay', dir, '--config', writeConfig(dir), '--json', '--reorder-minutes', '1', '--batch-size', '1']);
+    // Then the second location is the later event, as in event time
+    const alert = JSON.parse(out.trim()) as { detector: string; eventIds: string[] };
+    expect(alert).toMatchObject({ detector: 'session-locations', eventIds: [second.eventID] });
+    expect(code).toBe(1);
+  });
+
+  it('puts records that arrive out of order back in event-time order within the reorder window', async () => {
+    // Given the later call before the earlier one in one file
+    const dir = tempDir();
+    const { first, second } = stolenSession();
+    writeFileSync(join(dir, 'calls.json'), JSON.stringify({ Records: [second, first] }));
+    // When replayed
+    const { out } = await cli(['replay', join(dir, 'calls.json'), '--config', writeConfig(dir), '--json', '--batch-size', '1']);
+    // Then the alert is on the later event
+    expect(JSON.parse(out.trim())).toMatchObject({ eventIds: [second.eventID] });
+  });
+
+  it('exits 0 with no alerts and prints a readable listing', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'calls.json'), JSON.stringify([stolenSession().first]));
+    const { code, out, err } = await cli(['replay', join(dir, 'calls.json'), '--config', writeConfig(dir)]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^time\s+SEVERITY\s+detector\s+title\n$/);
+    expect(err).toContain('replayed 1 records in 1 files');
+  });
+
+  it.each([
+    [['replay'], 'replay needs at least one path'],
+    [['replay', 'x', '--frobnicate'], 'unknown option --frobnicate'],
+    [['replay', 'x', '--batch-size', '0'], '--batch-size takes a whole number'],
+    [['explode'], 'unknown command "explode"'],
+  ])('exits 2 on the usage error %j', async (argv, message) => {
+    const { code, err } = await cli(argv);
+    expect(code).toBe(2);
+    expect(err).toContain(message);
+  });
+
+  it('exits 2 naming a path it cannot read, after replaying the rest', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'broken.json.gz'), 'not gzip');
+    const { code, err } = await cli(['replay', join(dir, 'missing'), join(dir, 'broken.json.gz'), '--config', writeConfig(dir)]);
+    expect(code).toBe(2);
+    expect(err).toContain(`unreadable: ${join(dir, 'missing')}: no such file or directory`);
+    expect(err).toContain(`unreadable: ${join(dir, 'broken.json.gz')}:`);
+  });
+
+  it('exits 2 when the configuration is invalid, naming the key', async () => {
+    const dir = tempDir();
+    const { code, err } = await cli(['replay', dir, '--config', writeConfig(dir, { allowedCidrs: ['10.0.0.0/33'] })]);
+    expect(code).toBe(2);
+    expect(err).toContain('allowedCidrs[0]: "10.0.0.0/33" is not a CIDR');
+  });
+
+  it('reads the context of a cdk.json, ignoring deployment keys and feature flags', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'cdk.json'), JSON.stringify({ app: 'npx ts-node bin/app.ts', context: { ...CASE_BASE_CONFIG, homeRegion: 'eu-west-1', '@aws-cdk/core:newStyleStackSynthesis': true } }));
+    writeFileSync(join(dir, 'calls.json'), JSON.stringify([stolenSession().first]));
+    const { code } = await cli(['replay', join(dir, 'calls.json'), '--config', join(dir, 'cdk.json')]);
+    expect(code).toBe(0);
+  });
+
+  it('reads JSON Lines from stdin when given -', () => {
+    // Given the two calls on stdin of the real command
+    const dir = tempDir();
+    const { first, second } = stolenSession();
+    // When the process runs
+    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'lambdas', 'cli', 'run.ts'), 'replay', '-', '--config', writeConfig(dir), '--json'], {
+      input: `${JSON.stringify(first)}\n${JSON.stringify(second)}\n`,
+      encoding: 'utf8',
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    // Then it alerts and exits 1
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ detector: 'session-locations' });
+  });
+});

@@ -1,10 +1,10 @@
-/** Loads the public CloudTrail fixtures (../shared/fixtures) for tests. */
+/** Loads the public CloudTrail fixtures (test/fixtures, a copy of the shared fixture set with its licences) for tests. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as yaml from 'js-yaml';
 
 /** Root of the shared fixtures. */
-export const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'cloudtrail');
+export const FIXTURES = join(__dirname, '..', 'fixtures', 'cloudtrail');
 
 /** One raw fixture record and where it came from. */
 export interface FixtureRecord {

@@ -19,10 +19,10 @@ import { cases as sessionName } from '../lambdas/detectors/session-name.cases';
 import { cases as sourceIp } from '../lambdas/detectors/source-ip.cases';
 import { cases as unexpectedCaller } from '../lambdas/detectors/unexpected-caller.cases';
 import { loadConfig, type CompiledConfig } from '../lambdas/engine/config';
-import { processBatch, select, type BatchResult } from '../lambdas/engine/engine';
+import { processBatch, select, type BatchResult, type EnginePorts } from '../lambdas/engine/engine';
 import { parseRecord } from '../lambdas/engine/parse';
 import { ASSUME_ROLE_EVENT_NAMES, SEVERITIES, type Finding, type ParsedCall } from '../lambdas/engine/types';
-import { MemoryStore } from '../lambdas/store/memory';
+import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
 import { fixtureRecords } from './support/fixtures';
 
 const DETECTOR_DIR = join(__dirname, '..', 'lambdas', 'detectors');
@@ -50,14 +50,14 @@ function parseOrFail(raw: unknown, what: string): ParsedCall | null {
 }
 
 /** One batch of one call, with the clock at the call's event time (as replay runs it). */
-function runOne(call: ParsedCall, store: MemoryStore, config: CompiledConfig): Promise<BatchResult> {
-  return processBatch([call], store, config, { now: () => call.eventTime });
+function runOne(call: ParsedCall, ports: EnginePorts, config: CompiledConfig): Promise<BatchResult> {
+  return processBatch([call], ports, config, { now: () => call.eventTime });
 }
 
 /** Processes the case's history (one batch each), then its record; the record's findings. */
 async function findingsOf(detectorId: string, c: DetectorCase): Promise<Finding[]> {
   const config = loadConfig({ ...CASE_BASE_CONFIG, ...(c.config ?? {}) });
-  const store = new MemoryStore();
+  const store: EnginePorts = { state: new MemoryStore(), ledger: new MemoryLedger() };
   for (const [i, raw] of (c.history ?? []).entries()) {
     const call = parseOrFail(raw, `history[${i}]`);
     if (call) await runOne(call, store, config);
@@ -180,7 +180,7 @@ describe('AWS service self-calls never alert', () => {
     // (without the service marks, the engine would look at it)
     expect(select(parseOrFail(withoutServiceMarks(record), where)!, config)).not.toBeNull();
     // When the engine processes it
-    const result = await runOne(call!, new MemoryStore(), config);
+    const result = await runOne(call!, { state: new MemoryStore(), ledger: new MemoryLedger() }, config);
     // Then nothing fires
     expect(result.findings.map((f) => `${f.detector}: ${f.cause}`)).toEqual([]);
   });

@@ -1,10 +1,10 @@
 import { ADDRESSES, CUSTOMERS, intoOutbound, outToCustomer, retimed, sessionCall, outboundSession, times, iamUser } from '../lambdas/detectors/case-records';
 import { CASE_BASE_CONFIG } from '../lambdas/detectors/cases';
 import { loadConfig } from '../lambdas/engine/config';
-import { processBatch, type BatchResult } from '../lambdas/engine/engine';
+import { processBatch, type BatchResult, type EnginePorts } from '../lambdas/engine/engine';
 import { parseRecord } from '../lambdas/engine/parse';
 import type { ParsedCall } from '../lambdas/engine/types';
-import { MemoryStore } from '../lambdas/store/memory';
+import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
 import { keyString, type StateUpdate } from '../lambdas/store/port';
 
 const config = loadConfig({ ...CASE_BASE_CONFIG, minAlertSeverity: 'medium', volumeMaxCalls: 5 });
@@ -18,9 +18,17 @@ function parsed(records: unknown[]): ParsedCall[] {
   });
 }
 
-async function run(store: MemoryStore, records: unknown[]): Promise<BatchResult> {
+/** A memory store with its alert ledger; one per simulated deployment. */
+class Deployment {
+  readonly state = new MemoryStore();
+  readonly ledger = new MemoryLedger();
+}
+
+async function run(ports: EnginePorts, records: unknown[]): Promise<BatchResult> {
   const calls = parsed(records);
-  return processBatch(calls, store, config, { now: () => Math.max(...calls.map((c) => c.eventTime)) });
+  const result = await processBatch(calls, ports, config, { now: () => Math.max(...calls.map((c) => c.eventTime)) });
+  await ports.ledger.markSent(result.alerts);
+  return result;
 }
 
 /** Six calls out of the outbound role within a minute: one over the ceiling of 5. */
@@ -31,7 +39,7 @@ function burst(): unknown[] {
 describe('the engine', () => {
   it('alerts once when a burst crosses the ceiling', async () => {
     // Given a fresh store
-    const store = new MemoryStore();
+    const store = new Deployment();
     // When six calls arrive in one batch
     const result = await run(store, burst());
     // Then one call-volume alert
@@ -41,21 +49,21 @@ describe('the engine', () => {
 
   it('changes nothing and alerts nothing when the same batch is delivered again', async () => {
     // Given a batch already processed
-    const store = new MemoryStore();
+    const store = new Deployment();
     await run(store, burst());
-    const before = store.dump();
+    const before = store.state.dump();
     // When it is delivered again
     const again = await run(store, burst());
     // Then the state is identical and there is no second alert
     expect(again.alerts).toEqual([]);
-    expect(store.dump()).toEqual(before);
+    expect(store.state.dump()).toEqual(before);
   });
 
   it('counts an event delivered twice in one batch once', async () => {
     // Given five calls, one of them twice: still at the ceiling, not over it
     const calls = burst().slice(0, 5);
     // When processed
-    const result = await run(new MemoryStore(), [...calls, calls[2]]);
+    const result = await run(new Deployment(), [...calls, calls[2]]);
     // Then the copy is a duplicate and nothing crosses the ceiling of 5
     expect(result.stats.duplicates).toBe(1);
     expect(result.alerts).toEqual([]);
@@ -63,13 +71,13 @@ describe('the engine', () => {
 
   it('gives the same alerts and state for a shuffled batch', async () => {
     // Given the burst in order and reversed
-    const a = new MemoryStore();
-    const b = new MemoryStore();
+    const a = new Deployment();
+    const b = new Deployment();
     const inOrder = await run(a, burst());
     const reversed = await run(b, burst().reverse());
     // Then alerts and state agree
     expect(reversed.alerts).toEqual(inOrder.alerts);
-    expect(b.dump()).toEqual(a.dump());
+    expect(b.state.dump()).toEqual(a.state.dump());
   });
 
   it('treats both copies of a cross-account call (one sharedEventID) as one call', async () => {
@@ -77,7 +85,7 @@ describe('the engine', () => {
     const caller = intoOutbound({ time: T, caller: iamUser('mallory', '999988887777'), userAgent: 'aws-cli/2.17.20' });
     const owner = { ...(caller as Record<string, unknown>), eventID: 'owner-copy', recipientAccountId: '210987654321', userIdentity: { type: 'AWSAccount', accountId: '999988887777', principalId: 'AIDAEXAMPLE' } };
     // When both arrive, the owner's first
-    const result = await run(new MemoryStore(), [owner, { ...(caller as Record<string, unknown>), recipientAccountId: '999988887777' }]);
+    const result = await run(new Deployment(), [owner, { ...(caller as Record<string, unknown>), recipientAccountId: '999988887777' }]);
     // Then one is a duplicate, and the alert names the caller from the richer copy
     expect(result.stats.duplicates).toBe(1);
     const human = result.alerts.filter((a) => a.detector === 'human-principal');
@@ -87,27 +95,27 @@ describe('the engine', () => {
 
   it('does not read or write state for calls that involve no monitored role', async () => {
     // Given an IAM user's call to some other role and an unrelated session's S3 call
-    const store = new MemoryStore();
+    const store = new Deployment();
     const other = intoOutbound({ time: T, roleArn: 'arn:aws:iam::210987654321:role/reporting' });
     const s3 = sessionCall({ time: T, caller: outboundSession('x', {}, 'arn:aws:iam::210987654321:role/reporting') });
     // When processed
     const result = await run(store, [other, s3]);
     // Then both are ignored and the store was not touched
     expect(result.stats).toMatchObject({ ignored: 2, relevant: 0 });
-    expect(store.consumption().requests).toBe(0);
-    expect(store.size().items).toBe(0);
+    expect(store.state.consumption().requests).toBe(0);
+    expect(store.state.size().items).toBe(0);
   });
 
   it('reads state once and writes each item once per batch', async () => {
     // Given a store that records every commit
-    const store = new MemoryStore();
+    const store = new Deployment();
     const commits: StateUpdate[][] = [];
-    const commit = store.commit.bind(store);
-    store.commit = async (updates) => {
+    const commit = store.state.commit.bind(store.state);
+    store.state.commit = async (updates) => {
       commits.push([...updates]);
       return commit(updates);
     };
-    const load = jest.spyOn(store, 'load');
+    const load = jest.spyOn(store.state, 'load');
     // When a batch touches the same counters and sessions many times
     const records = [
       ...times(T, 20, 5).map((time, i) => outToCustomer({ time, account: Object.values(CUSTOMERS)[i % 4] })),
@@ -123,7 +131,7 @@ describe('the engine', () => {
 
   it('suppresses a repeat of the same finding within suppressionMinutes, by event time', async () => {
     // Given a human assumption that alerted
-    const store = new MemoryStore();
+    const store = new Deployment();
     const first = intoOutbound({ time: T, caller: iamUser('alice') });
     expect((await run(store, [first])).alerts).toHaveLength(1);
     // When the same person does it again 30 minutes later, then 2 hours later
@@ -139,7 +147,7 @@ describe('the engine', () => {
     // Given three calls from one outside address in one batch
     const records = times(T, 3, 60).map((time) => outToCustomer({ time, sourceIp: ADDRESSES.tor }));
     // When processed
-    const result = await run(new MemoryStore(), records);
+    const result = await run(new Deployment(), records);
     // Then one source-ip alert carries all three events
     const alerts = result.alerts.filter((a) => a.detector === 'source-ip');
     expect(alerts).toHaveLength(1);
@@ -152,7 +160,7 @@ describe('the engine', () => {
     const strict = loadConfig({ ...CASE_BASE_CONFIG, minAlertSeverity: 'critical' });
     const calls = parsed([intoOutbound({ time: T, caller: iamUser('alice') })]);
     // When a high finding is made
-    const result = await processBatch(calls, new MemoryStore(), strict, { now: () => Date.parse(T) });
+    const result = await processBatch(calls, new Deployment(), strict, { now: () => Date.parse(T) });
     // Then it is counted, not alerted
     expect(result.stats).toMatchObject({ findings: 1, belowSeverity: 1, alerts: 0 });
   });

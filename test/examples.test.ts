@@ -3,15 +3,18 @@ import { join } from 'node:path';
 import { readConfig } from '../lambdas/cli/main';
 import { replay, type ReplayReport } from '../lambdas/cli/replay';
 import type { Alert } from '../lambdas/engine/engine';
-import { MemoryStore } from '../lambdas/store/memory';
+import type { EnginePorts } from '../lambdas/engine/engine';
+import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
+
+const memory = (): EnginePorts => ({ state: new MemoryStore(), ledger: new MemoryLedger() });
 
 const EXAMPLES = join(__dirname, '..', 'examples');
 const labels = JSON.parse(readFileSync(join(EXAMPLES, 'labels.json'), 'utf8')) as { id: string; detector: string; eventIds: string[] }[];
 const config = readConfig(join(EXAMPLES, 'config.json'));
 
-async function replayExamples(store = new MemoryStore(), batchSize = 100): Promise<{ alerts: Alert[]; report: ReplayReport }> {
+async function replayExamples(ports = memory(), batchSize = 100): Promise<{ alerts: Alert[]; report: ReplayReport }> {
   const alerts: Alert[] = [];
-  const report = await replay({ paths: [join(EXAMPLES, 'AWSLogs')], config, store, batchSize, onAlert: (a) => alerts.push(a) });
+  const report = await replay({ paths: [join(EXAMPLES, 'AWSLogs')], config, ports, batchSize, onAlert: (a) => alerts.push(a) });
   return { alerts, report };
 }
 
@@ -40,17 +43,17 @@ describe('the bundled examples (npm run demo)', () => {
   });
 
   it('gives the same alerts whatever the batch size', async () => {
-    const small = await replayExamples(new MemoryStore(), 7);
+    const small = await replayExamples(memory(), 7);
     const key = (a: Alert): string => `${a.detector} ${a.evidence.eventIds[0]}`;
     expect(small.alerts.map(key).sort()).toEqual(run.alerts.map(key).sort());
   });
 
   it('raises no alert when the same logs are replayed again into the same state', async () => {
     // Given a store that has seen the examples
-    const store = new MemoryStore();
-    await replayExamples(store);
+    const ports = memory();
+    await replayExamples(ports);
     // When every event is delivered again
-    const again = await replayExamples(store);
+    const again = await replayExamples(ports);
     // Then nothing is alerted twice
     expect(again.alerts).toEqual([]);
   });

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { CONFIG_KEYS, ConfigError, loadConfig, type CompiledConfig } from '../engine/config';
-import { MemoryStore } from '../store/memory';
+import { MemoryLedger, MemoryStore } from '../store/memory';
 import { printable, toRecord, toText } from '../alerts/format';
 import { replay, type ReplayReport } from './replay';
 
@@ -120,13 +120,13 @@ export function readConfig(configFile: string | null, cwd = process.cwd()): Comp
 async function runReplay(args: readonly string[], io: Io): Promise<number> {
   const options = parseReplayArgs(args);
   const config = readConfig(options.configFile);
-  const store = new MemoryStore();
+  const ports = { state: new MemoryStore(), ledger: new MemoryLedger() };
   let progressShown = false;
   if (!options.json) io.out(`${'time'.padEnd(24)}  ${'SEVERITY'.padEnd(8)} ${'detector'.padEnd(18)} title\n`);
   const report = await replay({
     paths: options.paths,
     config,
-    store,
+    ports,
     batchSize: options.batchSize,
     reorderMinutes: options.reorderMinutes,
     onAlert: (alert) => {

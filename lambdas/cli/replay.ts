@@ -4,16 +4,16 @@
  * replay clock at the latest event time so TTLs and windows behave as they did live.
  */
 import type { CompiledConfig } from '../engine/config';
-import { processBatch, type Alert, type Clock } from '../engine/engine';
+import { processBatch, type Alert, type Clock, type EnginePorts } from '../engine/engine';
 import type { ParsedCall, Rejection } from '../engine/types';
-import type { StateStore } from '../store/port';
 import { listInputs, readInput, type UnreadableInput } from './inputs';
 
 /** Replay options. */
 export interface ReplayOptions {
   readonly paths: readonly string[];
   readonly config: CompiledConfig;
-  readonly store: StateStore;
+  /** State store and alert ledger (in memory, or DynamoDB to seed or inspect a table). */
+  readonly ports: EnginePorts;
   /** Events per engine batch (the Lambda's SQS batch size). @default 100 */
   readonly batchSize?: number;
   /** How far back in event time a late record may arrive and still be ordered. @default 60 */
@@ -77,7 +77,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     const calls = batch;
     batch = [];
     replayNow = Math.max(replayNow, calls[calls.length - 1]!.eventTime);
-    const result = await processBatch(calls, options.store, options.config, clock);
+    const result = await processBatch(calls, options.ports, options.config, clock);
     totals.ignored += result.stats.ignored;
     totals.relevant += result.stats.relevant;
     totals.duplicates += result.stats.duplicates;
@@ -89,6 +89,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
       alertsByDetector[alert.detector] = (alertsByDetector[alert.detector] ?? 0) + 1;
       options.onAlert?.(alert);
     }
+    if (result.alerts.length > 0) await options.ports.ledger.markSent(result.alerts);
   };
   const drain = async (until: number): Promise<void> => {
     while (heap.size > 0 && heap.peekTime() <= until) {

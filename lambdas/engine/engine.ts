@@ -4,10 +4,13 @@
  */
 import { DETECTORS } from '../detectors';
 import type { Detector, FindingDraft, StateView, Subject } from '../detectors/detector';
+import { createHash } from 'node:crypto';
 import {
   applyUpdate,
   keyString,
   mergeUpdates,
+  type AlertLedger,
+  type AlertReservation,
   type StateItem,
   type StateKey,
   type StateStore,
@@ -29,8 +32,18 @@ const DAY_MS = 86_400_000;
 
 /** A finding that passed severity and suppression: what the SOC receives. */
 export interface Alert extends Finding {
+  /** Stable identity of the alert: the same on every retry, so subscribers can drop a repeat. */
+  readonly alertId: string;
   /** Findings folded into this alert within the batch (same dedup key, same window). */
   readonly occurrences: number;
+}
+
+/** Where the engine keeps state and records alerts. */
+export interface EnginePorts {
+  readonly state: StateStore;
+  readonly ledger: AlertLedger;
+  /** Identifies this invocation to the ledger's lease. @default "engine" */
+  readonly owner?: string;
 }
 
 /** Counts describing one batch. */
@@ -50,6 +63,7 @@ export interface BatchStats {
 /** What {@link processBatch} returns. */
 export interface BatchResult {
   readonly findings: readonly Finding[];
+  /** Alerts to deliver now; call `ledger.markSent` once the publisher accepted them. */
   readonly alerts: readonly Alert[];
   readonly stats: BatchStats;
 }
@@ -87,7 +101,7 @@ function roleMetaKey(role: string): StateKey {
  * detector in event-time order, write merged state once, then fold and suppress duplicate
  * findings. State updates are idempotent, so a redelivered event changes nothing.
  */
-export async function processBatch(calls: readonly ParsedCall[], store: StateStore, config: CompiledConfig, clock: Clock): Promise<BatchResult> {
+export async function processBatch(calls: readonly ParsedCall[], ports: EnginePorts, config: CompiledConfig, clock: Clock): Promise<BatchResult> {
   let ignored = 0;
   let duplicates = 0;
   const byEffect = new Map<string, Subject>();
@@ -109,12 +123,12 @@ export async function processBatch(calls: readonly ParsedCall[], store: StateSto
   }
   const subjects = [...byEffect.entries()].sort(([a, x], [b, y]) => x.call.eventTime - y.call.eventTime || (a < b ? -1 : a > b ? 1 : 0));
 
-  return evaluateAndCommit(subjects, store, config, clock, { received: calls.length, ignored, duplicates });
+  return evaluateAndCommit(subjects, ports, config, clock, { received: calls.length, ignored, duplicates });
 }
 
 async function evaluateAndCommit(
   subjects: readonly [string, Subject][],
-  store: StateStore,
+  ports: EnginePorts,
   config: CompiledConfig,
   clock: Clock,
   counts: { received: number; ignored: number; duplicates: number },
@@ -126,7 +140,7 @@ async function evaluateAndCommit(
     for (const d of DETECTORS) for (const k of d.keys?.(s, config) ?? []) addKey(k);
   }
   const nowMs = clock.now();
-  const loaded = subjects.length === 0 ? new Map<string, StateItem>() : await store.load([...keys.values()], nowMs);
+  const loaded = subjects.length === 0 ? new Map<string, StateItem>() : await ports.state.load([...keys.values()], nowMs);
   const overlay = new Map<string, StateItem>(loaded);
   const view: StateView = {
     get: (key) => overlay.get(keyString(key)),
@@ -158,11 +172,14 @@ async function evaluateAndCommit(
       for (const draft of result.findings) findings.push(stamp(detector, draft));
     }
   }
-  if (updates.length > 0) await store.commit(mergeUpdates(updates));
-
   const minimum = SEVERITIES.indexOf(config.minAlertSeverity);
   const eligible = findings.filter((f) => SEVERITIES.indexOf(f.severity) >= minimum);
-  const { alerts, folded } = await suppress(eligible, store, config);
+  const groups = fold(eligible, config.suppressionMinutes * 60_000);
+  // Alerts are recorded before the state they follow from: a crash after the state write
+  // cannot lose them (the redelivered events find them with `ledger.pending`).
+  const outcomes = groups.length > 0 ? await ports.ledger.reserve(groups.map((g) => g.reservation), ports.owner ?? 'engine', nowMs) : [];
+  if (updates.length > 0) await ports.state.commit(mergeUpdates(updates));
+  const alerts = groups.filter((_, i) => outcomes[i] === 'send').map((g) => g.alert);
   return {
     findings,
     alerts,
@@ -171,26 +188,28 @@ async function evaluateAndCommit(
       relevant: subjects.length,
       findings: findings.length,
       alerts: alerts.length,
-      suppressed: eligible.length - alerts.length - folded,
+      suppressed: groups.length - alerts.length,
       belowSeverity: findings.length - eligible.length,
     },
   };
 }
 
+/** The alert identity: stable for the same dedup key and first event, whatever the retry. */
+export function alertIdOf(dedupKey: string, firstEventId: string): string {
+  return createHash('sha256').update(`${dedupKey}\u0000${firstEventId}`).digest('hex').slice(0, 32);
+}
+
 /**
- * Folds findings with the same dedup key within the window into one alert (listing the
- * related events), then asks the store which keys have not alerted within the window.
+ * Folds findings with the same dedup key within the window into one alert listing the related
+ * events, and makes each alert's ledger reservation.
  */
-async function suppress(findings: readonly Finding[], store: StateStore, config: CompiledConfig): Promise<{ alerts: Alert[]; folded: number }> {
-  const windowMs = config.suppressionMinutes * 60_000;
+function fold(findings: readonly Finding[], windowMs: number): { alert: Alert; reservation: AlertReservation }[] {
   const groups: { finding: Finding; first: number; eventIds: string[]; eventTimes: string[]; occurrences: number }[] = [];
   const open = new Map<string, (typeof groups)[number]>();
-  let folded = 0;
   for (const finding of findings) {
     const time = Date.parse(finding.evidence.eventTimes[0]!);
     const group = open.get(finding.dedupKey);
     if (group && time - group.first < windowMs) {
-      folded += 1;
       group.occurrences += 1;
       if (group.eventIds.length < MAX_RELATED_EVENTS) {
         group.eventIds.push(...finding.evidence.eventIds.filter((id) => !group.eventIds.includes(id)));
@@ -202,16 +221,29 @@ async function suppress(findings: readonly Finding[], store: StateStore, config:
     groups.push(fresh);
     open.set(finding.dedupKey, fresh);
   }
-  if (groups.length === 0) return { alerts: [], folded };
-  const decisions = await store.suppress(groups.map((g) => ({ dedupKey: g.finding.dedupKey, eventTime: g.first, windowMs })));
-  const alerts = groups
-    .filter((_, i) => decisions[i])
-    .map((g) => ({
+  return groups.map((g) => {
+    const alert: Alert = {
       ...g.finding,
+      alertId: alertIdOf(g.finding.dedupKey, g.eventIds[0]!),
       evidence: { ...g.finding.evidence, eventIds: g.eventIds.slice(0, MAX_RELATED_EVENTS), eventTimes: g.eventTimes.slice(0, MAX_RELATED_EVENTS) },
       occurrences: g.occurrences,
-    }));
-  return { alerts, folded };
+    };
+    return {
+      alert,
+      reservation: { alertId: alert.alertId, dedupKey: alert.dedupKey, eventTime: g.first, windowMs, eventIds: alert.evidence.eventIds, payload: JSON.stringify(alert) },
+    };
+  });
+}
+
+/**
+ * Alerts a crashed earlier attempt reserved for these events but did not deliver, leased to
+ * this invocation. Call it for redelivered messages (SQS receive count above 1).
+ */
+export async function recoverAlerts(eventIds: readonly string[], ledger: AlertLedger, owner: string, nowMs: number): Promise<Alert[]> {
+  const pending = eventIds.length > 0 ? await ledger.pending(eventIds) : [];
+  if (pending.length === 0) return [];
+  const outcomes = await ledger.reserve(pending, owner, nowMs);
+  return pending.filter((_, i) => outcomes[i] === 'send').map((r) => JSON.parse(r.payload) as Alert);
 }
 
 function stamp(detector: Detector, draft: FindingDraft): Finding {

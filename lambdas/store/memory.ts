@@ -11,13 +11,15 @@ import {
   type StateKey,
   type StateStore,
   type StateUpdate,
-  type SuppressionRequest,
+  ALERT_LEASE_MS,
+  type AlertLedger,
+  type AlertReservation,
+  type ReservationOutcome,
 } from './port';
 
 /** In-memory {@link StateStore}. */
 export class MemoryStore implements StateStore {
   private readonly items = new Map<string, StateItem>();
-  private readonly alerts = new Map<string, number>();
   private requests = 0;
   private lastSweep = 0;
 
@@ -42,23 +44,13 @@ export class MemoryStore implements StateStore {
     }
   }
 
-  async suppress(requests: readonly SuppressionRequest[]): Promise<boolean[]> {
-    this.requests += 1;
-    return requests.map((r) => {
-      const last = this.alerts.get(r.dedupKey);
-      if (last !== undefined && Math.abs(r.eventTime - last) < r.windowMs) return false;
-      this.alerts.set(r.dedupKey, last === undefined ? r.eventTime : Math.max(last, r.eventTime));
-      return true;
-    });
-  }
-
   consumption(): Consumption {
     return { readUnits: 0, writeUnits: 0, requests: this.requests };
   }
 
-  /** Number of stored items and alert marks (for tests and memory checks). */
-  size(): { items: number; alerts: number } {
-    return { items: this.items.size, alerts: this.alerts.size };
+  /** Number of stored items (for tests and memory checks). */
+  size(): { items: number } {
+    return { items: this.items.size };
   }
 
   /** A copy of every stored item, keyed by `pk`/`sk`. */
@@ -72,6 +64,47 @@ export class MemoryStore implements StateStore {
     this.lastSweep = nowMs;
     const nowSeconds = nowMs / 1000;
     for (const [k, item] of this.items) if ((item[TTL_ATTRIBUTE] as number) < nowSeconds) this.items.delete(k);
-    for (const [key, time] of this.alerts) if (time < nowMs - 30 * 86_400_000) this.alerts.delete(key);
+  }
+}
+
+interface Slot extends AlertReservation {
+  owner: string;
+  leaseUntil: number;
+  sentId: string | null;
+}
+
+/** In-memory {@link AlertLedger}: suppression and outbox with the DynamoDB ledger's semantics. */
+export class MemoryLedger implements AlertLedger {
+  private readonly slots = new Map<string, Slot>();
+  private readonly byEvent = new Map<string, Set<string>>();
+
+  async reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number): Promise<ReservationOutcome[]> {
+    return reservations.map((r) => {
+      const slot = this.slots.get(r.dedupKey);
+      if (!slot || Math.abs(r.eventTime - slot.eventTime) >= r.windowMs) {
+        this.slots.set(r.dedupKey, { ...r, owner, leaseUntil: nowMs + ALERT_LEASE_MS, sentId: null });
+        for (const id of r.eventIds) this.byEvent.set(id, (this.byEvent.get(id) ?? new Set()).add(r.dedupKey));
+        return 'send';
+      }
+      if (slot.alertId !== r.alertId) return 'suppressed';
+      if (slot.sentId === r.alertId) return 'sent';
+      if (slot.owner !== owner && slot.leaseUntil > nowMs) return 'busy';
+      slot.owner = owner;
+      slot.leaseUntil = nowMs + ALERT_LEASE_MS;
+      return 'send';
+    });
+  }
+
+  async pending(eventIds: readonly string[]): Promise<AlertReservation[]> {
+    const keys = new Set(eventIds.flatMap((id) => [...(this.byEvent.get(id) ?? [])]));
+    return [...keys].map((k) => this.slots.get(k)!).filter((s) => s.sentId !== s.alertId && s.eventIds.some((id) => eventIds.includes(id)))
+      .map(({ alertId, dedupKey, eventTime, windowMs, eventIds: ids, payload }) => ({ alertId, dedupKey, eventTime, windowMs, eventIds: ids, payload }));
+  }
+
+  async markSent(alerts: readonly { alertId: string; dedupKey: string }[]): Promise<void> {
+    for (const a of alerts) {
+      const slot = this.slots.get(a.dedupKey);
+      if (slot?.alertId === a.alertId) slot.sentId = a.alertId;
+    }
   }
 }

@@ -41,14 +41,6 @@ export interface StateUpdate {
   readonly expiresAt: number;
 }
 
-/** A request to alert on a dedup key unless an alert for it was sent within the window. */
-export interface SuppressionRequest {
-  readonly dedupKey: string;
-  /** Event time of the finding, epoch milliseconds. */
-  readonly eventTime: number;
-  readonly windowMs: number;
-}
-
 /** Request units a store consumed (for metrics and benchmarks). */
 export interface Consumption {
   readonly readUnits: number;
@@ -69,8 +61,6 @@ export interface StateStore {
   load(keys: readonly StateKey[], nowMs: number): Promise<ReadonlyMap<string, StateItem>>;
   /** Applies the updates, each atomically; a retry after a partial commit is harmless. */
   commit(updates: readonly StateUpdate[]): Promise<void>;
-  /** For each request, true when it should alert (and records that it did). */
-  suppress(requests: readonly SuppressionRequest[]): Promise<boolean[]>;
   /** Totals since the store was created. */
   consumption(): Consumption;
 }
@@ -145,3 +135,46 @@ function stripEmpty(u: StateUpdate): StateUpdate {
   if (u.max && Object.keys(u.max).length) out.max = u.max;
   return out;
 }
+
+/** An alert about to be delivered, with the identity that makes its delivery exactly-once. */
+export interface AlertReservation {
+  /** Stable across retries: derived from the dedup key and the first event of the alert. */
+  readonly alertId: string;
+  readonly dedupKey: string;
+  /** Event time of the alert's first finding, epoch milliseconds. */
+  readonly eventTime: number;
+  /** Suppression window: one alert per dedup key within this much event time. */
+  readonly windowMs: number;
+  /** The events whose redelivery must find this alert again (recovery after a crash). */
+  readonly eventIds: readonly string[];
+  /** The alert as JSON (what a recovery re-sends). */
+  readonly payload: string;
+}
+
+/** What the ledger decided for one reservation. */
+export type ReservationOutcome = 'send' | 'suppressed' | 'sent' | 'busy';
+
+/**
+ * The alert ledger: suppression and the outbox in one. Alerts are reserved *before* the state
+ * they follow from is committed, so a crash at any point leaves a record of them:
+ *
+ * 1. `reserve` — per dedup key, one alert per window. A reservation for a key with no alert in
+ *    the window, or with this very alert unsent and not held by another live invocation,
+ *    returns `send` and takes a lease; one already delivered returns `sent`; another alert in
+ *    the window `suppressed`; this alert leased by a live invocation `busy`.
+ * 2. the engine commits state; the caller publishes the `send` alerts;
+ * 3. `markSent` — after the publisher accepted them.
+ *
+ * A retry of the same events (SQS redelivery after a crash) asks `pending` for alerts reserved
+ * for them and not marked sent, and sends those. The one remaining duplicate is a crash between
+ * a publish and its `markSent`: the re-sent message carries the same `alertId`.
+ */
+export interface AlertLedger {
+  reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number): Promise<ReservationOutcome[]>;
+  /** Unsent reservations recorded for any of these events. */
+  pending(eventIds: readonly string[]): Promise<AlertReservation[]>;
+  markSent(alertIds: readonly { alertId: string; dedupKey: string }[]): Promise<void>;
+}
+
+/** How long a reservation stays with the invocation that made it before a retry may take it. */
+export const ALERT_LEASE_MS = 5 * 60_000;

@@ -59,8 +59,9 @@ export function toRecord(alert: Alert): AlertRecord {
   };
 }
 
-// C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ud800-\udfff]/g;
+// C0 and C1 controls, DEL, line and paragraph separators (some mail clients break lines on
+// them), and the Unicode format characters that reorder or hide text.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff]/g;
 
 /** Makes attacker-chosen text safe for a terminal or e-mail line: controls escaped, length capped. */
 export function printable(text: string, max = 512): string {

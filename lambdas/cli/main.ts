@@ -8,17 +8,20 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { CONFIG_KEYS, ConfigError, loadConfig, type CompiledConfig } from '../engine/config';
+import type { EnginePorts } from '../engine/engine';
 import { MemoryLedger, MemoryStore } from '../store/memory';
 import { printable, toRecord, toText } from '../alerts/format';
 import { replay, type ReplayReport } from './replay';
 
 const USAGE = `usage:
   assumerole-watch replay <path|dir|-> ... [--config FILE] [--json] [--batch-size N] [--reorder-minutes N]
+                          [--store memory|dynamodb] [--endpoint URL] [--table NAME] [--region REGION]
   assumerole-watch generate <outDir> [--days N] [--customers N] [--seed N] [--start ISO] [--no-incidents] [--records N]
 
 replay reads CloudTrail logs (S3 layout .json/.json.gz, JSON Lines, EventBridge events; directories
 recursively; - for stdin), runs every detector and prints alerts. Configuration comes from --config
-(a JSON object of detection keys, or a cdk.json) or from ./cdk.json's context.
+(a JSON object of detection keys, or a cdk.json) or from ./cdk.json's context. With --store dynamodb,
+state and alert suppression live in a DynamoDB table (created when missing), to seed or inspect one.
 Exit codes: 0 no alerts, 1 alerts, 2 usage error or unreadable input.`;
 
 /** Output streams, injectable for tests. */
@@ -69,10 +72,14 @@ interface ReplayArgs {
   json: boolean;
   batchSize: number;
   reorderMinutes: number;
+  store: 'memory' | 'dynamodb';
+  endpoint: string | null;
+  table: string | null;
+  region: string | null;
 }
 
 function parseReplayArgs(args: readonly string[]): ReplayArgs {
-  const parsed: ReplayArgs = { paths: [], configFile: null, json: false, batchSize: 100, reorderMinutes: 60 };
+  const parsed: ReplayArgs = { paths: [], configFile: null, json: false, batchSize: 100, reorderMinutes: 60, store: 'memory', endpoint: null, table: null, region: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -89,10 +96,19 @@ function parseReplayArgs(args: readonly string[]): ReplayArgs {
     else if (a === '--json') parsed.json = true;
     else if (a === '--batch-size') parsed.batchSize = positive(a, value());
     else if (a === '--reorder-minutes') parsed.reorderMinutes = positive(a, value());
+    else if (a === '--store') {
+      const v = value();
+      if (v !== 'memory' && v !== 'dynamodb') throw new UsageError(`--store takes memory or dynamodb, got ${JSON.stringify(v)}`);
+      parsed.store = v;
+    } else if (a === '--endpoint') parsed.endpoint = value();
+    else if (a === '--table') parsed.table = value();
+    else if (a === '--region') parsed.region = value();
     else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
     else parsed.paths.push(a);
   }
   if (parsed.paths.length === 0) throw new UsageError('replay needs at least one path (a file, a directory, or - for stdin)');
+  if (parsed.store === 'dynamodb' && parsed.table === null) throw new UsageError('--store dynamodb needs --table NAME');
+  if (parsed.store === 'memory' && (parsed.table !== null || parsed.endpoint !== null)) throw new UsageError('--table and --endpoint go with --store dynamodb');
   return parsed;
 }
 
@@ -120,7 +136,7 @@ export function readConfig(configFile: string | null, cwd = process.cwd()): Comp
 async function runReplay(args: readonly string[], io: Io): Promise<number> {
   const options = parseReplayArgs(args);
   const config = readConfig(options.configFile);
-  const ports = { state: new MemoryStore(), ledger: new MemoryLedger() };
+  const ports = options.store === 'dynamodb' ? await dynamoPorts(options) : { state: new MemoryStore(), ledger: new MemoryLedger() };
   let progressShown = false;
   if (!options.json) io.out(`${'time'.padEnd(24)}  ${'SEVERITY'.padEnd(8)} ${'detector'.padEnd(18)} title\n`);
   const report = await replay({
@@ -144,6 +160,21 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
   io.err(summary(report));
   if (report.unreadable.length > 0) return 2;
   return report.alerts > 0 ? 1 : 0;
+}
+
+/** DynamoDB-backed ports for `--store dynamodb`, creating the table from the shared schema if missing. */
+async function dynamoPorts(options: ReplayArgs): Promise<EnginePorts> {
+  const [{ DynamoDBClient }, { DynamoLedger, DynamoStore }, { ensureTable }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('../store/dynamodb'),
+    import('../store/schema'),
+  ]);
+  const client = new DynamoDBClient({
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.region ? { region: options.region } : {}),
+  });
+  await ensureTable(client, options.table!);
+  return { state: new DynamoStore(client, options.table!), ledger: new DynamoLedger(client, options.table!) };
 }
 
 /** The summary printed to stderr after a replay. */

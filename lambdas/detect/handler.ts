@@ -1,0 +1,247 @@
+/**
+ * The "detect" Lambda: an SQS batch of CloudTrail events (EventBridge envelopes) → engine →
+ * DynamoDB state → SNS alerts, reporting back the messages that must be retried.
+ *
+ * This is the only module that reads the environment and builds SDK clients (once per cold
+ * start). Everything it wires is injectable through {@link createHandler} for tests.
+ */
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { AlertPublishError, SnsPublisher, type AlertPublisher, type PublishResult } from '../alerts/sns';
+import { loadConfig, type CompiledConfig } from '../engine/config';
+import { processBatch, recoverAlerts, type Alert, type BatchResult, type Clock, type EnginePorts } from '../engine/engine';
+import { parseText } from '../engine/parse';
+import type { ParsedCall } from '../engine/types';
+import { DynamoLedger, DynamoStore } from '../store/dynamodb';
+import type { Consumption } from '../store/port';
+
+/** Everything the handler needs, injected. */
+export interface DetectDependencies {
+  readonly config: CompiledConfig;
+  readonly ports: EnginePorts;
+  readonly publisher: AlertPublisher;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  /** Request units consumed so far by the stores (diffed per batch for metrics). */
+  readonly consumption?: () => Consumption;
+}
+
+/** What one invocation did, for logs, metrics and tests. */
+export interface InvocationSummary {
+  readonly messages: number;
+  readonly rejectedMessages: number;
+  readonly result: BatchResult | null;
+  readonly recovered: number;
+  readonly published: number;
+  readonly publishFailed: number;
+  readonly readUnits: number;
+  readonly writeUnits: number;
+}
+
+/** The names of the environment variables the handler reads. */
+export const ENVIRONMENT = {
+  table: 'TABLE_NAME',
+  topic: 'ALERT_TOPIC_ARN',
+  config: 'DETECTION_CONFIG',
+} as const;
+
+/** Reads a required environment variable, failing the cold start with its name. */
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+/** Builds the dependencies from the environment: clients, stores, publisher, config. */
+export function dependenciesFromEnvironment(): DetectDependencies {
+  const tableName = requireEnv(ENVIRONMENT.table);
+  const topicArn = requireEnv(ENVIRONMENT.topic);
+  const rawConfig = requireEnv(ENVIRONMENT.config);
+  let parsedConfig: Record<string, unknown>;
+  try {
+    parsedConfig = JSON.parse(rawConfig) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`environment variable ${ENVIRONMENT.config} is not JSON: ${(e as Error).message}`);
+  }
+  const config = loadConfig(parsedConfig);
+  const dynamo = new DynamoDBClient({});
+  const state = new DynamoStore(dynamo, tableName);
+  const ledger = new DynamoLedger(dynamo, tableName);
+  return {
+    config,
+    ports: { state, ledger },
+    publisher: new SnsPublisher(new SNSClient({}), topicArn),
+    logger: new Logger({ serviceName: 'assumerole-watch' }),
+    metrics: new Metrics({ namespace: 'AssumeRoleWatch', serviceName: 'assumerole-watch' }),
+    clock: { now: () => Date.now() },
+    consumption: () => sum(state.consumption(), ledger.consumption()),
+  };
+}
+
+function sum(a: Consumption, b: Consumption): Consumption {
+  return { readUnits: a.readUnits + b.readUnits, writeUnits: a.writeUnits + b.writeUnits, requests: a.requests + b.requests };
+}
+
+/** Builds the Lambda handler around its dependencies. */
+export function createHandler(deps: DetectDependencies): (event: SQSEvent, context?: Pick<Context, 'awsRequestId'>) => Promise<SQSBatchResponse> {
+  return async (event, context) => (await handleBatch(event, deps, context?.awsRequestId ?? 'local')).response;
+}
+
+/** Processes one SQS batch; the response lists the messages SQS must deliver again. */
+export async function handleBatch(event: SQSEvent, deps: DetectDependencies, owner: string): Promise<{ response: SQSBatchResponse; summary: InvocationSummary }> {
+  const { logger, metrics } = deps;
+  const before = deps.consumption?.() ?? { readUnits: 0, writeUnits: 0, requests: 0 };
+  const failures = new Set<string>();
+  const callsByMessage = new Map<string, ParsedCall[]>();
+  const messageOfEvent = new Map<string, string>();
+  let assumeRoleEvents = 0;
+  let ignored = 0;
+
+  // 1. Parse each message on its own: a malformed one fails alone and ends in the DLQ.
+  const processor = new BatchProcessor(EventType.SQS);
+  processor.register(
+    event.Records,
+    (record: SQSRecord) => {
+      const results = parseText(record.body, `sqs:${record.messageId}`);
+      const calls: ParsedCall[] = [];
+      const reasons: string[] = [];
+      for (const r of results) {
+        if (r.kind === 'rejected') {
+          reasons.push(r.reason);
+          logger.warn('rejected record', { messageId: record.messageId, eventId: r.eventId, reason: r.reason });
+        } else if (r.kind === 'ignored') {
+          ignored += 1;
+        } else {
+          calls.push(r);
+          messageOfEvent.set(r.eventId, record.messageId);
+          if (r.kind === 'assume-role') assumeRoleEvents += 1;
+        }
+      }
+      callsByMessage.set(record.messageId, calls);
+      if (results.length === 0) reasons.push('message holds no CloudTrail record');
+      // The valid records still go through; the message is retried (harmlessly: effects are
+      // idempotent) until SQS moves it to the DLQ, where the bad record is kept.
+      if (reasons.length > 0) throw new Error(`malformed input: ${reasons.join('; ')}`);
+    },
+    { throwOnFullBatchFailure: false },
+  );
+  await processor.process();
+  for (const f of processor.response().batchItemFailures) failures.add(f.itemIdentifier);
+  const rejectedMessages = failures.size;
+
+  // 2. One engine run over every valid call of the batch.
+  const calls = [...callsByMessage.values()].flat();
+  const messagesWithCalls = [...callsByMessage.entries()].filter(([, c]) => c.length > 0).map(([id]) => id);
+  let result: BatchResult | null = null;
+  let alerts: Alert[] = [];
+  let recovered = 0;
+  try {
+    result = await processBatch(calls, { ...deps.ports, owner }, deps.config, deps.clock);
+    alerts = [...result.alerts];
+    // 3. Redelivered messages: alerts an earlier attempt reserved but may not have sent.
+    const redelivered = event.Records.filter((r) => Number(r.attributes?.ApproximateReceiveCount ?? '1') > 1);
+    const redeliveredEvents = redelivered.flatMap((r) => (callsByMessage.get(r.messageId) ?? []).map((c) => c.eventId));
+    const recoveredAlerts = await recoverAlerts(redeliveredEvents, deps.ports.ledger, owner, deps.clock.now());
+    const known = new Set(alerts.map((a) => a.alertId));
+    for (const alert of recoveredAlerts) if (!known.has(alert.alertId)) alerts.push(alert);
+    recovered = recoveredAlerts.length;
+  } catch (e) {
+    logger.error('engine failed; the batch will be retried', { error: e as Error });
+    metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
+    for (const id of messagesWithCalls) failures.add(id);
+  }
+
+  // 4. Publish, then mark sent. An alert SNS did not take fails the messages it came from.
+  let published = 0;
+  let publishFailed = 0;
+  const delivered: Alert[] = [];
+  if (alerts.length > 0) {
+    let outcome: PublishResult;
+    try {
+      outcome = await deps.publisher.publish(alerts);
+    } catch (e) {
+      // A whole PublishBatch call failed; the others may have gone through (`partial`).
+      logger.error('publishing failed; the unsent alerts will be retried', { error: e as Error });
+      outcome = e instanceof AlertPublishError ? e.partial : { accepted: [], failed: [] };
+    }
+    for (const f of outcome.failed) logger.error('alert not published', { alertId: f.alertId, code: f.code, reason: f.message });
+    const acceptedIds = new Set(outcome.accepted.map((a) => a.alertId));
+    delivered.push(...alerts.filter((a) => acceptedIds.has(a.alertId)));
+    const failedAlerts = alerts.filter((a) => !acceptedIds.has(a.alertId));
+    published = delivered.length;
+    if (delivered.length > 0) {
+      try {
+        await deps.ports.ledger.markSent(delivered);
+      } catch (e) {
+        // Published already: retrying the batch would send them again. A later redelivery of
+        // these events could re-send them (same alertId), which subscribers can drop.
+        logger.error('alerts published but not marked sent', { error: e as Error, alertIds: delivered.map((a) => a.alertId) });
+      }
+    }
+    publishFailed = failedAlerts.length;
+    for (const alert of failedAlerts) {
+      const messages = alert.evidence.eventIds.map((id) => messageOfEvent.get(id)).filter((m): m is string => m !== undefined);
+      for (const m of messages.length > 0 ? messages : messagesWithCalls) failures.add(m);
+    }
+  }
+
+  for (const alert of delivered) logger.info('alert published', { alertId: alert.alertId, detector: alert.detector, severity: alert.severity, eventId: alert.evidence.eventIds[0], eventIds: alert.evidence.eventIds });
+  const after = deps.consumption?.() ?? before;
+  const summary: InvocationSummary = {
+    messages: event.Records.length,
+    rejectedMessages,
+    result,
+    recovered,
+    published,
+    publishFailed,
+    readUnits: after.readUnits - before.readUnits,
+    writeUnits: after.writeUnits - before.writeUnits,
+  };
+  emitMetrics(metrics, summary, assumeRoleEvents, ignored, delivered);
+  logger.info('batch done', {
+    messages: summary.messages,
+    rejectedMessages,
+    relevant: result?.stats.relevant ?? 0,
+    findings: result?.stats.findings ?? 0,
+    alerts: published,
+    suppressed: result?.stats.suppressed ?? 0,
+    readUnits: summary.readUnits,
+    writeUnits: summary.writeUnits,
+    retry: [...failures],
+  });
+  const batchItemFailures: SQSBatchItemFailure[] = [...failures].map((itemIdentifier) => ({ itemIdentifier }));
+  return { response: { batchItemFailures }, summary };
+}
+
+function emitMetrics(metrics: Metrics, s: InvocationSummary, assumeRoleEvents: number, ignored: number, delivered: readonly Alert[]): void {
+  const stats = s.result?.stats;
+  metrics.addMetric('MessagesReceived', MetricUnit.Count, s.messages);
+  metrics.addMetric('MessagesRejected', MetricUnit.Count, s.rejectedMessages);
+  // The silence alarm watches this: no AssumeRole at all for hours means the trail or rule broke.
+  metrics.addMetric('AssumeRoleEvents', MetricUnit.Count, assumeRoleEvents);
+  metrics.addMetric('EventsRelevant', MetricUnit.Count, stats?.relevant ?? 0);
+  metrics.addMetric('EventsIgnored', MetricUnit.Count, ignored + (stats?.ignored ?? 0));
+  metrics.addMetric('EventsDuplicate', MetricUnit.Count, stats?.duplicates ?? 0);
+  metrics.addMetric('Findings', MetricUnit.Count, stats?.findings ?? 0);
+  metrics.addMetric('AlertsPublished', MetricUnit.Count, s.published);
+  metrics.addMetric('AlertsSuppressed', MetricUnit.Count, stats?.suppressed ?? 0);
+  metrics.addMetric('AlertsRecovered', MetricUnit.Count, s.recovered);
+  metrics.addMetric('AlertsPublishFailed', MetricUnit.Count, s.publishFailed);
+  metrics.addMetric('ReadRequestUnits', MetricUnit.Count, s.readUnits);
+  metrics.addMetric('WriteRequestUnits', MetricUnit.Count, s.writeUnits);
+  const byDetector = new Map<string, { findings: number; alerts: number }>();
+  for (const f of s.result?.findings ?? []) byDetector.set(f.detector, { findings: (byDetector.get(f.detector)?.findings ?? 0) + 1, alerts: byDetector.get(f.detector)?.alerts ?? 0 });
+  for (const a of delivered) byDetector.set(a.detector, { findings: byDetector.get(a.detector)?.findings ?? 0, alerts: (byDetector.get(a.detector)?.alerts ?? 0) + 1 });
+  for (const [detector, counts] of byDetector) {
+    const single = metrics.singleMetric();
+    single.addDimension('detector', detector);
+    single.addMetric('DetectorFindings', MetricUnit.Count, counts.findings);
+    single.addMetric('DetectorAlerts', MetricUnit.Count, counts.alerts);
+  }
+  metrics.publishStoredMetrics();
+}

@@ -468,6 +468,44 @@ describe.each(LEDGERS)('$name', (target) => {
     expect(after).toEqual(['send']);
   });
 
+  it('leases for as long as the caller says it may still run', async () => {
+    // Given an alert reserved by A with a one-minute lease (A's remaining time)
+    const ledger = await target.fresh();
+    await ledger.reserve([reservation()], 'A', NOW, 60_000);
+    // When B reserves it just before and at the end of that minute
+    const during = await ledger.reserve([reservation()], 'B', NOW + 59_999);
+    const after = await ledger.reserve([reservation()], 'B', NOW + 60_000);
+    // Then B waits, then takes it over
+    expect(during).toEqual(['busy']);
+    expect(after).toEqual(['send']);
+  });
+
+  it('lets another invocation send at once an alert its holder released', async () => {
+    // Given an alert reserved by A, which SNS refused
+    const ledger = await target.fresh();
+    await ledger.reserve([reservation()], 'A', NOW);
+    // When B releases it (not the holder: nothing happens), then A does
+    await ledger.release([{ alertId: 'alert-1', dedupKey: reservation().dedupKey }], 'B');
+    const beforeRelease = await ledger.reserve([reservation()], 'C', NOW + 1_000);
+    await ledger.release([{ alertId: 'alert-1', dedupKey: reservation().dedupKey }], 'A');
+    const afterRelease = await ledger.reserve([reservation()], 'C', NOW + 1_000);
+    // Then only the holder's release frees it, and it is still pending for recovery
+    expect(beforeRelease).toEqual(['busy']);
+    expect(afterRelease).toEqual(['send']);
+    expect((await ledger.pending(['e1'])).map((r) => r.alertId)).toEqual(['alert-1']);
+  });
+
+  it('keeps a sent alert sent when its holder releases it', async () => {
+    // Given an alert reserved by A and marked sent
+    const ledger = await target.fresh();
+    await ledger.reserve([reservation()], 'A', NOW);
+    await ledger.markSent([{ alertId: 'alert-1', dedupKey: reservation().dedupKey }]);
+    // When A releases it
+    await ledger.release([{ alertId: 'alert-1', dedupKey: reservation().dedupKey }], 'A');
+    // Then it is still sent, for anyone
+    expect(await ledger.reserve([reservation()], 'B', NOW + 1_000)).toEqual(['sent']);
+  });
+
   it('answers sent once the alert was marked sent', async () => {
     // Given an alert reserved and marked sent
     const ledger = await target.fresh();

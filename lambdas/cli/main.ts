@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { CONFIG_KEYS, ConfigError, loadConfig, type CompiledConfig } from '../engine/config';
 import type { EnginePorts } from '../engine/engine';
 import { MemoryLedger, MemoryStore } from '../store/memory';
+import type { Consumption } from '../store/port';
 import { printable, toRecord, toText } from '../alerts/format';
 import { replay, type ReplayReport } from './replay';
 
@@ -136,7 +137,8 @@ export function readConfig(configFile: string | null, cwd = process.cwd()): Comp
 async function runReplay(args: readonly string[], io: Io): Promise<number> {
   const options = parseReplayArgs(args);
   const config = readConfig(options.configFile);
-  const ports = options.store === 'dynamodb' ? await dynamoPorts(options) : { state: new MemoryStore(), ledger: new MemoryLedger() };
+  const dynamo = options.store === 'dynamodb' ? await dynamoPorts(options) : null;
+  const ports = dynamo?.ports ?? { state: new MemoryStore(), ledger: new MemoryLedger() };
   let progressShown = false;
   if (!options.json) io.out(`${'time'.padEnd(24)}  ${'SEVERITY'.padEnd(8)} ${'detector'.padEnd(18)} title\n`);
   const report = await replay({
@@ -158,13 +160,20 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
   });
   if (progressShown) io.err('\r\x1b[K');
   io.err(summary(report));
+  if (dynamo) {
+    const used = dynamo.consumption();
+    const per = (units: number): string => (report.relevant > 0 ? (units / report.relevant).toFixed(2) : '-');
+    io.err(
+      `DynamoDB table ${options.table}: ${used.requests} requests, ${used.readUnits.toFixed(1)} read units (${per(used.readUnits)} per relevant event), ${used.writeUnits.toFixed(1)} write units (${per(used.writeUnits)} per relevant event)\n`,
+    );
+  }
   if (report.unreadable.length > 0) return 2;
   return report.alerts > 0 ? 1 : 0;
 }
 
 /** DynamoDB-backed ports for `--store dynamodb`, creating the table from the shared schema if missing. */
-async function dynamoPorts(options: ReplayArgs): Promise<EnginePorts> {
-  const [{ DynamoDBClient }, { DynamoLedger, DynamoStore }, { ensureTable }] = await Promise.all([
+async function dynamoPorts(options: ReplayArgs): Promise<{ ports: EnginePorts; consumption: () => Consumption }> {
+  const [{ DynamoDBClient }, { CapacityMeter, DynamoLedger, DynamoStore }, { ensureTable }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
     import('../store/dynamodb'),
     import('../store/schema'),
@@ -174,7 +183,11 @@ async function dynamoPorts(options: ReplayArgs): Promise<EnginePorts> {
     ...(options.region ? { region: options.region } : {}),
   });
   await ensureTable(client, options.table!);
-  return { state: new DynamoStore(client, options.table!), ledger: new DynamoLedger(client, options.table!) };
+  const meter = new CapacityMeter();
+  return {
+    ports: { state: new DynamoStore(client, options.table!, { meter }), ledger: new DynamoLedger(client, options.table!, { meter }) },
+    consumption: () => meter.reading(),
+  };
 }
 
 /** The summary printed to stderr after a replay. */

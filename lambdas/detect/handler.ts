@@ -16,7 +16,7 @@ import { loadConfig, type CompiledConfig } from '../engine/config';
 import { processBatch, recoverAlerts, type Alert, type BatchResult, type Clock, type EnginePorts } from '../engine/engine';
 import { parseText } from '../engine/parse';
 import type { ParsedCall } from '../engine/types';
-import { DynamoLedger, DynamoStore } from '../store/dynamodb';
+import { CapacityMeter, DynamoLedger, DynamoStore } from '../store/dynamodb';
 import type { Consumption } from '../store/port';
 
 /** Everything the handler needs, injected. */
@@ -37,6 +37,8 @@ export interface InvocationSummary {
   readonly rejectedMessages: number;
   readonly result: BatchResult | null;
   readonly recovered: number;
+  /** Alerts held by another live invocation (their messages are retried). */
+  readonly busy: number;
   readonly published: number;
   readonly publishFailed: number;
   readonly readUnits: number;
@@ -70,8 +72,9 @@ export function dependenciesFromEnvironment(): DetectDependencies {
   }
   const config = loadConfig(parsedConfig);
   const dynamo = new DynamoDBClient({});
-  const state = new DynamoStore(dynamo, tableName);
-  const ledger = new DynamoLedger(dynamo, tableName);
+  const meter = new CapacityMeter();
+  const state = new DynamoStore(dynamo, tableName, { meter });
+  const ledger = new DynamoLedger(dynamo, tableName, { meter });
   return {
     config,
     ports: { state, ledger },
@@ -79,21 +82,34 @@ export function dependenciesFromEnvironment(): DetectDependencies {
     logger: new Logger({ serviceName: 'assumerole-watch' }),
     metrics: new Metrics({ namespace: 'AssumeRoleWatch', serviceName: 'assumerole-watch' }),
     clock: { now: () => Date.now() },
-    consumption: () => sum(state.consumption(), ledger.consumption()),
+    consumption: () => meter.reading(),
   };
 }
 
-function sum(a: Consumption, b: Consumption): Consumption {
-  return { readUnits: a.readUnits + b.readUnits, writeUnits: a.writeUnits + b.writeUnits, requests: a.requests + b.requests };
-}
+/** What the handler uses of the Lambda context. */
+export type InvocationContext = Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>;
+
+/** Margin added to the remaining time for clock differences between Lambda instances. */
+const LEASE_MARGIN_MS = 10_000;
 
 /** Builds the Lambda handler around its dependencies. */
-export function createHandler(deps: DetectDependencies): (event: SQSEvent, context?: Pick<Context, 'awsRequestId'>) => Promise<SQSBatchResponse> {
-  return async (event, context) => (await handleBatch(event, deps, context?.awsRequestId ?? 'local')).response;
+export function createHandler(deps: DetectDependencies): (event: SQSEvent, context?: InvocationContext) => Promise<SQSBatchResponse> {
+  return async (event, context) =>
+    (await handleBatch(event, deps, context?.awsRequestId ?? 'local', context ? context.getRemainingTimeInMillis() + LEASE_MARGIN_MS : undefined)).response;
 }
 
-/** Processes one SQS batch; the response lists the messages SQS must deliver again. */
-export async function handleBatch(event: SQSEvent, deps: DetectDependencies, owner: string): Promise<{ response: SQSBatchResponse; summary: InvocationSummary }> {
+/**
+ * Processes one SQS batch; the response lists the messages SQS must deliver again.
+ * `owner` names this invocation in the alert ledger, which leases the alerts it will send for
+ * `leaseMs` (the invocation's remaining time: a crashed invocation's alerts are free again by
+ * the time SQS redelivers its messages, after the visibility timeout).
+ */
+export async function handleBatch(
+  event: SQSEvent,
+  deps: DetectDependencies,
+  owner: string,
+  leaseMs?: number,
+): Promise<{ response: SQSBatchResponse; summary: InvocationSummary }> {
   const { logger, metrics } = deps;
   const before = deps.consumption?.() ?? { readUnits: 0, writeUnits: 0, requests: 0 };
   const failures = new Set<string>();
@@ -137,19 +153,32 @@ export async function handleBatch(event: SQSEvent, deps: DetectDependencies, own
   // 2. One engine run over every valid call of the batch.
   const calls = [...callsByMessage.values()].flat();
   const messagesWithCalls = [...callsByMessage.entries()].filter(([, c]) => c.length > 0).map(([id]) => id);
+  /** Fails the messages that carried an alert's events, so SQS delivers them again. */
+  const retryEventsOf = (alert: Alert): void => {
+    const messages = alert.evidence.eventIds.map((id) => messageOfEvent.get(id)).filter((m): m is string => m !== undefined);
+    for (const m of messages.length > 0 ? messages : messagesWithCalls) failures.add(m);
+  };
   let result: BatchResult | null = null;
   let alerts: Alert[] = [];
   let recovered = 0;
+  let busy = 0;
   try {
-    result = await processBatch(calls, { ...deps.ports, owner }, deps.config, deps.clock);
+    result = await processBatch(calls, { ...deps.ports, owner, leaseMs }, deps.config, deps.clock);
     alerts = [...result.alerts];
     // 3. Redelivered messages: alerts an earlier attempt reserved but may not have sent.
     const redelivered = event.Records.filter((r) => Number(r.attributes?.ApproximateReceiveCount ?? '1') > 1);
     const redeliveredEvents = redelivered.flatMap((r) => (callsByMessage.get(r.messageId) ?? []).map((c) => c.eventId));
-    const recoveredAlerts = await recoverAlerts(redeliveredEvents, deps.ports.ledger, owner, deps.clock.now());
+    const recovery = await recoverAlerts(redeliveredEvents, deps.ports.ledger, owner, deps.clock.now(), leaseMs);
     const known = new Set(alerts.map((a) => a.alertId));
-    for (const alert of recoveredAlerts) if (!known.has(alert.alertId)) alerts.push(alert);
-    recovered = recoveredAlerts.length;
+    for (const alert of recovery.alerts) if (!known.has(alert.alertId)) alerts.push(alert);
+    recovered = recovery.alerts.length;
+    // Held by another live invocation: retried until that one has sent them or its lease ends.
+    const held = [...result.busy, ...recovery.busy];
+    busy = held.length;
+    for (const alert of held) {
+      logger.info('alert held by another invocation; its events will be retried', { alertId: alert.alertId, eventId: alert.evidence.eventIds[0] });
+      retryEventsOf(alert);
+    }
   } catch (e) {
     logger.error('engine failed; the batch will be retried', { error: e as Error });
     metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
@@ -184,9 +213,14 @@ export async function handleBatch(event: SQSEvent, deps: DetectDependencies, own
       }
     }
     publishFailed = failedAlerts.length;
-    for (const alert of failedAlerts) {
-      const messages = alert.evidence.eventIds.map((id) => messageOfEvent.get(id)).filter((m): m is string => m !== undefined);
-      for (const m of messages.length > 0 ? messages : messagesWithCalls) failures.add(m);
+    if (failedAlerts.length > 0) {
+      for (const alert of failedAlerts) retryEventsOf(alert);
+      try {
+        // Lets the retry send them at once; should this fail too, the lease ends by itself.
+        await deps.ports.ledger.release(failedAlerts, owner);
+      } catch (e) {
+        logger.warn('could not release unsent alerts; the retry waits for the lease to end', { error: e as Error });
+      }
     }
   }
 
@@ -197,6 +231,7 @@ export async function handleBatch(event: SQSEvent, deps: DetectDependencies, own
     rejectedMessages,
     result,
     recovered,
+    busy,
     published,
     publishFailed,
     readUnits: after.readUnits - before.readUnits,
@@ -231,6 +266,7 @@ function emitMetrics(metrics: Metrics, s: InvocationSummary, assumeRoleEvents: n
   metrics.addMetric('AlertsPublished', MetricUnit.Count, s.published);
   metrics.addMetric('AlertsSuppressed', MetricUnit.Count, stats?.suppressed ?? 0);
   metrics.addMetric('AlertsRecovered', MetricUnit.Count, s.recovered);
+  metrics.addMetric('AlertsHeldElsewhere', MetricUnit.Count, s.busy);
   metrics.addMetric('AlertsPublishFailed', MetricUnit.Count, s.publishFailed);
   metrics.addMetric('ReadRequestUnits', MetricUnit.Count, s.readUnits);
   metrics.addMetric('WriteRequestUnits', MetricUnit.Count, s.writeUnits);

@@ -54,15 +54,18 @@ export const detector: Detector = {
     const previousCalls = countOf(state.get(windowKey(role, w - 1)));
     const windowTtl = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
     const counted = countOnce(windowKey(role, w), call.eventId, current, windowTtl);
+    // Counted already (a redelivery): it neither crosses a limit again nor sets a peak, which
+    // the window's later calls, counted since, would inflate.
+    if (!counted.update) return QUIET;
     const accounts = new Set((current?.accounts as readonly string[] | undefined) ?? []);
     const newAccount = call.roleAccountId !== null && !accounts.has(call.roleAccountId);
     if (newAccount) accounts.add(call.roleAccountId!);
     // Sliding window: this window plus the part of the previous one still inside it.
     const elapsed = (call.eventTime % windowMs) / windowMs;
     const after = counted.count + previousCalls * (1 - elapsed);
-    const before = after - (counted.update ? 1 : 0);
+    const before = after - 1;
     const estimate = Math.round(after);
-    const updates: StateUpdate[] = counted.update ? [counted.update] : [];
+    const updates: StateUpdate[] = [counted.update];
     if (newAccount && accounts.size <= config.volumeMaxTargetAccounts + 1) {
       updates.push({ key: windowKey(role, w), addToSet: { accounts: [call.roleAccountId!] }, expiresAt: windowTtl });
     }

@@ -44,6 +44,8 @@ export interface EnginePorts {
   readonly ledger: AlertLedger;
   /** Identifies this invocation to the ledger's lease. @default "engine" */
   readonly owner?: string;
+  /** How long this invocation may still run: the lease it takes on the alerts it will send. */
+  readonly leaseMs?: number;
 }
 
 /** Counts describing one batch. */
@@ -65,6 +67,11 @@ export interface BatchResult {
   readonly findings: readonly Finding[];
   /** Alerts to deliver now; call `ledger.markSent` once the publisher accepted them. */
   readonly alerts: readonly Alert[];
+  /**
+   * Alerts another live invocation holds and has not delivered yet (overlapping batches).
+   * Retry their events later: by then the other one sent them, or its lease has ended.
+   */
+  readonly busy: readonly Alert[];
   readonly stats: BatchStats;
 }
 
@@ -177,18 +184,20 @@ async function evaluateAndCommit(
   const groups = fold(eligible, config.suppressionMinutes * 60_000);
   // Alerts are recorded before the state they follow from: a crash after the state write
   // cannot lose them (the redelivered events find them with `ledger.pending`).
-  const outcomes = groups.length > 0 ? await ports.ledger.reserve(groups.map((g) => g.reservation), ports.owner ?? 'engine', nowMs) : [];
+  const outcomes = groups.length > 0 ? await ports.ledger.reserve(groups.map((g) => g.reservation), ports.owner ?? 'engine', nowMs, ports.leaseMs) : [];
   if (updates.length > 0) await ports.state.commit(mergeUpdates(updates));
   const alerts = groups.filter((_, i) => outcomes[i] === 'send').map((g) => g.alert);
+  const busy = groups.filter((_, i) => outcomes[i] === 'busy').map((g) => g.alert);
   return {
     findings,
     alerts,
+    busy,
     stats: {
       ...counts,
       relevant: subjects.length,
       findings: findings.length,
       alerts: alerts.length,
-      suppressed: groups.length - alerts.length,
+      suppressed: groups.length - alerts.length - busy.length,
       belowSeverity: findings.length - eligible.length,
     },
   };
@@ -239,11 +248,18 @@ function fold(findings: readonly Finding[], windowMs: number): { alert: Alert; r
  * Alerts a crashed earlier attempt reserved for these events but did not deliver, leased to
  * this invocation. Call it for redelivered messages (SQS receive count above 1).
  */
-export async function recoverAlerts(eventIds: readonly string[], ledger: AlertLedger, owner: string, nowMs: number): Promise<Alert[]> {
+export async function recoverAlerts(
+  eventIds: readonly string[],
+  ledger: AlertLedger,
+  owner: string,
+  nowMs: number,
+  leaseMs?: number,
+): Promise<{ alerts: Alert[]; busy: Alert[] }> {
   const pending = eventIds.length > 0 ? await ledger.pending(eventIds) : [];
-  if (pending.length === 0) return [];
-  const outcomes = await ledger.reserve(pending, owner, nowMs);
-  return pending.filter((_, i) => outcomes[i] === 'send').map((r) => JSON.parse(r.payload) as Alert);
+  if (pending.length === 0) return { alerts: [], busy: [] };
+  const outcomes = await ledger.reserve(pending, owner, nowMs, leaseMs);
+  const of = (outcome: string): Alert[] => pending.filter((_, i) => outcomes[i] === outcome).map((r) => JSON.parse(r.payload) as Alert);
+  return { alerts: of('send'), busy: of('busy') };
 }
 
 function stamp(detector: Detector, draft: FindingDraft): Finding {

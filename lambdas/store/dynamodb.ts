@@ -26,6 +26,7 @@ import {
   keyString,
   TTL_ATTRIBUTE,
   type AlertLedger,
+  type AlertRef,
   type AlertReservation,
   type Attr,
   type Consumption,
@@ -453,9 +454,12 @@ const SLOT = {
 
 /** How long pointers (event → alert) live: past SQS's 14-day retention, so any redelivery finds them. */
 const POINTER_TTL_MS = 15 * DAY_MS;
-/** Slots live a day past their window, and at least two days. */
+/**
+ * Slots live a day past their window, and at least as long as the pointers: an unsent alert
+ * must still be there when the last possible redelivery of its events asks for it.
+ */
 const SLOT_TTL_AFTER_WINDOW_MS = DAY_MS;
-const SLOT_MIN_TTL_MS = 2 * DAY_MS;
+const SLOT_MIN_TTL_MS = POINTER_TTL_MS;
 
 function slotKey(dedupKey: string): Item {
   return { [PARTITION_KEY]: { S: prefixed('alert#', dedupKey, MAX_PK_BYTES) }, [SORT_KEY]: { S: 'slot' } };
@@ -509,13 +513,13 @@ export class DynamoLedger implements AlertLedger {
    * Reserves in parallel across dedup keys; reservations sharing a dedup key go in order, as
    * `MemoryLedger` takes them (a later one may open the next window).
    */
-  async reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number): Promise<ReservationOutcome[]> {
+  async reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number, leaseMs = ALERT_LEASE_MS): Promise<ReservationOutcome[]> {
     const byKey = new Map<string, number[]>();
     reservations.forEach((r, i) => byKey.set(r.dedupKey, [...(byKey.get(r.dedupKey) ?? []), i]));
     const outcomes: ReservationOutcome[] = new Array<ReservationOutcome>(reservations.length);
     await settleAll(
       [...byKey.values()].map(async (indices) => {
-        for (const i of indices) outcomes[i] = await this.reserveOne(reservations[i]!, owner, nowMs);
+        for (const i of indices) outcomes[i] = await this.reserveOne(reservations[i]!, owner, nowMs, leaseMs);
       }),
       `reserve in ${this.tableName}`,
     );
@@ -546,7 +550,7 @@ export class DynamoLedger implements AlertLedger {
   }
 
   /** Marks delivered alerts; one whose slot holds another alert by now is left alone. */
-  async markSent(alerts: readonly { alertId: string; dedupKey: string }[]): Promise<void> {
+  async markSent(alerts: readonly AlertRef[]): Promise<void> {
     await settleAll(
       alerts.map(async (a) => {
         try {
@@ -571,6 +575,32 @@ export class DynamoLedger implements AlertLedger {
     );
   }
 
+  /** Ends our lease on unsent alerts; one taken over or sent meanwhile is left alone. */
+  async release(alerts: readonly AlertRef[], owner: string): Promise<void> {
+    await settleAll(
+      alerts.map(async (a) => {
+        try {
+          await metered(this.meter, 'write', () =>
+            this.client.send(
+              new UpdateItemCommand({
+                TableName: this.tableName,
+                Key: slotKey(a.dedupKey),
+                UpdateExpression: 'SET #lease = :zero',
+                ConditionExpression: '#alertId = :id AND #owner = :me AND (attribute_not_exists(#sentId) OR #sentId <> :id)',
+                ExpressionAttributeNames: { '#lease': SLOT.leaseUntil, '#alertId': SLOT.alertId, '#owner': SLOT.owner, '#sentId': SLOT.sentId },
+                ExpressionAttributeValues: { ':zero': { N: '0' }, ':id': { S: a.alertId }, ':me': { S: owner } },
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
+          );
+        } catch (e) {
+          if (!isConditionalCheckFailed(e)) throw e;
+        }
+      }),
+      `release in ${this.tableName}`,
+    );
+  }
+
   /** Totals since the ledger was created. */
   consumption(): MeterReading {
     return this.meter.reading();
@@ -581,12 +611,12 @@ export class DynamoLedger implements AlertLedger {
    * reports the slot it found), else decide from that slot, taking the lease over when the
    * alert is ours to send. A lost race (the slot changed in between) starts over.
    */
-  private async reserveOne(r: AlertReservation, owner: string, nowMs: number): Promise<ReservationOutcome> {
+  private async reserveOne(r: AlertReservation, owner: string, nowMs: number, leaseMs: number): Promise<ReservationOutcome> {
     for (let attempt = 1; ; attempt++) {
       // Pointers go in the same wave as the first claim: a pointer to an alert that ends up
       // suppressed is harmless (`pending` checks the slot), and a sent one is always found.
       const pointers = attempt === 1 ? [...new Set(r.eventIds)].map((id) => this.putPointer(id, r.dedupKey, nowMs)) : [];
-      const [claim] = await settleAll<Item | 'claimed' | undefined>([this.claim(r, owner, nowMs), ...pointers], `reserve ${r.dedupKey}`);
+      const [claim] = await settleAll<Item | 'claimed' | undefined>([this.claim(r, owner, nowMs, leaseMs), ...pointers], `reserve ${r.dedupKey}`);
       if (claim === 'claimed') return 'send';
       const found = claim ?? (await getItem(this.client, this.tableName, slotKey(r.dedupKey), this.meter));
       if (found) {
@@ -595,7 +625,7 @@ export class DynamoLedger implements AlertLedger {
           if (slot.alertId !== r.alertId) return 'suppressed';
           if (slot.sentId === r.alertId) return 'sent';
           if (slot.owner !== owner && slot.leaseUntil > nowMs) return 'busy';
-          if (await this.takeOver(r, owner, nowMs)) return 'send';
+          if (await this.takeOver(r, owner, nowMs, leaseMs)) return 'send';
         }
       }
       if (attempt >= this.retry.maxAttempts) throw new Error(`reserve ${r.dedupKey}: slot still changing after ${attempt} attempts`);
@@ -604,7 +634,7 @@ export class DynamoLedger implements AlertLedger {
   }
 
   /** Puts a new slot if the window is free: `claimed`, or the slot in the way (undefined when the server does not return it). */
-  private async claim(r: AlertReservation, owner: string, nowMs: number): Promise<Item | 'claimed' | undefined> {
+  private async claim(r: AlertReservation, owner: string, nowMs: number, leaseMs: number): Promise<Item | 'claimed' | undefined> {
     const expiresAt = Math.ceil(Math.max(r.eventTime + r.windowMs + SLOT_TTL_AFTER_WINDOW_MS, nowMs + SLOT_MIN_TTL_MS) / 1000);
     const item: Item = {
       ...slotKey(r.dedupKey),
@@ -615,7 +645,7 @@ export class DynamoLedger implements AlertLedger {
       [SLOT.payload]: { S: r.payload },
       [SLOT.eventIds]: { L: r.eventIds.map((id) => ({ S: id })) },
       [SLOT.owner]: { S: owner },
-      [SLOT.leaseUntil]: { N: String(nowMs + ALERT_LEASE_MS) },
+      [SLOT.leaseUntil]: { N: String(nowMs + leaseMs) },
       [TTL_ATTRIBUTE]: { N: String(expiresAt) },
     };
     try {
@@ -641,7 +671,7 @@ export class DynamoLedger implements AlertLedger {
   }
 
   /** Takes the lease of our unsent alert (ours already, or expired): false when the slot changed. */
-  private async takeOver(r: AlertReservation, owner: string, nowMs: number): Promise<boolean> {
+  private async takeOver(r: AlertReservation, owner: string, nowMs: number, leaseMs: number): Promise<boolean> {
     try {
       await metered(this.meter, 'write', () =>
         this.client.send(
@@ -651,7 +681,7 @@ export class DynamoLedger implements AlertLedger {
             UpdateExpression: 'SET #owner = :me, #lease = :lease',
             ConditionExpression: '#alertId = :id AND (attribute_not_exists(#sentId) OR #sentId <> :id) AND (#owner = :me OR #lease <= :now)',
             ExpressionAttributeNames: { '#owner': SLOT.owner, '#lease': SLOT.leaseUntil, '#alertId': SLOT.alertId, '#sentId': SLOT.sentId },
-            ExpressionAttributeValues: { ':me': { S: owner }, ':lease': { N: String(nowMs + ALERT_LEASE_MS) }, ':id': { S: r.alertId }, ':now': { N: String(nowMs) } },
+            ExpressionAttributeValues: { ':me': { S: owner }, ':lease': { N: String(nowMs + leaseMs) }, ':id': { S: r.alertId }, ':now': { N: String(nowMs) } },
             ReturnConsumedCapacity: 'TOTAL',
           }),
         ),

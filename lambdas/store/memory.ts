@@ -13,6 +13,7 @@ import {
   type StateUpdate,
   ALERT_LEASE_MS,
   type AlertLedger,
+  type AlertRef,
   type AlertReservation,
   type ReservationOutcome,
 } from './port';
@@ -78,11 +79,11 @@ export class MemoryLedger implements AlertLedger {
   private readonly slots = new Map<string, Slot>();
   private readonly byEvent = new Map<string, Set<string>>();
 
-  async reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number): Promise<ReservationOutcome[]> {
+  async reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number, leaseMs = ALERT_LEASE_MS): Promise<ReservationOutcome[]> {
     return reservations.map((r) => {
       const slot = this.slots.get(r.dedupKey);
       if (!slot || Math.abs(r.eventTime - slot.eventTime) >= r.windowMs) {
-        this.slots.set(r.dedupKey, { ...r, owner, leaseUntil: nowMs + ALERT_LEASE_MS, sentId: null });
+        this.slots.set(r.dedupKey, { ...r, owner, leaseUntil: nowMs + leaseMs, sentId: null });
         for (const id of r.eventIds) this.byEvent.set(id, (this.byEvent.get(id) ?? new Set()).add(r.dedupKey));
         return 'send';
       }
@@ -90,7 +91,7 @@ export class MemoryLedger implements AlertLedger {
       if (slot.sentId === r.alertId) return 'sent';
       if (slot.owner !== owner && slot.leaseUntil > nowMs) return 'busy';
       slot.owner = owner;
-      slot.leaseUntil = nowMs + ALERT_LEASE_MS;
+      slot.leaseUntil = nowMs + leaseMs;
       return 'send';
     });
   }
@@ -101,10 +102,17 @@ export class MemoryLedger implements AlertLedger {
       .map(({ alertId, dedupKey, eventTime, windowMs, eventIds: ids, payload }) => ({ alertId, dedupKey, eventTime, windowMs, eventIds: ids, payload }));
   }
 
-  async markSent(alerts: readonly { alertId: string; dedupKey: string }[]): Promise<void> {
+  async markSent(alerts: readonly AlertRef[]): Promise<void> {
     for (const a of alerts) {
       const slot = this.slots.get(a.dedupKey);
       if (slot?.alertId === a.alertId) slot.sentId = a.alertId;
+    }
+  }
+
+  async release(alerts: readonly AlertRef[], owner: string): Promise<void> {
+    for (const a of alerts) {
+      const slot = this.slots.get(a.dedupKey);
+      if (slot?.alertId === a.alertId && slot.owner === owner && slot.sentId !== a.alertId) slot.leaseUntil = 0;
     }
   }
 }

@@ -163,18 +163,32 @@ export type ReservationOutcome = 'send' | 'suppressed' | 'sent' | 'busy';
  *    returns `send` and takes a lease; one already delivered returns `sent`; another alert in
  *    the window `suppressed`; this alert leased by a live invocation `busy`.
  * 2. the engine commits state; the caller publishes the `send` alerts;
- * 3. `markSent` — after the publisher accepted them.
+ * 3. `markSent` — after the publisher accepted them; `release` — for those it refused, so the
+ *    retry of their events may send them at once instead of waiting for the lease to end.
  *
  * A retry of the same events (SQS redelivery after a crash) asks `pending` for alerts reserved
  * for them and not marked sent, and sends those. The one remaining duplicate is a crash between
  * a publish and its `markSent`: the re-sent message carries the same `alertId`.
  */
 export interface AlertLedger {
-  reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number): Promise<ReservationOutcome[]>;
+  /**
+   * Decides each reservation. A `send` leases the alert to `owner` for `leaseMs`: the longest
+   * the invocation can still run (a Lambda passes its remaining time), so that no live
+   * invocation loses its lease and a crashed one's lease has ended when SQS redelivers.
+   */
+  reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number, leaseMs?: number): Promise<ReservationOutcome[]>;
   /** Unsent reservations recorded for any of these events. */
   pending(eventIds: readonly string[]): Promise<AlertReservation[]>;
-  markSent(alertIds: readonly { alertId: string; dedupKey: string }[]): Promise<void>;
+  markSent(alerts: readonly AlertRef[]): Promise<void>;
+  /** Ends `owner`'s lease on these unsent alerts (the publisher refused them). */
+  release(alerts: readonly AlertRef[], owner: string): Promise<void>;
 }
 
-/** How long a reservation stays with the invocation that made it before a retry may take it. */
-export const ALERT_LEASE_MS = 5 * 60_000;
+/** An alert in the ledger. */
+export interface AlertRef {
+  readonly alertId: string;
+  readonly dedupKey: string;
+}
+
+/** The lease when the caller gives none: Lambda's longest timeout. */
+export const ALERT_LEASE_MS = 15 * 60_000;

@@ -1,10 +1,14 @@
 /** Dependencies for the detect handler in tests: quiet logger, captured metrics, injected ports. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { MemoryPublisher, type AlertPublisher } from '../../lambdas/alerts/sns';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { MemoryPublisher, SnsPublisher, type AlertPublisher, type SnsAlertRecord } from '../../lambdas/alerts/sns';
 import type { DetectDependencies } from '../../lambdas/detect/handler';
 import { loadConfig } from '../../lambdas/engine/config';
-import type { EnginePorts } from '../../lambdas/engine/engine';
+import type { Clock, EnginePorts } from '../../lambdas/engine/engine';
+import { CapacityMeter, DynamoLedger, DynamoStore } from '../../lambdas/store/dynamodb';
 import { MemoryLedger, MemoryStore } from '../../lambdas/store/memory';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -54,8 +58,13 @@ export function examplesConfig(): ReturnType<typeof loadConfig> {
   return loadConfig(require('../../examples/config.json') as Record<string, unknown>);
 }
 
+/** The wall clock the handler tests run at: the day after the examples. */
+export const TEST_NOW = Date.parse('2026-10-08T00:00:00Z');
+
 /** Handler dependencies with memory ports unless given. */
-export function testDependencies(o: { ports?: EnginePorts; publisher?: AlertPublisher; config?: DetectDependencies['config']; now?: number } = {}): DetectDependencies & {
+export function testDependencies(
+  o: { ports?: EnginePorts; publisher?: AlertPublisher; config?: DetectDependencies['config']; clock?: Clock; consumption?: DetectDependencies['consumption'] } = {},
+): DetectDependencies & {
   logger: CapturingLogger;
   metrics: CapturingMetrics;
 } {
@@ -65,6 +74,66 @@ export function testDependencies(o: { ports?: EnginePorts; publisher?: AlertPubl
     publisher: o.publisher ?? new MemoryPublisher(),
     logger: new CapturingLogger(),
     metrics: new CapturingMetrics(),
-    clock: { now: () => o.now ?? Date.parse('2026-10-08T00:00:00Z') },
+    clock: o.clock ?? { now: () => TEST_NOW },
+    ...(o.consumption ? { consumption: o.consumption } : {}),
   };
+}
+
+/** A clock the test moves. */
+export class TestClock implements Clock {
+  constructor(public ms: number = TEST_NOW) {}
+  now(): number {
+    return this.ms;
+  }
+}
+
+/** The topic the fake SNS answers for. */
+export const TEST_TOPIC_ARN = 'arn:aws:sns:eu-west-1:210987654321:assumerole-watch-alerts';
+
+/**
+ * SNS faked at the SDK boundary: a real `SNSClient` whose `PublishBatch` calls are answered by
+ * aws-sdk-client-mock. Keeps every accepted message; `failCalls` makes the next calls throw.
+ */
+export class FakeSns {
+  readonly client = new SNSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  /** The `default` (JSON) body of every message SNS accepted, in order. */
+  readonly messages: SnsAlertRecord[] = [];
+  /** Every PublishBatch call's input. */
+  readonly calls: PublishBatchCommandInput[] = [];
+  /** Whole calls still to fail (as a 5xx or throttle would). */
+  failCalls = 0;
+
+  constructor() {
+    mockClient(this.client)
+      .on(PublishBatchCommand)
+      .callsFake(async (input: PublishBatchCommandInput) => {
+        this.calls.push(input);
+        if (this.failCalls > 0) {
+          this.failCalls -= 1;
+          throw Object.assign(new Error('Service Unavailable'), { name: 'InternalErrorException', $fault: 'server' });
+        }
+        const entries = input.PublishBatchRequestEntries ?? [];
+        for (const e of entries) this.messages.push(JSON.parse((JSON.parse(e.Message!) as { default: string }).default) as SnsAlertRecord);
+        return { Successful: entries.map((e, i) => ({ Id: e.Id, MessageId: `message-${this.messages.length}-${i}` })), Failed: [] };
+      });
+  }
+
+  publisher(): SnsPublisher {
+    return new SnsPublisher(this.client, TEST_TOPIC_ARN);
+  }
+
+  /** Alert IDs of the accepted messages, in order. */
+  alertIds(): string[] {
+    return this.messages.map((m) => m.alertId);
+  }
+}
+
+/** Handler dependencies on a DynamoDB table and a fake SNS, with one capacity meter. */
+export function dynamoDependencies(client: DynamoDBClient, table: string, sns: FakeSns, clock = new TestClock()): ReturnType<typeof testDependencies> & {
+  ports: { state: DynamoStore; ledger: DynamoLedger };
+  clock: TestClock;
+} {
+  const meter = new CapacityMeter();
+  const ports = { state: new DynamoStore(client, table, { meter }), ledger: new DynamoLedger(client, table, { meter }) };
+  return { ...testDependencies({ ports, publisher: sns.publisher(), clock, consumption: () => meter.reading() }), ports, clock };
 }

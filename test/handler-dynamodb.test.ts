@@ -238,14 +238,16 @@ describe('redelivery, reordering and concurrency on DynamoDB Local', () => {
   }, 60_000);
 
   it('gives the same alerts and counters when two invocations handle overlapping batches at the same moment', async () => {
-    // Given pairs of batches that share ten messages, each pair handled by two concurrent invocations
+    // Given pairs of batches that share ten messages, each pair handled by two concurrent
+    // invocations in two Lambda instances (each with its own cache)
     const { table, sns, deps, clock } = await fresh();
+    const other = dynamoDependencies(client, table, sns, clock);
     const failed: string[] = [];
     for (let k = 0; k < slice.length; k += 20) {
       const x = sqsEvent(slice.slice(k, k + 20));
       const y = sqsEvent(slice.slice(k + 10, k + 30));
       arrive(deps, y);
-      const [a, b] = await Promise.all([handleBatch(x, deps, `A-${k}`, REMAINING_MS), handleBatch(y, deps, `B-${k}`, REMAINING_MS)]);
+      const [a, b] = await Promise.all([handleBatch(x, deps, `A-${k}`, REMAINING_MS), handleBatch(y, other, `B-${k}`, REMAINING_MS)]);
       failed.push(...a.response.batchItemFailures.map((f) => f.itemIdentifier), ...b.response.batchItemFailures.map((f) => f.itemIdentifier));
     }
     // When SQS redelivers what they handed back (an alert the other one held), after the visibility timeout
@@ -296,7 +298,7 @@ describe('a crash at each step of a batch, on DynamoDB Local', () => {
 
   const never = new Promise<never>(() => undefined);
 
-  it('loses nothing when the state write fails after the alerts were reserved', async () => {
+  it('sends nothing twice when the state write fails after the alerts went out', async () => {
     // Given a batch whose state write fails once
     const s = await setUp();
     await deliver(s.deps, s.before, 'clean');
@@ -315,7 +317,7 @@ describe('a crash at each step of a batch, on DynamoDB Local', () => {
     expect(s.sns.alertIds().sort()).toEqual(clean);
   }, 60_000);
 
-  it('loses nothing when the invocation dies between the state write and the publish', async () => {
+  it('loses nothing when the invocation dies after reserving its alerts, before publishing them', async () => {
     // Given an invocation that stops for good as it is about to publish (a Lambda timeout)
     const s = await setUp();
     await deliver(s.deps, s.before, 'clean');

@@ -13,10 +13,11 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AlertPublishError, SnsPublisher, type AlertPublisher, type PublishResult } from '../alerts/sns';
 import { loadConfig, type CompiledConfig } from '../engine/config';
-import { processBatch, recoverAlerts, type Alert, type BatchResult, type Clock, type EnginePorts } from '../engine/engine';
+import { prepareBatch, recoverAlerts, type Alert, type BatchResult, type Clock, type EnginePorts, type PreparedBatch } from '../engine/engine';
 import { parseText } from '../engine/parse';
 import type { ParsedCall } from '../engine/types';
 import { CapacityMeter, DynamoLedger, DynamoStore } from '../store/dynamodb';
+import { StateCache } from '../store/cache';
 import type { Consumption } from '../store/port';
 
 /** Everything the handler needs, injected. */
@@ -77,7 +78,8 @@ export function dependenciesFromEnvironment(): DetectDependencies {
   const ledger = new DynamoLedger(dynamo, tableName, { meter });
   return {
     config,
-    ports: { state, ledger },
+    // The cache lives as long as this instance: items that only grow need not be read again.
+    ports: { state, ledger, cache: new StateCache() },
     publisher: new SnsPublisher(new SNSClient({}), topicArn),
     logger: new Logger({ serviceName: 'assumerole-watch' }),
     metrics: new Metrics({ namespace: 'AssumeRoleWatch', serviceName: 'assumerole-watch' }),
@@ -159,21 +161,28 @@ export async function handleBatch(
     for (const m of messages.length > 0 ? messages : messagesWithCalls) failures.add(m);
   };
   let result: BatchResult | null = null;
+  let prepared: PreparedBatch | null = null;
   let alerts: Alert[] = [];
   let recovered = 0;
   let busy = 0;
   try {
-    result = await processBatch(calls, { ...deps.ports, owner, leaseMs }, deps.config, deps.clock);
-    alerts = [...result.alerts];
-    // 3. Redelivered messages: alerts an earlier attempt reserved but may not have sent.
+    // 2. One engine run over every valid call of the batch (state read, alerts reserved) and,
+    // beside it, 3. for redelivered messages, the alerts an earlier attempt reserved but may
+    // not have sent.
     const redelivered = event.Records.filter((r) => Number(r.attributes?.ApproximateReceiveCount ?? '1') > 1);
     const redeliveredEvents = redelivered.flatMap((r) => (callsByMessage.get(r.messageId) ?? []).map((c) => c.eventId));
-    const recovery = await recoverAlerts(redeliveredEvents, deps.ports.ledger, owner, deps.clock.now(), leaseMs);
+    const [batch, recovery] = await Promise.all([
+      prepareBatch(calls, { ...deps.ports, owner, leaseMs }, deps.config, deps.clock),
+      recoverAlerts(redeliveredEvents, deps.ports.ledger, owner, deps.clock.now(), leaseMs),
+    ]);
+    prepared = batch;
+    result = batch;
+    alerts = [...batch.alerts];
     const known = new Set(alerts.map((a) => a.alertId));
     for (const alert of recovery.alerts) if (!known.has(alert.alertId)) alerts.push(alert);
     recovered = recovery.alerts.length;
     // Held by another live invocation: retried until that one has sent them or its lease ends.
-    const held = [...result.busy, ...recovery.busy];
+    const held = [...batch.busy, ...recovery.busy];
     busy = held.length;
     for (const alert of held) {
       logger.info('alert held by another invocation; its events will be retried', { alertId: alert.alertId, eventId: alert.evidence.eventIds[0] });
@@ -185,10 +194,11 @@ export async function handleBatch(
     for (const id of messagesWithCalls) failures.add(id);
   }
 
-  // 4. Publish, then mark sent. An alert SNS did not take fails the messages it came from.
+  // 4. Publish. An alert SNS did not take fails the messages it came from.
   let published = 0;
   let publishFailed = 0;
   const delivered: Alert[] = [];
+  let failedAlerts: Alert[] = [];
   if (alerts.length > 0) {
     let outcome: PublishResult;
     try {
@@ -201,28 +211,31 @@ export async function handleBatch(
     for (const f of outcome.failed) logger.error('alert not published', { alertId: f.alertId, code: f.code, reason: f.message });
     const acceptedIds = new Set(outcome.accepted.map((a) => a.alertId));
     delivered.push(...alerts.filter((a) => acceptedIds.has(a.alertId)));
-    const failedAlerts = alerts.filter((a) => !acceptedIds.has(a.alertId));
+    failedAlerts = alerts.filter((a) => !acceptedIds.has(a.alertId));
     published = delivered.length;
-    if (delivered.length > 0) {
-      try {
-        await deps.ports.ledger.markSent(delivered);
-      } catch (e) {
-        // Published already: retrying the batch would send them again. A later redelivery of
-        // these events could re-send them (same alertId), which subscribers can drop.
-        logger.error('alerts published but not marked sent', { error: e as Error, alertIds: delivered.map((a) => a.alertId) });
-      }
-    }
     publishFailed = failedAlerts.length;
-    if (failedAlerts.length > 0) {
-      for (const alert of failedAlerts) retryEventsOf(alert);
-      try {
-        // Lets the retry send them at once; should this fail too, the lease ends by itself.
-        await deps.ports.ledger.release(failedAlerts, owner);
-      } catch (e) {
-        logger.warn('could not release unsent alerts; the retry waits for the lease to end', { error: e as Error });
-      }
-    }
+    for (const alert of failedAlerts) retryEventsOf(alert);
   }
+
+  // 5. One last wave: the state, the sent marks, and the leases of what SNS refused.
+  const [state, marked, released] = await Promise.allSettled([
+    prepared ? prepared.commit() : Promise.resolve(),
+    delivered.length > 0 ? deps.ports.ledger.markSent(delivered) : Promise.resolve(),
+    // Lets the retry send them at once; should this fail, the lease ends by itself.
+    failedAlerts.length > 0 ? deps.ports.ledger.release(failedAlerts, owner) : Promise.resolve(),
+  ]);
+  if (state.status === 'rejected') {
+    // The retry evaluates the events again; their alerts are found sent (or still reserved).
+    logger.error('state write failed; the batch will be retried', { error: state.reason as Error });
+    metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
+    for (const id of messagesWithCalls) failures.add(id);
+  }
+  if (marked.status === 'rejected') {
+    // Published already: retrying would send them again. A later redelivery of these events
+    // could re-send them (same alertId), which subscribers can drop.
+    logger.error('alerts published but not marked sent', { error: marked.reason as Error, alertIds: delivered.map((a) => a.alertId) });
+  }
+  if (released.status === 'rejected') logger.warn('could not release unsent alerts; the retry waits for the lease to end', { error: released.reason as Error });
 
   for (const alert of delivered) logger.info('alert published', { alertId: alert.alertId, detector: alert.detector, severity: alert.severity, eventId: alert.evidence.eventIds[0], eventIds: alert.evidence.eventIds });
   const after = deps.consumption?.() ?? before;

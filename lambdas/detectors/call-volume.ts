@@ -1,4 +1,5 @@
 /** call-volume: a burst of assumptions by a monitored role. */
+import type { ReadKey } from '../store/cache';
 import type { StateKey, StateUpdate } from '../store/port';
 import { countOf, countOnce, evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type FindingDraft, type StateView } from './detector';
 import type { CompiledConfig } from '../engine/config';
@@ -39,8 +40,11 @@ export const detector: Detector = {
     if (!applies(subject.call, subject.outRole)) return [];
     const w = windowOf(subject.call.eventTime, config.volumeWindowMinutes);
     const day = Math.floor(subject.call.eventTime / DAY_MS);
-    const keys = [windowKey(subject.outRole, w), windowKey(subject.outRole, w - 1), peakKey(subject.outRole, day)];
-    for (let d = day - BASELINE_DAYS; d < day; d++) keys.push(peakKey(subject.outRole, d));
+    // Peaks only rise, and a lower one makes the baseline stricter, never blind: any cached
+    // copy will do (an absent one too). Window counts change with every call: always read.
+    const always = (): boolean => true;
+    const keys: ReadKey[] = [windowKey(subject.outRole, w), windowKey(subject.outRole, w - 1), { ...peakKey(subject.outRole, day), enough: always }];
+    for (let d = day - BASELINE_DAYS; d < day; d++) keys.push({ ...peakKey(subject.outRole, d), enough: always });
     return keys;
   },
   evaluate(subject, state, config: CompiledConfig) {

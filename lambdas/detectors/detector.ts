@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { CompiledConfig } from '../engine/config';
 import type { Evidence, Finding, ParsedCall, Severity } from '../engine/types';
 import type { StateItem, StateKey, StateUpdate } from '../store/port';
+import type { ReadKey } from '../store/cache';
 
 /** A call the engine selected, with the monitored roles it touches. */
 export interface Subject {
@@ -41,7 +42,7 @@ export interface Detector {
   readonly description: string;
   readonly runbook: string;
   /** State keys `evaluate` will read for this call (read for the whole batch at once). */
-  keys?(subject: Subject, config: CompiledConfig): readonly StateKey[];
+  keys?(subject: Subject, config: CompiledConfig): readonly ReadKey[];
   evaluate(subject: Subject, state: StateView, config: CompiledConfig): DetectorResult;
 }
 

@@ -1,22 +1,30 @@
 /** external-id: missing, shared between tenants, or changed external IDs. */
 import { createHash } from 'node:crypto';
-import type { StateKey, StateUpdate } from '../store/port';
+import type { ReadKey } from '../store/cache';
+import type { StateUpdate } from '../store/port';
 import { evidenceOf, QUIET, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 const MAPPING_TTL_DAYS = 400;
 const MAX_ACCOUNTS_PER_ID = 32;
+const MAX_IDS_PER_ACCOUNT = 16;
 
 /** External IDs are shared secrets: state and alerts hold a fingerprint, never the value. */
 export function fingerprint(externalId: string): string {
   return createHash('sha256').update(externalId).digest('hex').slice(0, 16);
 }
 
-function idKey(hash: string): StateKey {
-  return { pk: `xid#${hash}`, sk: 'accounts' };
+/** The accounts an external ID was sent to (a set: a cached copy listing `account` decides). */
+function idKey(hash: string, account?: string): ReadKey {
+  return { pk: `xid#${hash}`, sk: 'accounts', enough: (item) => account !== undefined && setOf(item.accounts).includes(account) };
 }
 
-function accountKey(account: string): StateKey {
-  return { pk: `account#${account}`, sk: 'xid' };
+/** The external IDs an account was assumed with (a set: a cached copy listing `hash` decides). */
+function accountKey(account: string, hash?: string): ReadKey {
+  return { pk: `account#${account}`, sk: 'xids', enough: (item) => hash !== undefined && setOf(item.xids).includes(hash) };
+}
+
+function setOf(value: unknown): readonly string[] {
+  return Array.isArray(value) ? (value as string[]) : [];
 }
 
 function crossAccount(call: { kind: string; errorCode: string | null; roleAccountId?: string | null; principal: { accountId: string | null } }): boolean {
@@ -29,13 +37,14 @@ export const detector: Detector = {
   title: 'External ID missing, shared or changed',
   severity: 'high',
   description:
-    'A monitored role assumed a customer role: without an external ID (when `requireExternalId`), with an external ID already used for another account (tenant confusion; accounts sharing an ID during the learning period are learned), or with a different external ID than before for that account (medium). Only fingerprints of external IDs are stored.',
+    'A monitored role assumed a customer role: without an external ID (when `requireExternalId`), with an external ID already used for another account (tenant confusion; accounts sharing an ID during the learning period are learned), or with an external ID never seen before for that account (medium; a return to an earlier ID is not a change). Only fingerprints of external IDs are stored.',
   runbook:
     'A missing or foreign external ID means the customer\'s trust policy lets the vendor in without proof of tenant: find which code path sent it, tell the customer to require sts:ExternalId, and check whether another tenant\'s data was read.',
   keys(subject) {
     const { call } = subject;
     if (!subject.outRole || call.kind !== 'assume-role' || !crossAccount(call) || call.externalId === null) return [];
-    return [idKey(fingerprint(call.externalId)), accountKey(call.roleAccountId!)];
+    const hash = fingerprint(call.externalId);
+    return [idKey(hash, call.roleAccountId!), accountKey(call.roleAccountId!, hash)];
   },
   evaluate(subject, state, config) {
     const { call } = subject;
@@ -57,7 +66,7 @@ export const detector: Detector = {
     }
     const hash = fingerprint(call.externalId);
     const accounts = (state.get(idKey(hash))?.accounts as readonly string[] | undefined) ?? [];
-    const previousHash = state.get(accountKey(account))?.xid as string | undefined;
+    const known = setOf(state.get(accountKey(account))?.xids);
     const ttl = ttlAfter(call.eventTime, MAPPING_TTL_DAYS);
     const updates: StateUpdate[] = [];
     const findings: FindingDraft[] = [];
@@ -66,21 +75,21 @@ export const detector: Detector = {
       findings.push({
         severity: this.severity,
         title: 'One external ID used for two customer accounts',
-        cause: `external ID ${hash} of account${accounts.length > 1 ? 's' : ''} ${accounts.slice(0, 3).join(', ')} was sent to ${call.roleArn}${previousHash && previousHash !== hash ? ` (that account's own ID is ${previousHash})` : ''}`,
+        cause: `external ID ${hash} of account${accounts.length > 1 ? 's' : ''} ${accounts.slice(0, 3).join(', ')} was sent to ${call.roleArn}${known.length > 0 && !known.includes(hash) ? ` (that account's own ID is ${known.join(' or ')})` : ''}`,
         dedupKey: `external-id|shared|${hash}|${account}`,
         evidence: evidenceOf(subject, { problem: 'shared', externalIdFingerprint: hash, accountsWithThisId: accounts.slice(0, 10) }),
       });
       return { findings, updates };
     }
     if (!accounts.includes(account) && accounts.length < MAX_ACCOUNTS_PER_ID) updates.push({ key: idKey(hash), addToSet: { accounts: [account] }, expiresAt: ttl });
-    if (previousHash !== hash) updates.push({ key: accountKey(account), set: { xid: hash }, expiresAt: ttl });
-    if (previousHash !== undefined && previousHash !== hash) {
+    if (!known.includes(hash) && known.length < MAX_IDS_PER_ACCOUNT) updates.push({ key: accountKey(account), addToSet: { xids: [hash] }, expiresAt: ttl });
+    if (known.length > 0 && !known.includes(hash)) {
       findings.push({
         severity: 'medium',
         title: 'External ID for a customer account changed',
-        cause: `account ${account} was assumed with external ID ${hash}, before with ${previousHash}`,
+        cause: `account ${account} was assumed with external ID ${hash}, before with ${known.join(', ')}`,
         dedupKey: `external-id|changed|${account}|${hash}`,
-        evidence: evidenceOf(subject, { problem: 'changed', externalIdFingerprint: hash, previousFingerprint: previousHash }),
+        evidence: evidenceOf(subject, { problem: 'changed', externalIdFingerprint: hash, previousFingerprint: known[known.length - 1]!, previousFingerprints: [...known] }),
       });
     }
     return { findings, updates };

@@ -30,6 +30,16 @@ function sessionKeys(call: ParsedCall): { key: StateKey; label: string }[] {
   return keys;
 }
 
+/**
+ * The item that decides: the role-session ARN's when the record names it — every key of the
+ * session is used under that ARN, so its locations include each key's — else the access key's.
+ * Both are written, so a later record without the ARN still finds the key's locations.
+ */
+function decidingKey(call: ParsedCall): { key: StateKey; label: string } | null {
+  const keys = sessionKeys(call);
+  return keys[keys.length - 1] ?? null;
+}
+
 /** See the registry; evaluated on every call a monitored role's session makes. */
 export const detector: Detector = {
   id: 'session-locations',
@@ -39,28 +49,27 @@ export const detector: Detector = {
     'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address.',
   runbook:
     'The session\'s credentials are probably copied. Revoke the role\'s active sessions (deny by aws:TokenIssueTime), find where the first location obtained them, and review every call made from the new location.',
-  keys(subject) {
-    return subject.outRole ? sessionKeys(subject.call).map((k) => k.key) : [];
+  keys(subject, config) {
+    const location = subject.outRole ? locationOf(subject.call, config) : null;
+    if (location === null) return [];
+    const deciding = decidingKey(subject.call);
+    if (deciding === null) return [];
+    // Locations only accumulate: a cached copy that has this one decides (nothing new here).
+    return [{ ...deciding.key, enough: (item) => Array.isArray(item.locations) && item.locations.includes(location) }];
   },
   evaluate(subject, state, config) {
     const { call } = subject;
     if (!subject.outRole) return QUIET;
     const location = locationOf(call, config);
     if (location === null) return QUIET;
-    const updates: StateUpdate[] = [];
-    const seenBy: string[] = [];
-    let previous: readonly string[] = [];
-    const expiresAt = ttlAfter(call.principal.sessionCreatedAt ?? call.eventTime, SESSION_TTL_DAYS);
-    for (const { key, label } of sessionKeys(call)) {
-      const known = (state.get(key)?.locations as readonly string[] | undefined) ?? [];
-      if (known.includes(location)) continue;
-      if (known.length > 0) {
-        seenBy.push(label);
-        if (previous.length === 0) previous = known;
-      }
-      if (known.length < MAX_LOCATIONS) updates.push({ key, addToSet: { locations: [location] }, expiresAt: Math.max(expiresAt, ttlAfter(call.eventTime, SESSION_TTL_DAYS)) });
-    }
-    if (seenBy.length === 0) return { findings: [], updates };
+    const deciding = decidingKey(call);
+    if (deciding === null) return QUIET;
+    const previous = (state.get(deciding.key)?.locations as readonly string[] | undefined) ?? [];
+    if (previous.includes(location)) return QUIET;
+    const expiresAt = Math.max(ttlAfter(call.principal.sessionCreatedAt ?? call.eventTime, SESSION_TTL_DAYS), ttlAfter(call.eventTime, SESSION_TTL_DAYS));
+    const updates: StateUpdate[] = previous.length < MAX_LOCATIONS ? sessionKeys(call).map(({ key }) => ({ key, addToSet: { locations: [location] }, expiresAt })) : [];
+    if (previous.length === 0) return { findings: [], updates };
+    const seenBy = [deciding.label];
     const allAllowed = location.startsWith('group:') && previous.every((l) => l.startsWith('group:'));
     const finding: FindingDraft = {
       severity: allAllowed ? 'medium' : 'high',

@@ -36,7 +36,11 @@ export const detector: Detector = {
   runbook:
     'Find the code path or tool that chose the name (the vendor backend uses a fixed scheme). A default SDK or CLI name, or a person\'s address, means someone holds the outbound session outside the backend: revoke it and review the assumed customer roles.',
   keys(subject) {
-    return subject.outRole && subject.call.kind === 'assume-role' ? [shapesKey(subject.outRole)] : [];
+    const { call } = subject;
+    if (!subject.outRole || call.kind !== 'assume-role' || call.roleSessionName === null) return [];
+    // Shapes only accumulate: a cached copy that knows this one decides.
+    const shape = shapeOf(call.roleSessionName);
+    return [{ ...shapesKey(subject.outRole), enough: (item) => Array.isArray(item.shapes) && item.shapes.includes(shape) }];
   },
   evaluate(subject, state, config) {
     const { call } = subject;

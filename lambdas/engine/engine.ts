@@ -16,6 +16,7 @@ import {
   type StateStore,
   type StateUpdate,
 } from '../store/port';
+import type { ReadKey, StateCache } from '../store/cache';
 import type { CompiledConfig } from './config';
 import { SEVERITIES, type Finding, type ParsedCall } from './types';
 
@@ -42,6 +43,8 @@ export interface Alert extends Finding {
 export interface EnginePorts {
   readonly state: StateStore;
   readonly ledger: AlertLedger;
+  /** A warm instance's cache of one-way-growing items (the Lambda keeps one per cold start). */
+  readonly cache?: StateCache;
   /** Identifies this invocation to the ledger's lease. @default "engine" */
   readonly owner?: string;
   /** How long this invocation may still run: the lease it takes on the alerts it will send. */
@@ -62,7 +65,7 @@ export interface BatchStats {
   readonly belowSeverity: number;
 }
 
-/** What {@link processBatch} returns. */
+/** What {@link processBatch} returns; {@link prepareBatch} adds the state write still to do. */
 export interface BatchResult {
   readonly findings: readonly Finding[];
   /** Alerts to deliver now; call `ledger.markSent` once the publisher accepted them. */
@@ -73,6 +76,12 @@ export interface BatchResult {
    */
   readonly busy: readonly Alert[];
   readonly stats: BatchStats;
+}
+
+/** A batch evaluated, its alerts reserved, its state not yet written. */
+export interface PreparedBatch extends BatchResult {
+  /** Writes the batch's state (each item once). Call it once; safe to call after publishing. */
+  commit(): Promise<void>;
 }
 
 /** Services whose `invokedBy` means a person at the console, not a service acting on its own. */
@@ -99,16 +108,30 @@ function effectId(call: ParsedCall): string {
   return call.kind === 'assume-role' && call.sharedEventId ? `shared:${call.sharedEventId}` : call.eventId;
 }
 
-function roleMetaKey(role: string): StateKey {
-  return { pk: `role#${role}`, sk: 'meta' };
+/** A role's first-seen time; written once, so any copy of it is enough. */
+function roleMetaKey(role: string): ReadKey {
+  return { pk: `role#${role}`, sk: 'meta', enough: (item) => typeof item.firstSeenAt === 'number' };
 }
 
 /**
  * Processes one batch: select relevant calls, drop duplicates, read state once, run every
- * detector in event-time order, write merged state once, then fold and suppress duplicate
- * findings. State updates are idempotent, so a redelivered event changes nothing.
+ * detector in event-time order, fold and suppress duplicate findings, reserve the alerts, then
+ * write merged state once. State updates are idempotent, so a redelivered event changes nothing.
  */
 export async function processBatch(calls: readonly ParsedCall[], ports: EnginePorts, config: CompiledConfig, clock: Clock): Promise<BatchResult> {
+  const prepared = await prepareBatch(calls, ports, config, clock);
+  await prepared.commit();
+  const { commit: _done, ...result } = prepared;
+  return result;
+}
+
+/**
+ * {@link processBatch} without the state write: the Lambda publishes first and then writes the
+ * state and marks the alerts sent at once, which saves a round trip. The order stays safe: the
+ * alerts are reserved before anything is published, and until the state is written a retry
+ * evaluates the events again and finds the same alerts.
+ */
+export async function prepareBatch(calls: readonly ParsedCall[], ports: EnginePorts, config: CompiledConfig, clock: Clock): Promise<PreparedBatch> {
   let ignored = 0;
   let duplicates = 0;
   const byEffect = new Map<string, Subject>();
@@ -130,24 +153,60 @@ export async function processBatch(calls: readonly ParsedCall[], ports: EnginePo
   }
   const subjects = [...byEffect.entries()].sort(([a, x], [b, y]) => x.call.eventTime - y.call.eventTime || (a < b ? -1 : a > b ? 1 : 0));
 
-  return evaluateAndCommit(subjects, ports, config, clock, { received: calls.length, ignored, duplicates });
+  return evaluate(subjects, ports, config, clock, { received: calls.length, ignored, duplicates });
 }
 
-async function evaluateAndCommit(
+/** Reads what the batch needs: from the cache where every reader finds it enough, the rest in one load. */
+async function readState(subjects: readonly [string, Subject][], ports: EnginePorts, config: CompiledConfig, nowMs: number): Promise<{ items: Map<string, StateItem>; cacheable: Set<string> }> {
+  const readers = new Map<string, ReadKey[]>();
+  const addKey = (k: ReadKey): void => {
+    const s = keyString(k);
+    const list = readers.get(s);
+    if (list) list.push(k);
+    else readers.set(s, [k]);
+  };
+  for (const [, s] of subjects) {
+    for (const role of [s.intoRole, s.outRole]) if (role) addKey(roleMetaKey(role));
+    for (const d of DETECTORS) for (const k of d.keys?.(s, config) ?? []) addKey(k);
+  }
+  const items = new Map<string, StateItem>();
+  const cacheable = new Set<string>();
+  const toLoad: StateKey[] = [];
+  for (const [s, list] of readers) {
+    const key = { pk: list[0]!.pk, sk: list[0]!.sk };
+    if (list.every((r) => r.enough !== undefined)) cacheable.add(s);
+    const cached = ports.cache && cacheable.has(s) ? ports.cache.lookup(key, list, nowMs) : undefined;
+    // An empty cached item stands for one that did not exist when it was read.
+    if (cached) {
+      if (Object.keys(cached).length > 0) items.set(s, cached);
+    } else toLoad.push(key);
+  }
+  if (toLoad.length > 0) {
+    const found = await ports.state.load(toLoad, nowMs);
+    for (const [s, item] of found) items.set(s, item);
+    if (ports.cache) {
+      for (const key of toLoad) {
+        const s = keyString(key);
+        if (!cacheable.has(s)) continue;
+        const item = found.get(s);
+        // Absence is remembered only where an empty item is enough for every reader.
+        if (item) ports.cache.remember(key, item, nowMs);
+        else if (readers.get(s)!.every((r) => r.enough!({}))) ports.cache.remember(key, {}, nowMs);
+      }
+    }
+  }
+  return { items, cacheable };
+}
+
+async function evaluate(
   subjects: readonly [string, Subject][],
   ports: EnginePorts,
   config: CompiledConfig,
   clock: Clock,
   counts: { received: number; ignored: number; duplicates: number },
-): Promise<BatchResult> {
-  const keys = new Map<string, StateKey>();
-  const addKey = (k: StateKey): void => void keys.set(keyString(k), k);
-  for (const [, s] of subjects) {
-    for (const role of [s.intoRole, s.outRole]) if (role) addKey(roleMetaKey(role));
-    for (const d of DETECTORS) for (const k of d.keys?.(s, config) ?? []) addKey(k);
-  }
+): Promise<PreparedBatch> {
   const nowMs = clock.now();
-  const loaded = subjects.length === 0 ? new Map<string, StateItem>() : await ports.state.load([...keys.values()], nowMs);
+  const { items: loaded, cacheable } = subjects.length === 0 ? { items: new Map<string, StateItem>(), cacheable: new Set<string>() } : await readState(subjects, ports, config, nowMs);
   const overlay = new Map<string, StateItem>(loaded);
   const view: StateView = {
     get: (key) => overlay.get(keyString(key)),
@@ -185,10 +244,19 @@ async function evaluateAndCommit(
   // Alerts are recorded before the state they follow from: a crash after the state write
   // cannot lose them (the redelivered events find them with `ledger.pending`).
   const outcomes = groups.length > 0 ? await ports.ledger.reserve(groups.map((g) => g.reservation), ports.owner ?? 'engine', nowMs, ports.leaseMs) : [];
-  if (updates.length > 0) await ports.state.commit(mergeUpdates(updates));
+  const merged = updates.length > 0 ? mergeUpdates(updates) : [];
+  let committed = false;
+  const commit = async (): Promise<void> => {
+    if (committed) throw new Error('the batch state was already written');
+    committed = true;
+    if (merged.length === 0) return;
+    await ports.state.commit(merged);
+    if (ports.cache) for (const u of merged) if (cacheable.has(keyString(u.key))) ports.cache.committed(u, nowMs);
+  };
   const alerts = groups.filter((_, i) => outcomes[i] === 'send').map((g) => g.alert);
   const busy = groups.filter((_, i) => outcomes[i] === 'busy').map((g) => g.alert);
   return {
+    commit,
     findings,
     alerts,
     busy,

@@ -8,6 +8,7 @@ import { MemoryPublisher, SnsPublisher, type AlertPublisher, type SnsAlertRecord
 import type { DetectDependencies } from '../../lambdas/detect/handler';
 import { loadConfig } from '../../lambdas/engine/config';
 import type { Clock, EnginePorts } from '../../lambdas/engine/engine';
+import { StateCache } from '../../lambdas/store/cache';
 import { CapacityMeter, DynamoLedger, DynamoStore } from '../../lambdas/store/dynamodb';
 import { MemoryLedger, MemoryStore } from '../../lambdas/store/memory';
 
@@ -128,12 +129,15 @@ export class FakeSns {
   }
 }
 
-/** Handler dependencies on a DynamoDB table and a fake SNS, with one capacity meter. */
+/**
+ * The dependencies one Lambda instance builds at its cold start, on a DynamoDB table and a
+ * fake SNS: its own capacity meter and state cache.
+ */
 export function dynamoDependencies(client: DynamoDBClient, table: string, sns: FakeSns, clock = new TestClock()): ReturnType<typeof testDependencies> & {
-  ports: { state: DynamoStore; ledger: DynamoLedger };
+  ports: { state: DynamoStore; ledger: DynamoLedger; cache: StateCache };
   clock: TestClock;
 } {
   const meter = new CapacityMeter();
-  const ports = { state: new DynamoStore(client, table, { meter }), ledger: new DynamoLedger(client, table, { meter }) };
+  const ports = { state: new DynamoStore(client, table, { meter }), ledger: new DynamoLedger(client, table, { meter }), cache: new StateCache() };
   return { ...testDependencies({ ports, publisher: sns.publisher(), clock, consumption: () => meter.reading() }), ports, clock };
 }

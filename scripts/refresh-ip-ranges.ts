@@ -8,7 +8,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AwsIpRanges } from '../lambdas/engine/ip';
+import { AwsIpRanges, indexPathOf } from '../lambdas/engine/ip';
 
 const DEFAULT_URL = 'https://ip-ranges.amazonaws.com/ip-ranges.json';
 const DEFAULT_OUT = path.resolve(__dirname, '..', 'data', 'aws-ip-ranges.json');
@@ -167,14 +167,21 @@ async function main(): Promise<void> {
       `refusing to replace ${opts.out}: the new createDate ${next.createDate} is older than the current ${current.ranges.createDate} (stale mirror or cache?)`,
     );
   }
+  const indexOut = indexPathOf(opts.out);
+  const index = Buffer.from(`${JSON.stringify(next.toIndex())}\n`);
   if (current && current.bytes.equals(bytes)) {
+    if (!fs.existsSync(indexOut) || !fs.readFileSync(indexOut).equals(index)) {
+      writeAtomically(indexOut, index);
+      console.log(`wrote ${indexOut} (the compiled index the Lambda loads)`);
+    }
     console.log(`${opts.out} is already up to date; nothing written.`);
     return;
   }
 
   writeAtomically(opts.out, bytes);
+  writeAtomically(indexOut, index);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  console.log(`wrote ${opts.out}: ${bytes.length.toLocaleString('en-US')} bytes, sha256 ${sha256}`);
+  console.log(`wrote ${opts.out}: ${bytes.length.toLocaleString('en-US')} bytes, sha256 ${sha256}, and its compiled index ${indexOut}`);
   console.log(
     'reminder: update the provenance in data/README.md (createDate, syncToken, prefix counts, size, sha256,\n' +
       '  git blob id from `git hash-object data/aws-ip-ranges.json`, and where/when the file was obtained).',

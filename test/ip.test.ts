@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import {
   AwsIpRanges,
@@ -8,6 +9,7 @@ import {
   IpAddress,
   cidrContains,
   defaultAwsIpRangesPath,
+  indexPathOf,
   formatIp,
   isPrivate,
   locationPrefix,
@@ -643,5 +645,57 @@ describe('AwsIpRanges on the bundled data/aws-ip-ranges.json', () => {
     expect(mismatches.slice(0, 10)).toEqual([]);
     // Guard against a sampler that never lands inside AWS space (the comparison would be vacuous).
     expect(hits).toBeGreaterThan(count / 4);
+  });
+});
+
+describe('the compiled AWS ranges index', () => {
+  const rawPath = path.join(__dirname, '..', 'data', 'aws-ip-ranges.json');
+  const raw = AwsIpRanges.fromJson(JSON.parse(fs.readFileSync(rawPath, 'utf8')));
+
+  it('is committed up to date with data/aws-ip-ranges.json (npm run refresh-ip-ranges writes both)', () => {
+    const committed = JSON.parse(fs.readFileSync(indexPathOf(rawPath), 'utf8')) as unknown;
+    expect(committed).toEqual(JSON.parse(JSON.stringify(raw.toIndex())));
+  });
+
+  it('answers every lookup as the source file does', () => {
+    // Given the ranges loaded both ways, and addresses at the edges of every prefix and in between
+    const compiled = AwsIpRanges.fromIndex(JSON.parse(JSON.stringify(raw.toIndex())));
+    const doc = JSON.parse(fs.readFileSync(rawPath, 'utf8')) as { prefixes: { ip_prefix: string }[]; ipv6_prefixes: { ipv6_prefix: string }[] };
+    const probes: string[] = [];
+    for (const p of doc.prefixes.filter((_, i) => i % 7 === 0)) {
+      const c = parseCidr(p.ip_prefix)!;
+      for (const v of [Number(c.start) - 1, Number(c.start), Number(c.end), Number(c.end) + 1]) if (v >= 0 && v <= 0xffffffff) probes.push([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.'));
+    }
+    for (const p of doc.ipv6_prefixes.filter((_, i) => i % 7 === 0)) probes.push(p.ipv6_prefix.split('/')[0]!.replace(/::$/, '::1'));
+    // Then both give the same range for each
+    for (const text of probes) {
+      const ip = parseIp(text)!;
+      expect(compiled.lookup(ip)).toEqual(raw.lookup(ip));
+    }
+    expect(compiled.syncToken).toBe(raw.syncToken);
+    expect(compiled.prefixCount).toBe(raw.prefixCount);
+  });
+
+  it('is loaded alone where the source file is not shipped (the Lambda bundle)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ranges-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'aws-ip-ranges.index.json'), JSON.stringify(raw.toIndex()));
+      const loaded = loadAwsIpRanges(path.join(dir, 'aws-ip-ranges.json'));
+      expect(loaded.syncToken).toBe(raw.syncToken);
+      expect(loaded.lookup(parseIp('3.4.12.4')!)).toEqual(raw.lookup(parseIp('3.4.12.4')!));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is ignored when it belongs to another version of the source file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ranges-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'aws-ip-ranges.json'), fs.readFileSync(rawPath));
+      fs.writeFileSync(path.join(dir, 'aws-ip-ranges.index.json'), JSON.stringify({ ...raw.toIndex(), syncToken: '1', prefixes: [], labels: [], intervals: { v4: { starts: [], ends: [], ids: [] }, v6: { starts: [], ends: [], ids: [] } } }));
+      expect(loadAwsIpRanges(path.join(dir, 'aws-ip-ranges.json')).lookup(parseIp('3.4.12.4')!)).toBeDefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -297,6 +297,12 @@ export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
   return (cidr.start as bigint) <= ip.value && ip.value <= (cidr.end as bigint);
 }
 
+/** Disjoint intervals, each with the id of its innermost block (the compiled form of an index). */
+interface IntervalArrays {
+  readonly v4: { readonly starts: readonly number[]; readonly ends: readonly number[]; readonly ids: readonly number[] };
+  readonly v6: { readonly starts: readonly string[]; readonly ends: readonly string[]; readonly ids: readonly number[] };
+}
+
 interface IndexItem {
   cidr: Cidr;
   id: number; // payload index returned by lookups
@@ -317,15 +323,35 @@ class IntervalIndex {
   private readonly v6Ends: bigint[];
   private readonly v6Ids: Int32Array;
 
-  constructor(items: readonly IndexItem[]) {
-    const v4 = IntervalIndex.flatten(items.filter((x) => x.cidr.version === 4));
+  constructor(items: readonly IndexItem[] | IntervalArrays) {
+    if (!Array.isArray(items)) {
+      // Already flattened (a compiled index file): no sweep, no bigint arithmetic.
+      const a = items as IntervalArrays;
+      this.v4Starts = Uint32Array.from(a.v4.starts);
+      this.v4Ends = Uint32Array.from(a.v4.ends);
+      this.v4Ids = Int32Array.from(a.v4.ids);
+      this.v6Starts = a.v6.starts.map((h) => BigInt(`0x${h}`));
+      this.v6Ends = a.v6.ends.map((h) => BigInt(`0x${h}`));
+      this.v6Ids = Int32Array.from(a.v6.ids);
+      return;
+    }
+    const list = items as readonly IndexItem[];
+    const v4 = IntervalIndex.flatten(list.filter((x) => x.cidr.version === 4));
     this.v4Starts = Uint32Array.from(v4.starts, Number);
     this.v4Ends = Uint32Array.from(v4.ends, Number);
     this.v4Ids = Int32Array.from(v4.ids);
-    const v6 = IntervalIndex.flatten(items.filter((x) => x.cidr.version === 6));
+    const v6 = IntervalIndex.flatten(list.filter((x) => x.cidr.version === 6));
     this.v6Starts = v6.starts;
     this.v6Ends = v6.ends;
     this.v6Ids = Int32Array.from(v6.ids);
+  }
+
+  /** The flattened intervals, v6 bounds in hex. */
+  arrays(): IntervalArrays {
+    return {
+      v4: { starts: [...this.v4Starts], ends: [...this.v4Ends], ids: [...this.v4Ids] },
+      v6: { starts: this.v6Starts.map((b) => b.toString(16)), ends: this.v6Ends.map((b) => b.toString(16)), ids: [...this.v6Ids] },
+    };
   }
 
   /** Build-time only, so it works in bigint for both versions. */
@@ -426,6 +452,24 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/** The format tag of a compiled ip-ranges index. */
+export const AWS_IP_RANGES_INDEX_FORMAT = 'assumerole-watch/aws-ip-ranges-index@1';
+
+/** An ip-ranges.json compiled by {@link AwsIpRanges.toIndex}. */
+export interface AwsIpRangesIndex {
+  readonly format: typeof AWS_IP_RANGES_INDEX_FORMAT;
+  readonly syncToken: string;
+  readonly createDate: string;
+  readonly ipv4PrefixCount: number;
+  readonly ipv6PrefixCount: number;
+  readonly regions: readonly string[];
+  readonly services: readonly string[];
+  readonly prefixes: readonly string[];
+  /** Per range: index into `regions`, index into `services`. */
+  readonly labels: readonly number[];
+  readonly intervals: IntervalArrays;
+}
+
 /** AWS's published address ranges (ip-ranges.json), indexed for most-specific lookup. */
 export class AwsIpRanges {
   /** Total entries in `prefixes` plus `ipv6_prefixes`. */
@@ -489,6 +533,44 @@ export class AwsIpRanges {
     return new AwsIpRanges(syncToken, createDate, prefixes.length, ipv6Prefixes.length, ranges, new IntervalIndex(items));
   }
 
+  /**
+   * The ranges compiled for fast loading (`data/aws-ip-ranges.index.json`): the same lookups as
+   * the source file, without parsing 17,000 CIDRs at every cold start.
+   */
+  toIndex(): AwsIpRangesIndex {
+    const regions: string[] = [];
+    const services: string[] = [];
+    const ids = (table: string[], value: string): number => {
+      const i = table.indexOf(value);
+      return i >= 0 ? i : table.push(value) - 1;
+    };
+    const labels: number[] = [];
+    for (const r of this.ranges) labels.push(ids(regions, r.region), ids(services, r.service));
+    return {
+      format: AWS_IP_RANGES_INDEX_FORMAT,
+      syncToken: this.syncToken,
+      createDate: this.createDate,
+      ipv4PrefixCount: this.ipv4PrefixCount,
+      ipv6PrefixCount: this.ipv6PrefixCount,
+      regions,
+      services,
+      prefixes: this.ranges.map((r) => r.prefix),
+      labels,
+      intervals: this.index.arrays(),
+    };
+  }
+
+  /** Loads a compiled index written by {@link toIndex}; throws naming what is wrong. */
+  static fromIndex(doc: unknown): AwsIpRanges {
+    if (!isRecord(doc) || doc.format !== AWS_IP_RANGES_INDEX_FORMAT) throw new Error(`ip-ranges index: expected format ${AWS_IP_RANGES_INDEX_FORMAT}`);
+    const d = doc as unknown as AwsIpRangesIndex;
+    if (!Array.isArray(d.prefixes) || !Array.isArray(d.labels) || d.labels.length !== 2 * d.prefixes.length || !isRecord(d.intervals)) {
+      throw new Error('ip-ranges index: prefixes, labels and intervals do not match');
+    }
+    const ranges = d.prefixes.map((prefix, i) => Object.freeze({ region: d.regions[d.labels[2 * i]!]!, service: d.services[d.labels[2 * i + 1]!]!, prefix }));
+    return new AwsIpRanges(d.syncToken, d.createDate, d.ipv4PrefixCount, d.ipv6PrefixCount, ranges, new IntervalIndex(d.intervals));
+  }
+
   /** The most specific AWS prefix containing the address (a specific service over "AMAZON" for equal prefixes), or undefined; the returned object is shared and frozen. */
   lookup(ip: IpAddress): AwsRange | undefined {
     const id = this.index.find(ip);
@@ -504,7 +586,8 @@ export function defaultAwsIpRangesPath(): string {
   const tried: string[] = [];
   for (let dir = __dirname; ; ) {
     const candidate = path.join(dir, 'data', 'aws-ip-ranges.json');
-    if (fs.existsSync(candidate)) return (defaultPath = candidate);
+    // The Lambda bundle ships only the compiled index.
+    if (fs.existsSync(candidate) || fs.existsSync(indexPathOf(candidate))) return (defaultPath = candidate);
     tried.push(candidate);
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error(`aws-ip-ranges.json not found; looked for: ${tried.join(', ')}`);
@@ -514,17 +597,45 @@ export function defaultAwsIpRangesPath(): string {
 
 const loaded = new Map<string, AwsIpRanges>();
 
-/** Loads and indexes an ip-ranges.json file (default: the bundled data/aws-ip-ranges.json), memoised per resolved path. */
+/** The compiled index kept beside an ip-ranges.json file. */
+export function indexPathOf(rangesPath: string): string {
+  return rangesPath.replace(/\.json$/, '.index.json');
+}
+
+/**
+ * Loads an ip-ranges.json file (default: the bundled data/aws-ip-ranges.json), memoised per
+ * resolved path. The compiled index beside it is used when it belongs to the same file (same
+ * syncToken), or alone when the source file is not there (the Lambda bundle ships the index).
+ */
 export function loadAwsIpRanges(filePath?: string): AwsIpRanges {
   const resolved = filePath === undefined ? defaultAwsIpRangesPath() : path.resolve(filePath);
   const cached = loaded.get(resolved);
   if (cached) return cached;
   let ranges: AwsIpRanges;
   try {
-    ranges = AwsIpRanges.fromJson(JSON.parse(fs.readFileSync(resolved, 'utf8')));
+    const indexPath = indexPathOf(resolved);
+    if (fs.existsSync(indexPath)) {
+      ranges = AwsIpRanges.fromIndex(JSON.parse(fs.readFileSync(indexPath, 'utf8')));
+      if (fs.existsSync(resolved) && !sameSyncToken(resolved, ranges.syncToken)) ranges = AwsIpRanges.fromJson(JSON.parse(fs.readFileSync(resolved, 'utf8')));
+    } else {
+      ranges = AwsIpRanges.fromJson(JSON.parse(fs.readFileSync(resolved, 'utf8')));
+    }
   } catch (err) {
     throw new Error(`cannot load AWS IP ranges from ${resolved}: ${(err as Error).message}`);
   }
   loaded.set(resolved, ranges);
   return ranges;
+}
+
+/** Whether the source file carries this syncToken (read from its first bytes, not parsed whole). */
+function sameSyncToken(file: string, syncToken: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(256);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    const match = /"syncToken"\s*:\s*"([^"]*)"/.exec(head.subarray(0, n).toString('utf8'));
+    return match?.[1] === syncToken;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

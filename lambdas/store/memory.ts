@@ -18,6 +18,13 @@ import {
   type ReservationOutcome,
 } from './port';
 
+/** String sets as sorted arrays, as DynamoDB returns them (order carries no meaning). */
+function sortedSets(item: StateItem): StateItem {
+  const out: Record<string, StateItem[string]> = { ...item };
+  for (const [name, v] of Object.entries(out)) if (Array.isArray(v)) out[name] = [...(v as string[])].sort();
+  return out;
+}
+
 /** In-memory {@link StateStore}. */
 export class MemoryStore implements StateStore {
   private readonly items = new Map<string, StateItem>();
@@ -41,7 +48,7 @@ export class MemoryStore implements StateStore {
     this.requests += 1;
     for (const u of updates) {
       const k = keyString(u.key);
-      this.items.set(k, applyUpdate(this.items.get(k), u));
+      this.items.set(k, sortedSets(applyUpdate(this.items.get(k), u)));
     }
   }
 

@@ -75,8 +75,10 @@ export function applyUpdate(item: StateItem | undefined, update: StateUpdate): S
   const next: Record<string, Attr> = { ...(item ?? {}) };
   for (const [name, n] of Object.entries(update.add ?? {})) next[name] = (typeof next[name] === 'number' ? (next[name] as number) : 0) + n;
   for (const [name, values] of Object.entries(update.addToSet ?? {})) {
-    const current = Array.isArray(next[name]) ? (next[name] as string[]) : [];
-    next[name] = [...new Set([...current, ...values])].sort();
+    // Arrays are never changed in place (callers may hold them); members keep arrival order.
+    const current = Array.isArray(next[name]) ? (next[name] as readonly string[]) : [];
+    const added = values.filter((v, i) => !current.includes(v) && values.indexOf(v) === i);
+    if (added.length > 0 || !Array.isArray(next[name])) next[name] = [...current, ...added];
   }
   for (const [name, v] of Object.entries(update.setIfAbsent ?? {})) if (next[name] === undefined) next[name] = v;
   for (const [name, v] of Object.entries(update.set ?? {})) next[name] = v;

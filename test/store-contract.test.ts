@@ -116,8 +116,13 @@ function randomUpdates(next: () => number, tag: string, commuting: boolean): Sta
   return updates;
 }
 
+/** Applies updates to the model; sets compare as sorted arrays, as the stores return them. */
 function applyAll(model: Map<string, StateItem>, updates: readonly StateUpdate[]): void {
-  for (const u of updates) model.set(keyString(u.key), applyUpdate(model.get(keyString(u.key)), u));
+  for (const u of updates) {
+    const item: Record<string, StateItem[string]> = { ...applyUpdate(model.get(keyString(u.key)), u) };
+    for (const [name, v] of Object.entries(item)) if (Array.isArray(v)) item[name] = [...(v as string[])].sort();
+    model.set(keyString(u.key), item);
+  }
 }
 
 const PARITY_KEYS: StateKey[] = [1, 2, 3].map((i) => ({ pk: `item#${i}`, sk: 'state' })).concat([1, 2].map((i) => ({ pk: `peak#${i}`, sk: 'max' })));

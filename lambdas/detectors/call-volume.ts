@@ -16,6 +16,9 @@ function peakKey(role: string, day: number): StateKey {
   return { pk: `volume#${role}`, sk: `peak#${day}` };
 }
 
+const always = (): boolean => true;
+const keysMemo = new Map<string, ReadKey[]>();
+
 /** The learned baseline: the busiest window of the previous days. */
 function baselinePeak(role: string, day: number, state: StateView): number {
   let peak = 0;
@@ -40,11 +43,17 @@ export const detector: Detector = {
     if (!applies(subject.call, subject.outRole)) return [];
     const w = windowOf(subject.call.eventTime, config.volumeWindowMinutes);
     const day = Math.floor(subject.call.eventTime / DAY_MS);
-    // Peaks only rise, and a lower one makes the baseline stricter, never blind: any cached
-    // copy will do (an absent one too). Window counts change with every call: always read.
-    const always = (): boolean => true;
-    const keys: ReadKey[] = [windowKey(subject.outRole, w), windowKey(subject.outRole, w - 1), { ...peakKey(subject.outRole, day), enough: always }];
-    for (let d = day - BASELINE_DAYS; d < day; d++) keys.push({ ...peakKey(subject.outRole, d), enough: always });
+    // The same for every call of a role in a window: built once (a burst has thousands).
+    const memo = `${subject.outRole}\u0000${w}\u0000${day}`;
+    let keys = keysMemo.get(memo);
+    if (!keys) {
+      // Peaks only rise, and a lower one makes the baseline stricter, never blind: any cached
+      // copy will do (an absent one too). Window counts change with every call: always read.
+      keys = [windowKey(subject.outRole, w), windowKey(subject.outRole, w - 1), { ...peakKey(subject.outRole, day), enough: always }];
+      for (let d = day - BASELINE_DAYS; d < day; d++) keys.push({ ...peakKey(subject.outRole, d), enough: always });
+      if (keysMemo.size >= 256) keysMemo.clear();
+      keysMemo.set(memo, keys);
+    }
     return keys;
   },
   evaluate(subject, state, config: CompiledConfig) {

@@ -10,8 +10,17 @@ const MAX_IDS_PER_ACCOUNT = 16;
 
 /** External IDs are shared secrets: state and alerts hold a fingerprint, never the value. */
 export function fingerprint(externalId: string): string {
-  return createHash('sha256').update(externalId).digest('hex').slice(0, 16);
+  let hash = fingerprints.get(externalId);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(externalId).digest('hex').slice(0, 16);
+    // A vendor has a few thousand customers at most; the bound only guards against a flood.
+    if (fingerprints.size >= 10_000) fingerprints.clear();
+    fingerprints.set(externalId, hash);
+  }
+  return hash;
 }
+
+const fingerprints = new Map<string, string>();
 
 /** The accounts an external ID was sent to (a set: a cached copy listing `account` decides). */
 function idKey(hash: string, account?: string): ReadKey {

@@ -1,12 +1,13 @@
 /**
- * Generates the README's detector and configuration tables from the code (the registry and
- * CONFIG_KEYS), between `<!-- generated:NAME -->` markers. `--check` fails when the README is
- * stale instead of writing it (the test suite runs that).
+ * Generates the README's detector and configuration tables from the code (the registry,
+ * CONFIG_KEYS, and DEPLOY_KEYS for the deployment keys), between `<!-- generated:NAME -->`
+ * markers. `--check` fails when the README is stale instead of writing it (the test suite runs that).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS } from '../lambdas/detectors';
 import { CONFIG_KEYS } from '../lambdas/engine/config';
+import { DEPLOY_KEYS } from '../lib/config';
 
 const README = join(__dirname, '..', 'README.md');
 
@@ -26,7 +27,12 @@ export function generatedSections(): Record<string, string> {
     '|---|---|---|---|',
     ...CONFIG_KEYS.map((k) => `| \`${k.name}\` | ${cell(k.type)} | ${k.required ? '*required*' : `\`${JSON.stringify(k.default)}\``} | ${cell(k.description)}${k.min !== undefined ? ` Range ${k.min}–${k.max}.` : ''} |`),
   ].join('\n');
-  return { detectors, config };
+  const deployConfig = [
+    '| key | type | default | meaning |',
+    '|---|---|---|---|',
+    ...DEPLOY_KEYS.map((k) => `| \`${k.name}\` | ${cell(k.type)} | ${k.defaultText ? cell(k.defaultText) : `\`${JSON.stringify(k.default)}\``} | ${cell(k.description)}${k.min !== undefined ? ` Range ${k.min}–${k.max}.` : ''} |`),
+  ].join('\n');
+  return { detectors, config, 'deploy-config': deployConfig };
 }
 
 /** The README with every generated section replaced. */

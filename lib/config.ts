@@ -1,0 +1,398 @@
+/**
+ * CDK context → typed, validated configuration. The only reader of context: `bin/app.ts` hands
+ * it `app.node.getAllContext()` and passes the result down as typed props.
+ *
+ * Two sets of keys share the context. The detection keys are the engine's own (CONFIG_KEYS,
+ * checked by `resolveConfig`, so the CDK app, the Lambda and `replay` agree on every key); the
+ * deployment keys below say where and how the pipeline runs. Values arriving as strings from
+ * `cdk -c key=value` are converted (lists as JSON or comma-separated, numbers, booleans), every
+ * problem is reported at once naming the key and the expected form, and misspelt keys get a
+ * "did you mean". Free of CDK on purpose: the README generator imports it.
+ */
+import { CONFIG_KEYS, ConfigError, resolveConfig, type EngineConfig } from '../lambdas/engine/config';
+import { SEVERITIES, type Severity } from '../lambdas/engine/types';
+import { environmentProblem } from './lambda-environment';
+
+export { ConfigError };
+
+/** An e-mail subscription to the alert topic, optionally only for alerts of at least `minSeverity`. */
+export interface EmailSubscriber {
+  readonly email: string;
+  /** @default every severity */
+  readonly minSeverity?: Severity;
+}
+
+/** An HTTPS subscription to the alert topic, optionally only for alerts of at least `minSeverity`. */
+export interface HttpsSubscriber {
+  readonly endpoint: string;
+  /** @default every severity */
+  readonly minSeverity?: Severity;
+}
+
+/** Where the pipeline's CloudWatch alarms notify: a separate operations topic, or the alert topic. */
+export type AlarmDestination = 'ops' | 'alert';
+
+/** Validated deployment settings (the keys of {@link DEPLOY_KEYS}). */
+export interface DeploymentConfig {
+  /** Target account; undefined leaves the stacks account-agnostic. */
+  readonly account: string | undefined;
+  readonly homeRegion: string;
+  /** Every watched region, the home region first, without duplicates. */
+  readonly regions: readonly string[];
+  readonly alertEmails: readonly EmailSubscriber[];
+  readonly alertHttpsEndpoints: readonly HttpsSubscriber[];
+  readonly alarmTopic: AlarmDestination;
+  readonly opsEmails: readonly string[];
+  readonly createTrail: boolean;
+  readonly trailRetentionDays: number;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  /** null: no reserved concurrency. */
+  readonly reservedConcurrency: number | null;
+  readonly lambdaMemoryMb: number;
+  readonly lambdaTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
+  readonly logRetentionDays: number;
+  readonly silenceAlarmHours: number;
+  readonly oldestMessageAlarmMinutes: number;
+}
+
+/** Everything the app needs: detection keys for the engine, deployment keys for the stacks. */
+export interface AppConfig {
+  readonly detection: EngineConfig;
+  readonly deployment: DeploymentConfig;
+  /** Legal but probably unintended settings (printed by `bin/app.ts`, never fatal). */
+  readonly warnings: readonly string[];
+}
+
+/** Defaults taken from the CDK CLI's environment (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION). */
+export interface CliDefaults {
+  readonly account?: string;
+  readonly region?: string;
+}
+
+type Kind = 'account' | 'region' | 'regions' | 'emailSubscribers' | 'httpsSubscribers' | 'emails' | 'choice' | 'boolean' | 'int' | 'retentionDays';
+
+/** One deployment key: its form, default and meaning (the README table is generated from this). */
+export interface DeployKeySpec {
+  readonly name: keyof DeploymentConfig;
+  readonly kind: Kind;
+  /** The expected form, as error messages and the README show it. */
+  readonly type: string;
+  readonly default: unknown;
+  /** The default as the README shows it, when it is not a literal value. */
+  readonly defaultText?: string;
+  readonly min?: number;
+  readonly max?: number;
+  /** For `choice`: the accepted values. */
+  readonly values?: readonly string[];
+  /** `null` (or the string `none`) is accepted and means "not set". */
+  readonly nullable?: boolean;
+  readonly description: string;
+}
+
+/** CloudWatch Logs' accepted retention periods, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** Every deployment key. */
+export const DEPLOY_KEYS: readonly DeployKeySpec[] = [
+  { name: 'account', kind: 'account', type: '12-digit account ID | null', default: null, defaultText: "the CLI's account, if any", nullable: true,
+    description: 'The bastion account to deploy to. Pinning it makes `cdk deploy` refuse credentials for another account; unset (and no credentials) the stacks are account-agnostic.' },
+  { name: 'homeRegion', kind: 'region', type: 'region', default: null, defaultText: "the CLI's region",
+    description: 'Where the queue, function, table, topics and alarms live; forwarders in the other regions send their events here.' },
+  { name: 'regions', kind: 'regions', type: 'region[]', default: [], defaultText: '`[]` (home only)',
+    description: 'Every region whose STS calls are watched. Each one other than `homeRegion` gets a forwarder stack. Include `us-east-1`: the global STS endpoint logs there.' },
+  { name: 'alertEmails', kind: 'emailSubscribers', type: '(e-mail | {email, minSeverity})[]', default: [],
+    description: 'E-mail subscriptions to the alert topic (each confirms by mail). `minSeverity` limits one to alerts of that severity or higher.' },
+  { name: 'alertHttpsEndpoints', kind: 'httpsSubscribers', type: '(https URL | {endpoint, minSeverity})[]', default: [],
+    description: 'HTTPS subscriptions to the alert topic (chat webhooks, SOAR); each must confirm the subscription. `minSeverity` as for alertEmails.' },
+  { name: 'alarmTopic', kind: 'choice', type: 'ops | alert', default: 'ops', values: ['ops', 'alert'],
+    description: 'Where the pipeline alarms notify: `ops`, a separate topic for `opsEmails`; `alert`, the alert topic (every alert subscriber gets them, `minSeverity` filters let them through).' },
+  { name: 'opsEmails', kind: 'emails', type: 'e-mail[]', default: [],
+    description: 'E-mail subscriptions to the operations topic (with `alarmTopic` `ops`).' },
+  { name: 'createTrail', kind: 'boolean', type: 'boolean', default: false,
+    description: 'Create a multi-region trail logging management events (read and write) to an encrypted bucket. Leave false when the account or organization already has one.' },
+  { name: 'trailRetentionDays', kind: 'int', type: 'integer', default: 365, min: 1, max: 3653,
+    description: 'With `createTrail`: days the trail bucket keeps log files.' },
+  { name: 'batchSize', kind: 'int', type: 'integer', default: 100, min: 1, max: 10_000,
+    description: 'Most SQS messages (events) per function invocation. Above 10 needs `maxBatchingWindowSeconds` of at least 1.' },
+  { name: 'maxBatchingWindowSeconds', kind: 'int', type: 'integer', default: 5, min: 0, max: 300,
+    description: 'How long the event source gathers messages before invoking the function (latency against fewer, larger batches).' },
+  { name: 'reservedConcurrency', kind: 'int', type: 'integer | null', default: 5, min: 2, max: 1000, nullable: true,
+    description: 'Concurrent executions reserved for the function; the SQS event source is capped at the same number, so messages wait in the queue instead of being throttled. null: neither (new accounts with a 10-execution quota cannot reserve any).' },
+  { name: 'lambdaMemoryMb', kind: 'int', type: 'integer', default: 512, min: 128, max: 10_240,
+    description: 'Function memory (CPU scales with it).' },
+  { name: 'lambdaTimeoutSeconds', kind: 'int', type: 'integer', default: 60, min: 5, max: 900,
+    description: 'Function timeout. The queue\'s visibility timeout is six times this plus the batching window.' },
+  { name: 'maxReceiveCount', kind: 'int', type: 'integer', default: 5, min: 1, max: 1000,
+    description: 'Receives before a message that keeps failing moves to the dead-letter queue (alarmed).' },
+  { name: 'logRetentionDays', kind: 'retentionDays', type: LOG_RETENTION_DAYS.join('|'), default: 90,
+    description: 'Days the function\'s log group keeps logs (alerts and rejected records are logged).' },
+  { name: 'silenceAlarmHours', kind: 'int', type: 'integer', default: 6, min: 1, max: 168,
+    description: 'Alarm when no AssumeRole event at all was processed for this many hours: the trail or the rule broke and the pipeline is blind.' },
+  { name: 'oldestMessageAlarmMinutes', kind: 'int', type: 'integer', default: 30, min: 1, max: 20_160,
+    description: 'Alarm when the oldest message in the queue is older than this (the function falls behind or keeps failing).' },
+];
+
+/**
+ * Context keys that belong to CDK, not to us: feature flags (`@aws-cdk/...`), the CLI's own
+ * (`aws:cdk:...`), lookups cached in cdk.context.json (`availability-zones:account=...`).
+ */
+export function isCdkContextKey(key: string): boolean {
+  return key.startsWith('@') || key.includes(':') || CDK_PLAIN_KEYS.has(key);
+}
+
+const CDK_PLAIN_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry', 'cdk-version', 'assetBundling']);
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const EMAIL = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[A-Za-z]{2,}$/;
+
+/**
+ * Validates the app's context (detection and deployment keys) and fills defaults. Throws
+ * {@link ConfigError} listing every problem: unknown keys (with a suggestion), then detection
+ * keys, then deployment keys and the rules between them.
+ */
+export function loadAppConfig(context: Readonly<Record<string, unknown>>, cli: CliDefaults = {}): AppConfig {
+  const problems: string[] = [];
+  const engineNames = new Set<string>(CONFIG_KEYS.map((k) => k.name));
+  const deployNames = new Set<string>(DEPLOY_KEYS.map((k) => k.name));
+  const engineRaw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(context)) {
+    if (engineNames.has(key)) engineRaw[key] = value;
+    else if (!deployNames.has(key) && !isCdkContextKey(key)) {
+      const guess = closest(key, [...engineNames, ...deployNames]);
+      problems.push(`${key}: unknown key${guess ? ` (did you mean "${guess}"?)` : ''}`);
+    }
+  }
+
+  let detection: EngineConfig | undefined;
+  try {
+    detection = resolveConfig(engineRaw);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+
+  const out: Record<string, unknown> = {};
+  for (const spec of DEPLOY_KEYS) {
+    const value = context[spec.name];
+    out[spec.name] = value === undefined ? defaultOf(spec, cli, problems) : check(spec, value, problems);
+  }
+  const deployment = finish(out, problems);
+
+  if (detection) {
+    const tooLarge = environmentProblem(detection);
+    if (tooLarge) problems.push(tooLarge);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { detection: detection!, deployment, warnings: warningsFor(deployment) };
+}
+
+function defaultOf(spec: DeployKeySpec, cli: CliDefaults, problems: string[]): unknown {
+  if (spec.name === 'account') return cli.account !== undefined && ACCOUNT.test(cli.account) ? cli.account : undefined;
+  if (spec.name === 'homeRegion') {
+    if (cli.region !== undefined && REGION.test(cli.region)) return cli.region;
+    problems.push(`homeRegion: required (the CLI has no default region); expected ${spec.type} like eu-west-1`);
+    return undefined;
+  }
+  return spec.default;
+}
+
+/** Cross-key rules, and the home region first in `regions`. */
+function finish(out: Record<string, unknown>, problems: string[]): DeploymentConfig {
+  const home = out.homeRegion as string | undefined;
+  const listed = (out.regions as string[] | undefined) ?? [];
+  out.regions = home === undefined ? listed : [home, ...listed.filter((r) => r !== home)];
+  const batchSize = out.batchSize as number | undefined;
+  const window = out.maxBatchingWindowSeconds as number | undefined;
+  if (batchSize !== undefined && window !== undefined && batchSize > 10 && window < 1) {
+    problems.push(`batchSize: ${batchSize} needs maxBatchingWindowSeconds of at least 1 (SQS delivers more than 10 messages only with a batching window); expected at most 10, or set a window`);
+  }
+  return out as unknown as DeploymentConfig;
+}
+
+function warningsFor(d: DeploymentConfig): string[] {
+  const warnings: string[] = [];
+  if (d.alertEmails.length === 0 && d.alertHttpsEndpoints.length === 0) {
+    warnings.push('alertEmails and alertHttpsEndpoints are empty: alerts reach nobody until something subscribes to the alert topic');
+  }
+  if (d.alarmTopic === 'ops' && d.opsEmails.length === 0) {
+    warnings.push('opsEmails is empty: the alarms (silence, dead-letter queues, errors) notify a topic nobody is subscribed to');
+  }
+  if (d.regions.length > 0 && !d.regions.includes('us-east-1')) {
+    warnings.push('regions does not include us-east-1: calls through the global STS endpoint (sts.amazonaws.com) log there and are not watched');
+  }
+  return warnings;
+}
+
+function check(spec: DeployKeySpec, value: unknown, problems: string[]): unknown {
+  const bad = (what: string): undefined => {
+    problems.push(`${spec.name}: ${what}; expected ${spec.type}`);
+    return undefined;
+  };
+  if (spec.nullable && (value === null || value === 'null' || value === 'none')) return spec.name === 'account' ? undefined : null;
+  switch (spec.kind) {
+    case 'account':
+      if (typeof value === 'string' && ACCOUNT.test(value.trim())) return value.trim();
+      if (typeof value === 'number' && ACCOUNT.test(String(value))) return String(value);
+      return bad(`${show(value)} is not an account ID`);
+    case 'region':
+      if (typeof value === 'string' && REGION.test(value.trim())) return value.trim();
+      return bad(`${show(value)} is not a region (like eu-west-1)`);
+    case 'regions': {
+      const list = toList(value);
+      if (!list) return bad(`${show(value)} is not a list of regions`);
+      list.forEach((r, i) => {
+        if (!REGION.test(r)) problems.push(`${spec.name}[${i}]: ${show(r)} is not a region (like eu-west-1)`);
+      });
+      return [...new Set(list)];
+    }
+    case 'emails': {
+      const list = toList(value);
+      if (!list) return bad(`${show(value)} is not a list of e-mail addresses`);
+      list.forEach((address, i) => {
+        if (!EMAIL.test(address)) problems.push(`${spec.name}[${i}]: ${show(address)} is not an e-mail address`);
+      });
+      reportDuplicates(spec.name, list, problems);
+      return list;
+    }
+    case 'emailSubscribers':
+    case 'httpsSubscribers': {
+      const field = spec.kind === 'emailSubscribers' ? 'email' : 'endpoint';
+      const valid = spec.kind === 'emailSubscribers' ? isEmail : isHttpsUrl;
+      const what = spec.kind === 'emailSubscribers' ? 'an e-mail address' : 'an https:// URL';
+      const entries = toEntries(value);
+      if (!entries) return bad(`${show(value)} is not a list`);
+      const subscribers: Record<string, unknown>[] = [];
+      entries.forEach((entry, i) => {
+        const at = `${spec.name}[${i}]`;
+        if (typeof entry === 'string') {
+          if (valid(entry)) subscribers.push({ [field]: entry });
+          else problems.push(`${at}: ${show(entry)} is not ${what}`);
+          return;
+        }
+        if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+          problems.push(`${at}: ${show(entry)} is neither ${what} nor {${field}, minSeverity}`);
+          return;
+        }
+        const record = entry as Record<string, unknown>;
+        const extra = Object.keys(record).filter((k) => k !== field && k !== 'minSeverity');
+        if (extra.length > 0) problems.push(`${at}: unknown field ${show(extra[0])}; expected {${field}, minSeverity}`);
+        const address = record[field];
+        if (address === undefined && extra.length === 0) problems.push(`${at}: ${show(entry)} has no "${field}"; expected {${field}, minSeverity}`);
+        else if (address !== undefined && (typeof address !== 'string' || !valid(address))) problems.push(`${at}.${field}: ${show(address)} is not ${what}`);
+        const min = record.minSeverity;
+        if (min !== undefined && !(typeof min === 'string' && (SEVERITIES as readonly string[]).includes(min))) {
+          problems.push(`${at}.minSeverity: ${show(min)} is not a severity; expected ${SEVERITIES.join('|')}`);
+        }
+        subscribers.push(min === undefined ? { [field]: address } : { [field]: address, minSeverity: min });
+      });
+      reportDuplicates(spec.name, entries.map((e) => (typeof e === 'string' ? e : (e as Record<string, unknown> | null)?.[field])), problems);
+      return subscribers;
+    }
+    case 'choice':
+      if (typeof value === 'string' && spec.values!.includes(value)) return value;
+      return bad(`${show(value)} is not one of the choices`);
+    case 'boolean':
+      if (value === true || value === 'true') return true;
+      if (value === false || value === 'false') return false;
+      return bad(`${show(value)} is not true or false`);
+    case 'int':
+    case 'retentionDays': {
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isFinite(n)) return bad(`${show(value)} is not a number`);
+      if (!Number.isInteger(n)) return bad(`${show(value)} is not a whole number`);
+      if (spec.kind === 'retentionDays') {
+        if (!(LOG_RETENTION_DAYS as readonly number[]).includes(n)) return bad(`${show(value)} is not a retention period CloudWatch Logs accepts`);
+        return n;
+      }
+      if (n < spec.min! || n > spec.max!) return bad(`${show(value)} is out of range ${spec.min}..${spec.max}`);
+      return n;
+    }
+  }
+}
+
+/** One subscription per address: SNS would refuse the second, and CDK its construct ID. */
+function reportDuplicates(name: string, addresses: readonly unknown[], problems: string[]): void {
+  const seen = new Map<string, number>();
+  addresses.forEach((address, i) => {
+    if (typeof address !== 'string') return;
+    const first = seen.get(address.toLowerCase());
+    if (first === undefined) seen.set(address.toLowerCase(), i);
+    else problems.push(`${name}[${i}]: ${show(address)} is already ${name}[${first}]; expected each address once`);
+  });
+}
+
+function isEmail(text: string): boolean {
+  return EMAIL.test(text);
+}
+
+function isHttpsUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Subscriber entries from an array, a JSON array or object string, one object, or a comma-separated string. */
+function toEntries(value: unknown): unknown[] | undefined {
+  const parsed = typeof value === 'string' ? parseJsonOr(value) : value;
+  if (Array.isArray(parsed)) return parsed;
+  if (typeof parsed === 'string') return parsed.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (parsed !== null && typeof parsed === 'object') return [parsed];
+  return undefined;
+}
+
+/** A list of strings from an array, a JSON array string, or a comma-separated string. */
+function toList(value: unknown): string[] | undefined {
+  if (typeof value === 'string') {
+    const parsed = parseJsonOr(value);
+    if (Array.isArray(parsed)) return toList(parsed);
+    if (typeof parsed !== 'string') return undefined;
+    return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v: string) => v.trim());
+  return undefined;
+}
+
+function parseJsonOr(text: string): unknown {
+  const t = text.trim();
+  if (!t.startsWith('[') && !t.startsWith('{')) return text;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return text;
+  }
+}
+
+function show(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}

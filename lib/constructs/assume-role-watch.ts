@@ -1,0 +1,335 @@
+/**
+ * The assumerole-watch pipeline as one construct: EventBridge rules → SQS queue (+ DLQ) →
+ * "detect" Lambda → DynamoDB state table → SNS alert topic (KMS) → alarms. Typed props with
+ * secure defaults; every created resource is public so a vendor can extend it in its own app.
+ */
+import * as path from 'path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { EngineConfig } from '../../lambdas/engine/config';
+import { TABLE_SCHEMA } from '../../lambdas/store/schema';
+import type { AlarmDestination, EmailSubscriber, HttpsSubscriber } from '../config';
+import { DETECT_ENVIRONMENT, detectionConfigJson, environmentProblem, FIXED_ENVIRONMENT } from '../lambda-environment';
+import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
+import { createTopicKey, NotificationTopic } from './notification-topic';
+
+/** The repository root (this file is lib/constructs/). */
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/** Where the handler emits its metrics (lambdas/detect/handler.ts: Powertools namespace and service). */
+export const METRICS_NAMESPACE = 'AssumeRoleWatch';
+/** Powertools adds the service name as the `service` dimension of every metric. */
+export const METRICS_SERVICE = 'assumerole-watch';
+/** Emitted every batch, zero included; the silence alarm watches its sum. */
+export const ASSUME_ROLE_EVENTS_METRIC = 'AssumeRoleEvents';
+
+/** The newest Node.js runtime aws-cdk-lib offers (nodejs20.x is deprecated). */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** The compiled AWS IP ranges the bundle ships (written by `npm run refresh-ip-ranges`). */
+export const AWS_IP_RANGES_INDEX = 'aws-ip-ranges.index.json';
+
+/** Queue visibility timeout per unit of function timeout (AWS's guidance for SQS event sources). */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Properties of {@link AssumeRoleWatch}. */
+export interface AssumeRoleWatchProps {
+  /** The resolved detection configuration (`resolveConfig`), handed to the function as JSON. */
+  readonly detection: EngineConfig;
+  /** @default [] */
+  readonly alertEmails?: readonly EmailSubscriber[];
+  /** @default [] */
+  readonly alertHttpsEndpoints?: readonly HttpsSubscriber[];
+  /** Where the alarms notify: a separate operations topic, or the alert topic. @default 'ops' */
+  readonly alarmTopic?: AlarmDestination;
+  /** Subscribers of the operations topic. @default [] */
+  readonly opsEmails?: readonly string[];
+  /** @default 100 */
+  readonly batchSize?: number;
+  /** @default Duration.seconds(5) */
+  readonly maxBatchingWindow?: Duration;
+  /** Reserved concurrency, also the event source's maximum concurrency; null for neither. @default 5 */
+  readonly reservedConcurrency?: number | null;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** Receives before a message moves to the dead-letter queue. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /** Hours without any AssumeRole event before the silence alarm fires. @default 6 */
+  readonly silenceAlarmHours?: number;
+  /** Age of the oldest queued message that raises an alarm. @default Duration.minutes(30) */
+  readonly oldestMessageAlarmAge?: Duration;
+}
+
+/** The pipeline: rules, queue, function, table, topics and alarms. */
+export class AssumeRoleWatch extends Construct {
+  /** Encrypts the alert and operations topics. */
+  public readonly topicKey: kms.Key;
+  /** Alerts are published here. */
+  public readonly alertTopic: sns.Topic;
+  /** Alarm notifications, when `alarmTopic` is `ops`. */
+  public readonly opsTopic: sns.Topic | undefined;
+  /** The topic the alarms notify (the operations topic or the alert topic). */
+  public readonly alarmTopic: sns.Topic;
+  /** Detector state and the alert ledger. */
+  public readonly table: dynamodb.Table;
+  /** Buffers the events between EventBridge and the function. */
+  public readonly queue: sqs.Queue;
+  /** Messages that failed `maxReceiveCount` times. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Events EventBridge could not deliver to the queue. */
+  public readonly targetDeadLetterQueue: sqs.Queue;
+  /** The rule for AssumeRole calls. */
+  public readonly assumeRoleRule: CloudTrailRule;
+  /** The rule for other calls by monitored roles' sessions. */
+  public readonly sessionActivityRule: CloudTrailRule;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The function's execution role. */
+  public readonly functionRole: iam.Role;
+  /** The "detect" function. */
+  public readonly function: nodejs.NodejsFunction;
+  /** Every alarm, by purpose. */
+  public readonly alarms: {
+    readonly deadLetterQueue: cloudwatch.Alarm;
+    readonly targetDeadLetterQueue: cloudwatch.Alarm;
+    readonly errors: cloudwatch.Alarm;
+    readonly throttles: cloudwatch.Alarm;
+    readonly oldestMessage: cloudwatch.Alarm;
+    readonly silence: cloudwatch.Alarm;
+  };
+
+  constructor(scope: Construct, id: string, props: AssumeRoleWatchProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.seconds(60);
+    const batchingWindow = props.maxBatchingWindow ?? Duration.seconds(5);
+    const reservedConcurrency = props.reservedConcurrency === undefined ? 5 : props.reservedConcurrency;
+    const alarmDestination = props.alarmTopic ?? 'ops';
+    const tooLarge = environmentProblem(props.detection);
+    if (tooLarge) throw new Error(tooLarge);
+
+    // Topics: one customer-managed key, alarms allowed to publish to the topic they use.
+    this.topicKey = createTopicKey(this, 'TopicKey', 'assumerole-watch: encrypts the alert and operations topics');
+    this.alertTopic = new NotificationTopic(this, 'AlertTopic', {
+      key: this.topicKey,
+      displayName: 'assumerole-watch alerts',
+      emails: props.alertEmails,
+      httpsEndpoints: props.alertHttpsEndpoints,
+      allowAlarms: alarmDestination === 'alert',
+    }).topic;
+    this.opsTopic = alarmDestination === 'ops'
+      ? new NotificationTopic(this, 'OpsTopic', {
+        key: this.topicKey,
+        displayName: 'assumerole-watch operations',
+        emails: (props.opsEmails ?? []).map((email) => ({ email })),
+        allowAlarms: true,
+      }).topic
+      : undefined;
+    this.alarmTopic = this.opsTopic ?? this.alertTopic;
+
+    // State: the one key schema the adapters use.
+    this.table = new dynamodb.Table(this, 'State', {
+      partitionKey: { name: TABLE_SCHEMA.partitionKey.name, type: attributeType(TABLE_SCHEMA.partitionKey.type) },
+      sortKey: { name: TABLE_SCHEMA.sortKey.name, type: attributeType(TABLE_SCHEMA.sortKey.type) },
+      billingMode: TABLE_SCHEMA.billingMode === 'PAY_PER_REQUEST' ? dynamodb.BillingMode.PAY_PER_REQUEST : dynamodb.BillingMode.PROVISIONED,
+      timeToLiveAttribute: TABLE_SCHEMA.timeToLiveAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Queues: SSE-SQS (EventBridge can deliver without a key grant), SSL only, 14 days.
+    const queueDefaults = { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) };
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', queueDefaults);
+    this.queue = new sqs.Queue(this, 'Queue', {
+      ...queueDefaults,
+      // A message must not reappear while a batch holding it may still be running.
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR + batchingWindow.toSeconds()),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+    this.targetDeadLetterQueue = new sqs.Queue(this, 'TargetDeadLetterQueue', queueDefaults);
+    Validations.of(this.targetDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the EventBridge rules\' target (events that could not be delivered to the queue); it is alarmed and needs no DLQ of its own.',
+    });
+
+    const rules = createCloudTrailRules(this, props.detection.monitoredRoleArns, [
+      new targets.SqsQueue(this.queue, { deadLetterQueue: this.targetDeadLetterQueue }),
+    ]);
+    this.assumeRoleRule = rules.assumeRole;
+    this.sessionActivityRule = rules.sessionActivity;
+
+    // Function: its own role with exactly the actions the handler uses.
+    this.logGroup = new logs.LogGroup(this, 'FunctionLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.functionRole = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'assumerole-watch detect function',
+    });
+    this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+    this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'StateTable',
+      // lambdas/store/dynamodb.ts: one BatchGetItem per batch, GetItem/Query on the alert ledger,
+      // conditional PutItem and atomic UpdateItem. Never Scan, DeleteItem or table management.
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      resources: [this.table.tableArn],
+    }));
+    this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'PublishAlerts',
+      // PublishBatch is authorized as sns:Publish.
+      actions: ['sns:Publish'],
+      resources: [this.alertTopic.topicArn],
+    }));
+    this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'EncryptAlerts',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [this.topicKey.keyArn],
+    }));
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      description: 'assumerole-watch: CloudTrail AssumeRole events → detectors → alerts',
+      entry: path.join(PROJECT_ROOT, 'lambdas', 'detect', 'index.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: FUNCTION_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout,
+      role: this.functionRole,
+      logGroup: this.logGroup,
+      reservedConcurrentExecutions: reservedConcurrency ?? undefined,
+      environment: {
+        [DETECT_ENVIRONMENT.table]: this.table.tableName,
+        [DETECT_ENVIRONMENT.topic]: this.alertTopic.topicArn,
+        [DETECT_ENVIRONMENT.config]: detectionConfigJson(props.detection),
+        ...FIXED_ENVIRONMENT,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        forceDockerBundling: false,
+        // The runtime provides the AWS SDK v3 (CDK's default); everything else is bundled.
+        externalModules: ['@aws-sdk/*'],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // source-ip needs AWS's ranges at run time: loadAwsIpRanges walks up from the bundle
+          // looking for data/aws-ip-ranges.json or its compiled index, and loads the index alone
+          // when the source file is absent. Ship only the index (a third of the size, and it
+          // loads without re-indexing) as data/ beside index.js.
+          afterBundling: (inputDir: string, outputDir: string) => [copyFileCommand(
+            path.join(inputDir, 'data', AWS_IP_RANGES_INDEX),
+            path.join(outputDir, 'data', AWS_IP_RANGES_INDEX),
+          )],
+        },
+      },
+    });
+    this.function.addEventSource(new SqsEventSource(this.queue, {
+      batchSize: props.batchSize ?? 100,
+      maxBatchingWindow: batchingWindow,
+      reportBatchItemFailures: true,
+      // Cap the pollers at the reservation: messages wait in the queue instead of being
+      // throttled, which would count as receives and push them towards the DLQ.
+      maxConcurrency: reservedConcurrency ?? undefined,
+    }));
+
+    // Alarms, notifying on ALARM and on recovery.
+    const action = new cwActions.SnsAction(this.alarmTopic);
+    const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps): cloudwatch.Alarm => {
+      const a = new cloudwatch.Alarm(this, alarmId, alarmProps);
+      a.addAlarmAction(action);
+      a.addOkAction(action);
+      return a;
+    };
+    const fiveMinutes = Duration.minutes(5);
+    const notEmpty = (queue: sqs.Queue, what: string): cloudwatch.AlarmProps => ({
+      alarmDescription: `assumerole-watch: ${what}. Inspect the messages, fix the cause, then redrive them.`,
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const silenceHours = props.silenceAlarmHours ?? 6;
+    const oldestMessageAge = props.oldestMessageAlarmAge ?? Duration.minutes(30);
+    this.alarms = {
+      deadLetterQueue: alarm('DeadLetterQueueAlarm', notEmpty(this.deadLetterQueue, 'messages the function failed to process landed in the dead-letter queue')),
+      targetDeadLetterQueue: alarm('TargetDeadLetterQueueAlarm', notEmpty(this.targetDeadLetterQueue, 'EventBridge could not deliver events to the queue')),
+      errors: alarm('FunctionErrorsAlarm', {
+        alarmDescription: 'assumerole-watch: the detect function failed (see its logs); the batch is retried.',
+        metric: this.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      throttles: alarm('FunctionThrottlesAlarm', {
+        alarmDescription: 'assumerole-watch: the detect function was throttled (account concurrency exhausted?).',
+        metric: this.function.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      oldestMessage: alarm('OldestMessageAlarm', {
+        alarmDescription: `assumerole-watch: a message has waited more than ${oldestMessageAge.toMinutes()} minutes; detection is running late.`,
+        metric: this.queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: oldestMessageAge.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      // Every account assumes roles all day (services included), so hours without a single
+      // AssumeRole event mean the trail, the rule or the function broke: the pipeline is blind.
+      // Hourly sums, all of the last N breaching (or missing) = no event in N hours.
+      silence: alarm('SilenceAlarm', {
+        alarmDescription: `assumerole-watch: no AssumeRole event processed for ${silenceHours} hours. Check the CloudTrail trail (management events, read included), the EventBridge rules and the function.`,
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: ASSUME_ROLE_EVENTS_METRIC,
+          dimensionsMap: { service: METRICS_SERVICE },
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.hours(1),
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: silenceHours,
+        datapointsToAlarm: silenceHours,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
+    };
+  }
+}
+
+function attributeType(type: 'S' | 'N' | 'B'): dynamodb.AttributeType {
+  return type === 'S' ? dynamodb.AttributeType.STRING : type === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.BINARY;
+}
+
+/** A copy that works wherever bundling runs (Linux, macOS, Windows): node itself does it. */
+function copyFileCommand(from: string, to: string): string {
+  const script = "const f=require('fs'),p=require('path');f.mkdirSync(p.dirname(process.argv[2]),{recursive:true});f.copyFileSync(process.argv[1],process.argv[2])";
+  return `node -e "${script}" ${JSON.stringify(from)} ${JSON.stringify(to)}`;
+}

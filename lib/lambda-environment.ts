@@ -1,0 +1,51 @@
+/**
+ * The detect function's environment: what it holds and Lambda's 4 KB limit on it. Shared by
+ * `lib/config.ts` (so an oversized configuration is reported with every other problem) and the
+ * construct (so a vendor using the construct directly gets the same check). Free of CDK and of
+ * the handler's SDK imports, so the README generator can load it.
+ */
+import type { EngineConfig } from '../lambdas/engine/config';
+
+/** Lambda's limit on the total size of a function's environment variables (names and values). */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/** The variables the handler reads (lambdas/detect/handler.ts `ENVIRONMENT`; a test keeps them equal). */
+export const DETECT_ENVIRONMENT = {
+  table: 'TABLE_NAME',
+  topic: 'ALERT_TOPIC_ARN',
+  config: 'DETECTION_CONFIG',
+} as const;
+
+/** Variables with fixed values: Node resolves stack traces through the bundle's source map. */
+export const FIXED_ENVIRONMENT: Readonly<Record<string, string>> = { NODE_OPTIONS: '--enable-source-maps' };
+
+/**
+ * Room reserved for the values only known at deploy time: the table name (at most 255 bytes)
+ * and the topic ARN (a 256-byte name plus the ARN prefix).
+ */
+const DEPLOY_TIME_VALUES_BYTES = 255 + 320;
+
+/** The resolved detection configuration as the function reads it (`DETECTION_CONFIG`). */
+export function detectionConfigJson(config: EngineConfig): string {
+  return JSON.stringify(config);
+}
+
+/** Bytes the environment takes at most: every name and value, the deploy-time values at their maximum. */
+export function environmentBytes(config: EngineConfig): number {
+  let total = DEPLOY_TIME_VALUES_BYTES + Buffer.byteLength(DETECT_ENVIRONMENT.table) + Buffer.byteLength(DETECT_ENVIRONMENT.topic);
+  const fixed = { ...FIXED_ENVIRONMENT, [DETECT_ENVIRONMENT.config]: detectionConfigJson(config) };
+  for (const [name, value] of Object.entries(fixed)) total += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return total;
+}
+
+/** A message naming the cause when the environment would exceed Lambda's limit, else null. */
+export function environmentProblem(config: EngineConfig): string | null {
+  const bytes = environmentBytes(config);
+  if (bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return null;
+  const largest = (Object.keys(config) as (keyof EngineConfig)[])
+    .map((key) => ({ key, size: Buffer.byteLength(JSON.stringify(config[key])) }))
+    .sort((a, b) => b.size - a.size)
+    .slice(0, 3)
+    .map((k) => `${k.key} (${k.size} bytes)`);
+  return `${DETECT_ENVIRONMENT.config}: the detection configuration is ${Buffer.byteLength(detectionConfigJson(config))} bytes as JSON and the function's environment would take up to ${bytes} of Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; shorten the largest keys (${largest.join(', ')}), e.g. with ARN wildcards or wider CIDRs`;
+}

@@ -1,0 +1,89 @@
+/**
+ * The one test that really bundles the function (local esbuild, no Docker): the asset holds
+ * the minified handler, its source map and AWS's IP ranges where loadAwsIpRanges looks, and it
+ * loads as Lambda would load it.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { ENVIRONMENT } from '../lambdas/detect/handler';
+import { HOME_STACK_NAME } from '../lib/app';
+import { AWS_IP_RANGES_INDEX } from '../lib/constructs/assume-role-watch';
+import { buildApp, ROOT, type SynthesizedApp } from './support/infra';
+
+jest.setTimeout(120_000);
+
+let outdir: string;
+let built: SynthesizedApp;
+let assetDir: string;
+
+beforeAll(() => {
+  // Given the app synthesized outside the repository (so nothing is found by walking up into it)
+  outdir = mkdtempSync(join(tmpdir(), 'arw-bundle-'));
+  if (!relative(ROOT, outdir).startsWith('..')) throw new Error(`${outdir} is inside the repository`);
+  built = buildApp({}, { bundle: [HOME_STACK_NAME], outdir, validate: false });
+  // When the home stack is bundled
+  built.app.synth();
+  const asset = built.stacks.home.pipeline.function.node.findAll().find((c): c is s3assets.Asset => c instanceof s3assets.Asset)!;
+  assetDir = join(outdir, asset.assetPath);
+});
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+/** Loads the bundle in a fresh node, as the Lambda runtime does (the runtime provides the AWS SDK). */
+function loadBundle(dir: string): { status: number | null; stdout: string; stderr: string } {
+  const fn = Object.values(JSON.parse(readFileSync(join(outdir, `${HOME_STACK_NAME}.template.json`), 'utf8')).Resources as Record<string, any>[])
+    .find((r) => r.Type === 'AWS::Lambda::Function')!;
+  return spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(join(dir, 'index.js'))}).handler)`], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      NODE_PATH: join(ROOT, 'node_modules'),
+      AWS_REGION: 'eu-west-1',
+      [ENVIRONMENT.table]: 'state',
+      [ENVIRONMENT.topic]: 'arn:aws:sns:eu-west-1:210987654321:alerts',
+      [ENVIRONMENT.config]: fn.Properties.Environment.Variables[ENVIRONMENT.config] as string,
+    },
+    encoding: 'utf8',
+  });
+}
+
+describe('the function bundle', () => {
+  it('holds the minified handler, its source map and AWS\'s IP ranges (the compiled index only)', () => {
+    // Then index.js (minified, pointing at its map), index.js.map and data/aws-ip-ranges.index.json
+    const code = readFileSync(join(assetDir, 'index.js'), 'utf8');
+    expect(code.split('\n').length).toBeLessThan(50);
+    expect(code).toContain('//# sourceMappingURL=index.js.map');
+    expect(existsSync(join(assetDir, 'index.js.map'))).toBe(true);
+    // (Buffer.equals: jest's deep equality is slow on a megabyte)
+    expect(readFileSync(join(assetDir, 'data', AWS_IP_RANGES_INDEX)).equals(readFileSync(join(ROOT, 'data', AWS_IP_RANGES_INDEX)))).toBe(true);
+    expect(readdirSync(join(assetDir, 'data'))).toEqual([AWS_IP_RANGES_INDEX]);
+  });
+
+  it('loads with the environment the stack gives it: configuration parsed, IP ranges found beside it', () => {
+    // When the bundle is required with the function's environment
+    const run = loadBundle(assetDir);
+    // Then its cold start succeeds and exports the handler
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.stdout).toBe('function');
+  });
+
+  it('fails its cold start without the shipped IP ranges (so the copy is what it found)', () => {
+    // Given the same bundle without data/
+    const bare = mkdtempSync(join(tmpdir(), 'arw-bare-'));
+    try {
+      cpSync(assetDir, bare, { recursive: true });
+      rmSync(join(bare, 'data'), { recursive: true });
+      // When it is loaded, then loadAwsIpRanges reports what it looked for
+      const run = loadBundle(bare);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain('aws-ip-ranges.json not found');
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+});

@@ -132,3 +132,101 @@ describe('regex safety', () => {
     expect(regexSafetyProblem(re)).toBeNull();
   });
 });
+
+describe('every invalid form of every key', () => {
+  /** Invalid values by kind of key; a key of a kind missing here fails the test below. */
+  const INVALID_BY_KIND: Record<string, readonly unknown[]> = {
+    arnList: [42, true, {}, [7], [null], ['role/outbound'], ['arn:aws:iam::12:role/x'], ['arn:aws:iam::210987654321:role/has space'], 'not-an-arn', '[7]', '{"a": 1}'],
+    cidrs: [5, true, null, ['203.0.113.7'], ['10.0.0.0/33'], [7], { nat: 5 }, { nat: ['x'] }, { nat: [null] }, '10.0.0.0/33', '{"nat": [1]}', '["2001:db8::/129"]'],
+    regex: [5, true, {}, [], '(unclosed', '[z-a]', '(a+)+$', '(a)\\1'],
+    int: [1.5, 'soon', null, true, [], {}, '', '  ', NaN, Infinity, -Infinity, '1e400'],
+    number: ['soon', null, true, [], {}, '', NaN, Infinity, '-Infinity'],
+    boolean: ['yes', 'TRUE', 1, 0, null, [], {}, ''],
+    severity: ['urgent', 'HIGH', 'info', 1, null, '', ['high']],
+    roleRegions: [5, true, ['eu-west-1'], 'eu-west-1', { outbound: 'eu-west-1' }, { 'arn:aws:iam::210987654321:role/outbound-eu': 'europe' }, { 'arn:aws:iam::210987654321:role/outbound-eu': [] }, { 'arn:aws:iam::210987654321:role/outbound-eu': [5] }, { 'arn:aws:iam::210987654321:role/outbound-eu': null }],
+  };
+
+  /** The invalid forms of one key: its kind's, its range's edges, and emptiness where required. */
+  function invalidFormsOf(spec: (typeof CONFIG_KEYS)[number]): unknown[] {
+    const forms = [...(INVALID_BY_KIND[spec.kind] ?? [])];
+    if (spec.min !== undefined) forms.push(spec.kind === 'int' ? spec.min - 1 : spec.min - 0.01, String(spec.min - 1));
+    if (spec.max !== undefined) forms.push(spec.max + 1, String(spec.max + 1), Number.MAX_VALUE);
+    if (spec.required) forms.push([], '', ' , ');
+    return forms;
+  }
+
+  it('knows invalid forms for every kind of key', () => {
+    for (const spec of CONFIG_KEYS) expect(INVALID_BY_KIND[spec.kind]?.length ?? 0).toBeGreaterThan(0);
+  });
+
+  it.each(CONFIG_KEYS.map((spec) => [spec.name, spec] as const))('rejects each invalid form of %s, every problem naming the key', (name, spec) => {
+    for (const value of invalidFormsOf(spec)) {
+      // Given a valid configuration with this one key invalid
+      const raw = name === 'monitoredRoleArns' ? { monitoredRoleArns: value } : { ...MINIMAL, [name]: value };
+      // When resolved
+      const problems = problemsOf(raw);
+      // Then it is refused, and each problem starts with the key (or one of its elements)
+      expect({ value, problems: problems.length > 0 }).toEqual({ value, problems: true });
+      for (const problem of problems) expect({ value, problem }).toEqual({ value, problem: expect.stringMatching(new RegExp(`^${name}(\\[\\d+\\]|\\.|: )`)) });
+    }
+  });
+
+  it('takes no key from a "__proto__" key, and names it as unknown', () => {
+    // Given JSON whose only key is __proto__ holding the required key (JSON.parse makes it an own property)
+    const raw = JSON.parse('{"__proto__": {"monitoredRoleArns": ["arn:aws:iam::210987654321:role/outbound-*"]}}') as Record<string, unknown>;
+    // Then the required key is still missing, and __proto__ is an unknown key
+    expect(problemsOf(raw).sort()).toEqual(['__proto__: unknown key', 'monitoredRoleArns: required, expected ARN pattern[]']);
+  });
+});
+
+describe('sessionNamePattern and catastrophic backtracking', () => {
+  it.each(['(a+)+$', '(.*a){20}', '(a|a)*b', '(a|aa)+$', '([a-z]+)*$', '(\\w+\\s?)*$'])('refuses %s, naming the key', (pattern) => {
+    // When a pattern that backtracks exponentially is configured
+    const problems = problemsOf({ ...MINIMAL, sessionNamePattern: pattern });
+    // Then it is refused at synthesis (resolveConfig is what the CDK app runs), naming the key and why
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^sessionNamePattern: ".*" is refused: .*catastrophic backtracking/);
+  });
+
+  /** Accepted patterns, the last three polynomial (quadratic) on long names. */
+  const ACCEPTED = ['ar-sync-[0-9]+', '^sync-[0-9]{12}-[a-z]+$', 'backend-[0-9a-f]{8}', '(sync|scan)-\\d+', '[a-z]+(-[a-z0-9]+)?-[0-9]{10}', '[\\w+=,.@-]{2,64}', '.*\\d+', '[a-z]+[a-z0-9]*', '\\w+\\d+'];
+  /** Names meant to make each pattern work hardest: long runs that almost match, then fail at the end. */
+  const nearMisses = (length: number): string[] => [
+    `${'a'.repeat(length - 1)}!`,
+    `${'1'.repeat(length - 1)}x`,
+    `${'a-'.repeat(length / 2 - 1)}a!`,
+    `ar-sync-${'1'.repeat(length - 9)}x`,
+    `${'a1'.repeat(length / 2 - 1)}-!`,
+  ];
+
+  /** Milliseconds one match takes. */
+  function timed(re: RegExp, name: string): { ms: number; matched: boolean } {
+    const start = process.hrtime.bigint();
+    const matched = re.test(name);
+    return { ms: Number(process.hrtime.bigint() - start) / 1e6, matched };
+  }
+
+  it.each(ACCEPTED)('accepts %s and matches it against names of AWS\'s maximum length (64) and of 64 KiB in bounded time', (pattern) => {
+    // Given an accepted pattern
+    expect(regexSafetyProblem(pattern)).toBeNull();
+    const re = loadConfig({ ...MINIMAL, sessionNamePattern: pattern }).sessionNameRegex!;
+    re.test('warm-up');
+    // When matched against near misses of 64 characters and of 64 KiB (CloudTrail carries any string)
+    for (const name of [...nearMisses(64), ...nearMisses(65_536)]) {
+      const { ms, matched } = timed(re, name);
+      // Then each match takes well under 50 ms (a safety bound, not a benchmark)
+      expect({ pattern, length: name.length, ms: ms < 50 }).toEqual({ pattern, length: name.length, ms: true });
+      if (name.length > 64) expect(matched).toBe(false);
+    }
+  });
+
+  it('matches a valid name of exactly 64 characters, and refuses longer names than STS allows', () => {
+    // Given a pattern and names of 64 and 65 characters of RoleSessionName's alphabet [\w+=,.@-]
+    const re = loadConfig({ ...MINIMAL, sessionNamePattern: 'ar-sync-[0-9]+' }).sessionNameRegex!;
+    const longest = `ar-sync-${'7'.repeat(56)}`;
+    // Then the 64-character name matches and one more character does not (STS would have refused it)
+    expect(longest).toHaveLength(64);
+    expect(re.test(longest)).toBe(true);
+    expect(re.test(`${longest}7`)).toBe(false);
+  });
+});

@@ -59,14 +59,41 @@ export function toRecord(alert: Alert): AlertRecord {
   };
 }
 
-// C0 and C1 controls, DEL, line and paragraph separators (some mail clients break lines on
-// them), and the Unicode format characters that reorder or hide text.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff]/g;
+// C0 and C1 controls (Cc), line and paragraph separators (Zl, Zp: some mail clients break lines
+// on them), lone surrogates (Cs), and the format characters (Cf) that reorder or hide text: bidi
+// overrides and isolates, zero-width characters, and the invisible tag characters (U+E0000…).
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
+
+/** `\u001b` for a BMP character, `\u{e0041}` beyond it. */
+function escapeCodePoint(c: string): string {
+  const code = c.codePointAt(0)!;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
 
 /** Makes attacker-chosen text safe for a terminal or e-mail line: controls escaped, length capped. */
 export function printable(text: string, max = 512): string {
-  const escaped = text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped;
+  const escaped = text.replace(UNPRINTABLE, escapeCodePoint);
+  if (escaped.length <= max) return escaped;
+  // Cut before a surrogate pair rather than through it (a lone half is what we escape above).
+  let end = max - 1;
+  const code = escaped.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${escaped.slice(0, end)}…`;
+}
+
+/**
+ * JSON for a terminal (`replay --json`): JSON.stringify escapes C0 controls and lone surrogates,
+ * but not DEL, C1 controls (U+009B is a one-character CSI), separators or bidi and invisible
+ * format characters; those are written as `\uXXXX` escapes too, so the line parses to the same value.
+ */
+export function terminalJson(value: unknown): string {
+  return JSON.stringify(value).replace(UNPRINTABLE, (c) => {
+    const code = c.codePointAt(0)!;
+    if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+    const high = 0xd800 + ((code - 0x10000) >> 10);
+    const low = 0xdc00 + ((code - 0x10000) & 0x3ff);
+    return `\\u${high.toString(16)}\\u${low.toString(16)}`;
+  });
 }
 
 /** A readable multi-line block for one alert. */
@@ -76,7 +103,7 @@ export function toText(alert: Alert): string {
     `${e.eventTimes[0] ?? ''}  ${alert.severity.toUpperCase().padEnd(8)} ${alert.detector.padEnd(18)} ${printable(alert.title, 160)}`,
     `    cause:     ${printable(alert.cause)}`,
     `    principal: ${printable(e.principalArn ?? e.principalType)}${e.sessionKey ? `  key ${printable(e.sessionKey, 40)}` : ''}`,
-    `    call:      ${e.eventName} ${e.roleArn ? printable(e.roleArn) : ''} from ${printable(e.sourceIp ?? '-', 80)} in ${printable(e.awsRegion, 40)}`,
+    `    call:      ${printable(e.eventName, 64)} ${e.roleArn ? printable(e.roleArn) : ''} from ${printable(e.sourceIp ?? '-', 80)} in ${printable(e.awsRegion, 40)}`,
     `    events:    ${e.eventIds.slice(0, 5).map((id) => printable(id, 64)).join(', ')}${e.eventIds.length > 5 ? ` (+${e.eventIds.length - 5})` : ''}${alert.occurrences > 1 ? `  (${alert.occurrences} findings)` : ''}`,
     `    runbook:   ${alert.runbook}`,
   ];

@@ -11,7 +11,7 @@ import { CONFIG_KEYS, ConfigError, loadConfig, type CompiledConfig } from '../en
 import type { EnginePorts } from '../engine/engine';
 import { MemoryLedger, MemoryStore } from '../store/memory';
 import type { Consumption } from '../store/port';
-import { printable, toRecord, toText } from '../alerts/format';
+import { printable, terminalJson, toRecord, toText } from '../alerts/format';
 import { replay, type ReplayReport } from './replay';
 
 const USAGE = `usage:
@@ -149,7 +149,7 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
     reorderMinutes: options.reorderMinutes,
     onAlert: (alert) => {
       if (progressShown) io.err('\r\x1b[K');
-      io.out(options.json ? `${JSON.stringify(toRecord(alert))}\n` : `${toText(alert)}\n`);
+      io.out(options.json ? `${terminalJson(toRecord(alert))}\n` : `${toText(alert)}\n`);
     },
     onProgress: io.errIsTty
       ? (p) => {

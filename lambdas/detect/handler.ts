@@ -91,6 +91,9 @@ export function dependenciesFromEnvironment(): DetectDependencies {
 /** What the handler uses of the Lambda context. */
 export type InvocationContext = Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>;
 
+/** Rejected records logged one by one per message. */
+const MAX_REJECTIONS_LOGGED = 10;
+
 /** Margin added to the remaining time for clock differences between Lambda instances. */
 const LEASE_MARGIN_MS = 10_000;
 
@@ -131,7 +134,8 @@ export async function handleBatch(
       for (const r of results) {
         if (r.kind === 'rejected') {
           reasons.push(r.reason);
-          logger.warn('rejected record', { messageId: record.messageId, eventId: r.eventId, reason: r.reason });
+          // A message of thousands of bad records logs a sample, not thousands of lines.
+          if (reasons.length <= MAX_REJECTIONS_LOGGED) logger.warn('rejected record', { messageId: record.messageId, eventId: r.eventId, reason: r.reason });
         } else if (r.kind === 'ignored') {
           ignored += 1;
         } else {
@@ -140,11 +144,12 @@ export async function handleBatch(
           if (r.kind === 'assume-role') assumeRoleEvents += 1;
         }
       }
+      if (reasons.length > MAX_REJECTIONS_LOGGED) logger.warn('more rejected records', { messageId: record.messageId, notLogged: reasons.length - MAX_REJECTIONS_LOGGED });
       callsByMessage.set(record.messageId, calls);
       if (results.length === 0) reasons.push('message holds no CloudTrail record');
       // The valid records still go through; the message is retried (harmlessly: effects are
       // idempotent) until SQS moves it to the DLQ, where the bad record is kept.
-      if (reasons.length > 0) throw new Error(`malformed input: ${reasons.join('; ')}`);
+      if (reasons.length > 0) throw new Error(`malformed input: ${reasons.slice(0, MAX_REJECTIONS_LOGGED).join('; ')}${reasons.length > MAX_REJECTIONS_LOGGED ? `; and ${reasons.length - MAX_REJECTIONS_LOGGED} more` : ''}`);
     },
     { throwOnFullBatchFailure: false },
   );

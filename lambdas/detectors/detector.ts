@@ -114,6 +114,19 @@ export function describePrincipal(call: ParsedCall): string {
 /** Event fingerprints a counter item keeps before it falls back to a plain count. */
 export const COUNT_SET_CAP = 2000;
 
+/** Longest attacker-supplied string kept as a set member in state. */
+const MAX_MEMBER_CHARS = 256;
+
+/**
+ * A string fit to store as a set member: long ones are cut and end in a hash of the whole, so
+ * distinct values stay distinct while an item stays far below DynamoDB's 400 KB (attackers
+ * choose role ARNs, session names and endpoint IDs in the records we read).
+ */
+export function boundedMember(value: string): string {
+  if (value.length <= MAX_MEMBER_CHARS) return value;
+  return `${value.slice(0, MAX_MEMBER_CHARS - 20)}…#${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
+}
+
 /** A short, stable fingerprint of an event ID (72 bits: no collisions within a window). */
 export function eventFingerprint(eventId: string): string {
   return createHash('sha256').update(eventId).digest('base64url').slice(0, 12);

@@ -1,6 +1,6 @@
 /** failed-assume: bursts of denied AssumeRole calls around a monitored role. */
 import type { StateKey, StateUpdate } from '../store/port';
-import { countOf, countOnce, evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type Subject } from './detector';
+import { boundedMember, countOf, countOnce, evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type Subject } from './detector';
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/i;
 const MAX_TARGETS = 32;
@@ -44,7 +44,7 @@ export const detector: Detector = {
     const previous = countOf(state.get(windowKey(who, w - 1)));
     const estimate = Math.round(counted.count + previous * (1 - (call.eventTime % windowMs) / windowMs));
     const targets = new Set((current?.targets as readonly string[] | undefined) ?? []);
-    const target = call.roleArn ?? 'unknown';
+    const target = boundedMember(call.roleArn ?? 'unknown');
     const updates: StateUpdate[] = counted.update ? [counted.update] : [];
     if (!targets.has(target) && targets.size < MAX_TARGETS) updates.push({ key: windowKey(who, w), addToSet: { targets: [target] }, expiresAt });
     targets.add(target);

@@ -3,7 +3,7 @@ import { isPrivate, locationPrefix } from '../engine/ip';
 import type { CompiledConfig } from '../engine/config';
 import type { ParsedCall } from '../engine/types';
 import type { StateKey, StateUpdate } from '../store/port';
-import { evidenceOf, QUIET, ttlAfter, type Detector, type FindingDraft } from './detector';
+import { boundedMember, evidenceOf, QUIET, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 /** Role sessions last at most 12 hours; keep locations a little longer. */
 const SESSION_TTL_DAYS = 13 / 24;
@@ -19,7 +19,7 @@ export function locationOf(call: ParsedCall, config: CompiledConfig): string | n
   if (call.source.kind !== 'ip') return null;
   const group = config.allowedGroups.lookup(call.source.ip);
   if (group) return `group:${group}`;
-  if (isPrivate(call.source.ip)) return `private:${call.vpcEndpointId ?? locationPrefix(call.source.ip)}`;
+  if (isPrivate(call.source.ip)) return boundedMember(`private:${call.vpcEndpointId ?? locationPrefix(call.source.ip)}`);
   return locationPrefix(call.source.ip);
 }
 
@@ -28,16 +28,6 @@ function sessionKeys(call: ParsedCall): { key: StateKey; label: string }[] {
   if (call.principal.accessKeyId) keys.push({ key: { pk: `session#key#${call.principal.accessKeyId}`, sk: 'locations' }, label: 'access key' });
   if (call.principal.arn) keys.push({ key: { pk: `session#arn#${call.principal.arn}`, sk: 'locations' }, label: 'role session' });
   return keys;
-}
-
-/**
- * The item that decides: the role-session ARN's when the record names it — every key of the
- * session is used under that ARN, so its locations include each key's — else the access key's.
- * Both are written, so a later record without the ARN still finds the key's locations.
- */
-function decidingKey(call: ParsedCall): { key: StateKey; label: string } | null {
-  const keys = sessionKeys(call);
-  return keys[keys.length - 1] ?? null;
 }
 
 /** See the registry; evaluated on every call a monitored role's session makes. */
@@ -52,24 +42,30 @@ export const detector: Detector = {
   keys(subject, config) {
     const location = subject.outRole ? locationOf(subject.call, config) : null;
     if (location === null) return [];
-    const deciding = decidingKey(subject.call);
-    if (deciding === null) return [];
     // Locations only accumulate: a cached copy that has this one decides (nothing new here).
-    return [{ ...deciding.key, enough: (item) => Array.isArray(item.locations) && item.locations.includes(location) }];
+    // Both items are read: each is written where it lacks the location, so a write that failed
+    // for one of them is made up on the retry.
+    return sessionKeys(subject.call).map(({ key }) => ({ ...key, enough: (item) => Array.isArray(item.locations) && item.locations.includes(location) }));
   },
   evaluate(subject, state, config) {
     const { call } = subject;
     if (!subject.outRole) return QUIET;
     const location = locationOf(call, config);
     if (location === null) return QUIET;
-    const deciding = decidingKey(call);
-    if (deciding === null) return QUIET;
-    const previous = (state.get(deciding.key)?.locations as readonly string[] | undefined) ?? [];
-    if (previous.includes(location)) return QUIET;
+    const updates: StateUpdate[] = [];
+    const seenBy: string[] = [];
+    let previous: readonly string[] = [];
     const expiresAt = Math.max(ttlAfter(call.principal.sessionCreatedAt ?? call.eventTime, SESSION_TTL_DAYS), ttlAfter(call.eventTime, SESSION_TTL_DAYS));
-    const updates: StateUpdate[] = previous.length < MAX_LOCATIONS ? sessionKeys(call).map(({ key }) => ({ key, addToSet: { locations: [location] }, expiresAt })) : [];
-    if (previous.length === 0) return { findings: [], updates };
-    const seenBy = [deciding.label];
+    for (const { key, label } of sessionKeys(call)) {
+      const known = (state.get(key)?.locations as readonly string[] | undefined) ?? [];
+      if (known.includes(location)) continue;
+      if (known.length > 0) {
+        seenBy.push(label);
+        if (previous.length === 0) previous = known;
+      }
+      if (known.length < MAX_LOCATIONS) updates.push({ key, addToSet: { locations: [location] }, expiresAt });
+    }
+    if (seenBy.length === 0) return { findings: [], updates };
     const allAllowed = location.startsWith('group:') && previous.every((l) => l.startsWith('group:'));
     const finding: FindingDraft = {
       severity: allAllowed ? 'medium' : 'high',

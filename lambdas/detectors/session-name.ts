@@ -1,7 +1,7 @@
 /** session-name: a role session name that breaks the pattern or the learned shapes. */
 import { createHash } from 'node:crypto';
 import type { StateKey, StateUpdate } from '../store/port';
-import { evidenceOf, QUIET, ttlAfter, type Detector, type FindingDraft } from './detector';
+import { boundedMember, evidenceOf, QUIET, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 const MAX_SHAPES = 64;
 const SHAPES_TTL_DAYS = 180;
@@ -15,7 +15,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
  */
 export function shapeOf(name: string): string {
   if (EMAIL.test(name)) return '{email}';
-  return name
+  return boundedMember(name)
     .toLowerCase()
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{uuid}')
     .replace(/(?<![a-z0-9])[0-9a-f]{8,}(?![a-z0-9])/g, '{n}')

@@ -69,7 +69,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   { name: 'allowedCidrs', kind: 'cidrs', type: 'CIDR[] or {group: CIDR[]}', default: {},
     description: 'The vendor\'s egress addresses (NAT gateways, VPC ranges). Named groups are locations for session-locations; a plain list is one group `allowed`.' },
   { name: 'sessionNamePattern', kind: 'regex', type: 'regex | null', default: null,
-    description: 'Role session names must match this (whole name). Refused if prone to catastrophic backtracking.' },
+    description: 'Role session names must match this (whole name; a name longer than STS allows, 64 characters, never matches). Refused if prone to catastrophic backtracking.' },
   { name: 'volumeWindowMinutes', kind: 'int', type: 'integer', default: 60, min: 1, max: 1440,
     description: 'Window for call-volume counting (sliding over two fixed windows).' },
   { name: 'volumeMaxCalls', kind: 'int', type: 'integer', default: 1000, min: 1, max: 10_000_000,
@@ -152,10 +152,22 @@ export function compileConfig(config: EngineConfig, awsIpRanges: AwsIpRanges = l
     isHumanRole: (arn) => arn !== null && (/\/AWSReservedSSO_/.test(arn) || human(arn)),
     allowedGroups: new CidrSet(groups),
     hasAllowList: groups.length > 0,
-    sessionNameRegex: config.sessionNamePattern === null ? null : new RegExp(`^(?:${config.sessionNamePattern})$`),
+    sessionNameRegex: config.sessionNamePattern === null ? null : sessionNameMatcher(config.sessionNamePattern),
     regionsOf: (roleArn) => regionRules.find((r) => r.test(roleArn))?.regions,
     awsIpRanges,
   };
+}
+
+/** STS accepts role session names of 2 to 64 characters; CloudTrail may still carry longer strings. */
+export const MAX_SESSION_NAME_LENGTH = 64;
+
+/**
+ * The whole-name matcher of `sessionNamePattern`. A name longer than STS allows never matches, and
+ * the lookahead refuses it before the pattern runs: the safety check stops exponential patterns,
+ * not polynomial ones (`.*\d+` takes seconds on a 64 KiB name), so the length bounds the work.
+ */
+function sessionNameMatcher(pattern: string): RegExp {
+  return new RegExp(`^(?=[\\s\\S]{0,${MAX_SESSION_NAME_LENGTH}}$)(?:${pattern})$`);
 }
 
 /** Resolve then compile, for callers that hold raw configuration. */

@@ -307,7 +307,7 @@ function fold(findings: readonly Finding[], windowMs: number): { alert: Alert; r
     };
     return {
       alert,
-      reservation: { alertId: alert.alertId, dedupKey: alert.dedupKey, eventTime: g.first, windowMs, eventIds: alert.evidence.eventIds, payload: JSON.stringify(alert) },
+      reservation: { alertId: alert.alertId, dedupKey: alert.dedupKey, eventTime: g.first, windowMs, eventIds: alert.evidence.eventIds, payload: ledgerPayload(alert) },
     };
   });
 }
@@ -328,6 +328,24 @@ export async function recoverAlerts(
   const outcomes = await ledger.reserve(pending, owner, nowMs, leaseMs);
   const of = (outcome: string): Alert[] => pending.filter((_, i) => outcomes[i] === outcome).map((r) => JSON.parse(r.payload) as Alert);
   return { alerts: of('send'), busy: of('busy') };
+}
+
+/** Most characters of alert JSON kept in the ledger (its item must stay under DynamoDB's 400 KB). */
+const MAX_PAYLOAD_CHARS = 60_000;
+
+/**
+ * The alert as the ledger keeps it for a re-send after a crash. Attackers choose most strings
+ * in it; when they make it too large, long strings are cut with a marker (the publisher cuts
+ * the message it sends the same way), so the reservation never fails on the item size.
+ */
+export function ledgerPayload(alert: Alert): string {
+  const whole = JSON.stringify(alert);
+  if (whole.length <= MAX_PAYLOAD_CHARS) return whole;
+  for (const keep of [2_000, 256, 32]) {
+    const cut = JSON.stringify(alert, (_key, value: unknown) => (typeof value === 'string' && value.length > keep ? `${value.slice(0, keep)}…[${value.length - keep} more characters in the CloudTrail event]` : value));
+    if (cut.length <= MAX_PAYLOAD_CHARS) return cut;
+  }
+  return JSON.stringify({ ...alert, evidence: { ...alert.evidence, details: {}, eventIds: alert.evidence.eventIds.slice(0, 5), eventTimes: alert.evidence.eventTimes.slice(0, 5) } }, (_key, value: unknown) => (typeof value === 'string' && value.length > 32 ? `${value.slice(0, 32)}…` : value));
 }
 
 function stamp(detector: Detector, draft: FindingDraft): Finding {

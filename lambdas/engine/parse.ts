@@ -31,35 +31,36 @@ type Json = Record<string, unknown>;
 
 const ASSUME_NAMES: ReadonlySet<string> = new Set(ASSUME_ROLE_EVENT_NAMES);
 const MAX_ID_LENGTH = 256;
+/** How deep arrays of containers may nest (`[[{"Records": …}]]`). */
+const MAX_ARRAY_NESTING = 8;
 
 /** Builds a rejection; `origin` says where the record was (file and line). */
 export function reject(reason: string, origin: RecordOrigin | null = null, eventId: string | null = null): Rejection {
   return { kind: 'rejected', reason, eventId, origin };
 }
 
+/** A record found in a container, or the reason a part of the container holds none. */
+export type Unwrapped = { readonly record: unknown } | { readonly error: string };
+
 /**
  * Extracts CloudTrail records from any accepted container: a log file (`{"Records":[…]}`),
- * an EventBridge event (`detail`), an array of any of these, or a single record.
- * Returns a rejection reason for values that are none of these.
+ * an EventBridge event (`detail`), an array of any of these, or a single record. A value that
+ * is none of these gives a rejection reason; in an array, only for that element.
  */
-export function unwrapRecords(doc: unknown): { records: unknown[] } | { error: string } {
+export function unwrapRecords(doc: unknown, depth = 0): Unwrapped[] {
   if (Array.isArray(doc)) {
-    const records: unknown[] = [];
-    for (const [i, item] of doc.entries()) {
-      const inner = unwrapRecords(item);
-      if ('error' in inner) return { error: `[${i}]: ${inner.error}` };
-      records.push(...inner.records);
-    }
-    return { records };
+    // Arrays of arrays are accepted, but not without end: each level is a stack frame here.
+    if (depth >= MAX_ARRAY_NESTING) return [{ error: `arrays nested more than ${MAX_ARRAY_NESTING} deep` }];
+    return doc.flatMap((item, i) => unwrapRecords(item, depth + 1).map((u) => ('error' in u ? { error: `[${i}]: ${u.error}` } : u)));
   }
-  if (!isObject(doc)) return { error: `expected a CloudTrail record, log file or EventBridge event, got ${typeName(doc)}` };
+  if (!isObject(doc)) return [{ error: `expected a CloudTrail record, log file or EventBridge event, got ${typeName(doc)}` }];
   if ('Records' in doc) {
-    return Array.isArray(doc.Records) ? { records: doc.Records } : { error: `Records: expected an array, got ${typeName(doc.Records)}` };
+    return Array.isArray(doc.Records) ? doc.Records.map((record: unknown) => ({ record })) : [{ error: `Records: expected an array, got ${typeName(doc.Records)}` }];
   }
   if ('detail' in doc && ('detail-type' in doc || 'source' in doc)) {
-    return isObject(doc.detail) ? { records: [doc.detail] } : { error: `detail: expected a CloudTrail record, got ${typeName(doc.detail)}` };
+    return isObject(doc.detail) ? [{ record: doc.detail }] : [{ error: `detail: expected a CloudTrail record, got ${typeName(doc.detail)}` }];
   }
-  return { records: [doc] };
+  return [{ record: doc }];
 }
 
 /**
@@ -69,11 +70,14 @@ export function unwrapRecords(doc: unknown): { records: unknown[] } | { error: s
 export function parseText(text: string, file = '<input>', firstLine = 1): ParseResult[] {
   const trimmed = text.trim();
   if (trimmed === '') return [];
+  let doc: unknown;
+  let whole = true;
   try {
-    return parseDocument(JSON.parse(trimmed), { file, line: firstLine });
+    doc = JSON.parse(trimmed);
   } catch {
-    // Not one JSON document: try JSON Lines.
+    whole = false; // Not one JSON document: try JSON Lines.
   }
+  if (whole) return parseDocument(doc, { file, line: firstLine });
   const results: ParseResult[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -97,15 +101,15 @@ export function parseJsonLine(line: string, origin: RecordOrigin): ParseResult[]
 
 /** Parses an already-decoded JSON document (any accepted container). */
 export function parseDocument(doc: unknown, origin: RecordOrigin | null): ParseResult[] {
-  const unwrapped = unwrapRecords(doc);
-  if ('error' in unwrapped) return [reject(unwrapped.error, origin)];
-  return unwrapped.records.map((r) => parseRecord(r, origin));
+  return unwrapRecords(doc).map((u) => ('error' in u ? reject(u.error, origin) : parseRecord(u.record, origin)));
 }
 
 /** Parses one CloudTrail record. */
 export function parseRecord(raw: unknown, origin: RecordOrigin | null = null): ParseResult {
   if (!isObject(raw)) return reject(`expected a CloudTrail record object, got ${typeName(raw)}`, origin);
-  const eventId = raw.eventID === undefined && isVersionOne(raw.eventVersion) ? derivedEventId(raw) : raw.eventID;
+  const derive = raw.eventID === undefined && isVersionOne(raw.eventVersion);
+  const eventId = derive ? derivedEventId(raw) : raw.eventID;
+  if (derive && eventId === null) return reject('eventID: missing, and the eventVersion 1.0 record is nested too deeply to derive one', origin);
   if (typeof eventId !== 'string' || eventId === '') return reject(`eventID: ${missingOrType(eventId, 'a string')}`, origin);
   if (eventId.length > MAX_ID_LENGTH) return reject(`eventID: longer than ${MAX_ID_LENGTH} characters`, origin);
   const at = (reason: string): Rejection => reject(reason, origin, eventId);
@@ -175,8 +179,15 @@ function isVersionOne(version: unknown): boolean {
   return version === '1.0' || version === '1.00';
 }
 
-function derivedEventId(raw: Json): string {
-  return `derived-${createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 32)}`;
+/** Null when the record cannot be serialised (JSON.stringify recurses: a nesting bomb overflows the stack). */
+function derivedEventId(raw: Json): string | null {
+  let text: string;
+  try {
+    text = JSON.stringify(raw);
+  } catch {
+    return null;
+  }
+  return `derived-${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
 }
 
 function parsePrincipal(identity: Json, record: Json): Principal {

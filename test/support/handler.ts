@@ -92,6 +92,13 @@ export class TestClock implements Clock {
 export const TEST_TOPIC_ARN = 'arn:aws:sns:eu-west-1:210987654321:assumerole-watch-alerts';
 
 /**
+ * A fault the next PublishBatch call meets (`FakeSns.faults`): a 5xx, a throttle, a timeout before
+ * SNS took the messages or after it did (the caller cannot tell them apart), every entry refused,
+ * or a call that never returns (the Lambda times out while publishing).
+ */
+export type SnsFault = 'error' | 'throttle' | 'timeout' | 'timeout-after-accept' | 'entries-failed' | 'hang';
+
+/**
  * SNS faked at the SDK boundary: a real `SNSClient` whose `PublishBatch` calls are answered by
  * aws-sdk-client-mock. Keeps every accepted message; `failCalls` makes the next calls throw.
  */
@@ -103,6 +110,12 @@ export class FakeSns {
   readonly calls: PublishBatchCommandInput[] = [];
   /** Whole calls still to fail (as a 5xx or throttle would). */
   failCalls = 0;
+  /** Faults for the next calls, one each, in order (once `failCalls` are used up). */
+  readonly faults: SnsFault[] = [];
+  /** Alert IDs SNS accepted in calls that then timed out (`timeout-after-accept`): the caller saw a failure. */
+  readonly acceptedButTimedOut: string[] = [];
+  /** Called when a call meets `hang`. */
+  onHang: () => void = () => undefined;
 
   constructor() {
     mockClient(this.client)
@@ -113,8 +126,21 @@ export class FakeSns {
           this.failCalls -= 1;
           throw Object.assign(new Error('Service Unavailable'), { name: 'InternalErrorException', $fault: 'server' });
         }
+        const fault = this.faults.shift();
         const entries = input.PublishBatchRequestEntries ?? [];
+        if (fault === 'error') throw Object.assign(new Error('Internal error'), { name: 'InternalErrorException', $fault: 'server' });
+        if (fault === 'throttle') throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException', $fault: 'client' });
+        if (fault === 'timeout') throw Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError' });
+        if (fault === 'hang') {
+          this.onHang();
+          return new Promise<never>(() => undefined);
+        }
+        if (fault === 'entries-failed') return { Successful: [], Failed: entries.map((e) => ({ Id: e.Id, Code: 'InternalError', Message: 'try again', SenderFault: false })) };
         for (const e of entries) this.messages.push(JSON.parse((JSON.parse(e.Message!) as { default: string }).default) as SnsAlertRecord);
+        if (fault === 'timeout-after-accept') {
+          this.acceptedButTimedOut.push(...this.messages.slice(this.messages.length - entries.length).map((m) => m.alertId));
+          throw Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError' });
+        }
         return { Successful: entries.map((e, i) => ({ Id: e.Id, MessageId: `message-${this.messages.length}-${i}` })), Failed: [] };
       });
   }

@@ -1,0 +1,484 @@
+/**
+ * `npm run bench [-- --quick]`: speed and cost against their targets, measured in one run.
+ *
+ * 1. replay throughput beside a parse-only pass over the same gzip logs, and peak RSS
+ * 2. DynamoDB request units per relevant event: the Lambda handler on DynamoDB Local
+ * 3. DynamoDB requests and sequential round trips per batch; a hot-key mass assumption
+ * 4. cold start: bundle size and module initialisation
+ * 5. cost per million AssumeRole events, beside GuardDuty's price
+ * 6. hot paths: AWS-range lookups and detector CPU time per event
+ *
+ * Each figure is a ratio or a count from this run, so a slow machine does not change the
+ * verdict (except the cold-start time, which is the absolute figure Lambda users feel).
+ * Heavy passes run in child processes, so each one's peak RSS is its own.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEPLOY_KEYS } from '../lib/config';
+import { generateCorpus, scenarioConfig, writeCorpus, type CloudTrailRecord } from '../lambdas/cli/generate';
+import { listInputs } from '../lambdas/cli/inputs';
+import { replay } from '../lambdas/cli/replay';
+import { handleBatch } from '../lambdas/detect/handler';
+import { loadConfig } from '../lambdas/engine/config';
+import { processBatch } from '../lambdas/engine/engine';
+import { loadAwsIpRanges, parseIp, type IpAddress } from '../lambdas/engine/ip';
+import { parseText } from '../lambdas/engine/parse';
+import type { ParsedCall } from '../lambdas/engine/types';
+import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
+import { startDynamoDbLocal } from '../test/support/dynamodb-local';
+import { freshTable, testClient } from '../test/support/dynamodb';
+import { dynamoDependencies, FakeSns, TestClock } from '../test/support/handler';
+import { sqsEvent } from '../test/support/sqs';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+const ROOT = join(__dirname, '..');
+const WORK = join(ROOT, '.bench');
+
+/**
+ * List prices, us-east-1, as published on the AWS pricing pages in November 2026. Lambda on
+ * arm64; DynamoDB on-demand; SQS standard queue; GuardDuty CloudTrail management event analysis
+ * (first tier). EventBridge delivers AWS service events on the default bus at no charge.
+ */
+const PRICES = {
+  date: '2026-11',
+  lambdaGbSecond: 0.0000133334,
+  lambdaPerMillionRequests: 0.2,
+  dynamoPerMillionWru: 0.625,
+  dynamoPerMillionRru: 0.125,
+  sqsPerMillionRequests: 0.4,
+  guardDutyPerMillionEvents: 4.0,
+} as const;
+
+/** The deployment defaults (lib/config.ts) the batching and the cost use. */
+const deployDefault = (name: string): number => DEPLOY_KEYS.find((k) => k.name === name)!.default as number;
+const DEPLOYED = {
+  batchSize: deployDefault('batchSize'),
+  batchingWindowMs: deployDefault('maxBatchingWindowSeconds') * 1000,
+  memoryMb: deployDefault('lambdaMemoryMb'),
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------------
+
+const rows: { section: string; figure: string; target: string; pass: boolean | null }[] = [];
+
+function report(section: string, figure: string, target = '', pass: boolean | null = null): void {
+  rows.push({ section, figure, target, pass });
+  const mark = pass === null ? '      ' : pass ? 'PASS  ' : 'MISS  ';
+  process.stdout.write(`  ${mark}${figure}${target ? `   (target ${target})` : ''}\n`);
+}
+
+function heading(text: string): void {
+  process.stdout.write(`\n${text}\n`);
+}
+
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+// ---------------------------------------------------------------------------------------------
+// Child-process workers (fresh heap, own peak RSS)
+// ---------------------------------------------------------------------------------------------
+
+interface WorkerResult {
+  readonly records: number;
+  readonly relevant?: number;
+  readonly alerts?: number;
+  readonly seconds: number;
+  readonly maxRssMb: number;
+}
+
+async function worker(mode: string, dir: string): Promise<WorkerResult> {
+  const start = process.hrtime.bigint();
+  let records = 0;
+  let relevant: number | undefined;
+  let alerts: number | undefined;
+  if (mode === 'parse') {
+    // The floor any replay pays: read, gunzip, JSON.parse, and touch every record.
+    const gunzipAsync = promisify(gunzip);
+    const { files } = await listInputs([join(dir, 'AWSLogs')]);
+    for (const file of files) {
+      const doc = JSON.parse((await gunzipAsync(readFileSync(file.path))).toString('utf8')) as { Records: { eventID?: unknown }[] };
+      for (const r of doc.Records) if (typeof r.eventID === 'string') records += 1;
+    }
+  } else if (mode === 'replay') {
+    // The corpus has 400 customers: ten times the call ceiling of the 40-customer scenario.
+    const config = loadConfig({ ...(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>), volumeMaxCalls: 10_000, volumeMaxTargetAccounts: 5_000 });
+    const r = await replay({ paths: [join(dir, 'AWSLogs')], config, ports: { state: new MemoryStore(), ledger: new MemoryLedger() } });
+    records = r.records;
+    relevant = r.relevant;
+    alerts = r.alerts;
+  } else {
+    throw new Error(`unknown worker ${mode}`);
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { records, relevant, alerts, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+function runWorker(mode: string, dir: string): WorkerResult {
+  const out = spawnSync(process.execPath, [...process.execArgv, __filename, '--worker', mode, dir], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (out.status !== 0) throw new Error(`${mode} worker failed: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop()!) as WorkerResult;
+}
+
+/** A generated corpus in the S3 layout, written once and kept in .bench/. */
+async function corpus(records: number): Promise<string> {
+  const dir = join(WORK, `corpus-${records}`);
+  const done = join(dir, '.complete');
+  if (existsSync(done)) return dir;
+  process.stdout.write(`  (writing a ${fmt(records)}-record corpus to ${dir}, once)\n`);
+  // 400 customers: a large vendor's hourly syncs, daily scans and service noise.
+  await writeCorpus(dir, { customers: 400, maxRecords: records, incidents: false, seed: 7 });
+  writeFileSync(done, '');
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Replay throughput
+// ---------------------------------------------------------------------------------------------
+
+async function throughput(quick: boolean): Promise<void> {
+  heading('1. Replay throughput (generated gzip logs in the S3 layout, in-memory state)');
+  const small = await corpus(100_000);
+  const large = quick ? small : await corpus(1_000_000);
+  const parse = runWorker('parse', large);
+  const run = runWorker('replay', large);
+  const parseRate = parse.records / parse.seconds;
+  const replayRate = run.records / run.seconds;
+  report('throughput', `parse-only ${fmt(parseRate)} records/s over ${fmt(parse.records)} records`);
+  report('throughput', `replay     ${fmt(replayRate)} records/s (${fmt(run.relevant ?? 0)} relevant, ${fmt(run.alerts ?? 0)} alerts)`);
+  const ratio = replayRate / parseRate;
+  report('throughput', `replay / parse-only = ${fmt(ratio, 2)}`, '≥ 0.50', ratio >= 0.5);
+  const smallRun = quick ? run : runWorker('replay', small);
+  report('throughput', `peak RSS: ${fmt(smallRun.maxRssMb)} MB at ${fmt(smallRun.records)} records${quick ? '' : `, ${fmt(run.maxRssMb)} MB at ${fmt(run.records)}`}`, quick ? '' : 'flat (1M ≤ 1.5 × 100k)', quick ? null : run.maxRssMb <= 1.5 * smallRun.maxRssMb);
+}
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB instrumentation: every request with its timing and the items it wrote
+// ---------------------------------------------------------------------------------------------
+
+interface Request {
+  readonly command: string;
+  readonly start: number;
+  end: number;
+  readonly writes: readonly string[];
+}
+
+class Recorder {
+  current: Request[] = [];
+
+  attach(client: DynamoDBClient): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: Record<string, { S?: string }>; Item?: Record<string, { S?: string }> };
+        const key = input.Key ?? input.Item;
+        const command = String(context.commandName);
+        const writes = /^(Put|Update|Delete)Item/.test(command) && key ? [`${key.pk?.S}/${key.sk?.S}`] : [];
+        const request: Request = { command, start: performance.now(), end: 0, writes };
+        this.current.push(request);
+        try {
+          return await next(args);
+        } finally {
+          request.end = performance.now();
+        }
+      },
+      { step: 'initialize', name: 'benchRecorder' },
+    );
+  }
+
+  /** Takes the requests of one invocation. */
+  take(): Request[] {
+    const out = this.current;
+    this.current = [];
+    return out;
+  }
+}
+
+/** Sequential round trips: the longest chain of requests where each starts after the previous ended. */
+function depthOf(requests: readonly Request[]): number {
+  const sorted = [...requests].sort((a, b) => a.start - b.start);
+  const depth: number[] = [];
+  sorted.forEach((r, i) => {
+    let d = 1;
+    for (let j = 0; j < i; j++) if (sorted[j]!.end <= r.start) d = Math.max(d, depth[j]! + 1);
+    depth.push(d);
+  });
+  return Math.max(0, ...depth);
+}
+
+/** Writes to the busiest state item (the alert ledger's slot is reserved, then marked sent: not state). */
+function maxWritesPerItem(requests: readonly Request[]): number {
+  const counts = new Map<string, number>();
+  for (const r of requests) for (const w of r.writes) if (!/^alert(ref)?#/.test(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return Math.max(0, ...counts.values());
+}
+
+/** Records grouped as SQS hands them to Lambda: up to `size`, within `windowMs` of the first. */
+function arrivalBatches<T extends { eventTime: string }>(records: readonly T[], size: number, windowMs: number): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let opened = 0;
+  for (const r of records) {
+    const t = Date.parse(r.eventTime);
+    if (current.length > 0 && (current.length >= size || t - opened > windowMs)) {
+      out.push(current);
+      current = [];
+    }
+    if (current.length === 0) opened = t;
+    current.push(r);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+interface HandlerRun {
+  readonly invocations: number;
+  readonly relevant: number;
+  readonly alerts: number;
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  readonly requests: number;
+  readonly maxDepth: number;
+  readonly maxWritesPerItem: number;
+  readonly handlerMs: number;
+}
+
+/** Runs the handler over batches on a fresh table, as one warm Lambda instance. */
+async function runHandler(client: DynamoDBClient, recorder: Recorder, groups: readonly (readonly CloudTrailRecord[])[], configRaw: Record<string, unknown>, from = 0): Promise<HandlerRun> {
+  const table = await freshTable(client);
+  const sns = new FakeSns();
+  const deps = { ...dynamoDependencies(client, table, sns, new TestClock(0)), config: loadConfig(configRaw) };
+  let relevant = 0;
+  let alerts = 0;
+  let readUnits = 0;
+  let writeUnits = 0;
+  let requests = 0;
+  let maxDepth = 0;
+  let maxWrites = 0;
+  let handlerMs = 0;
+  let invocations = 0;
+  for (const [i, group] of groups.entries()) {
+    deps.clock.ms = Math.max(deps.clock.ms, Date.parse(group[group.length - 1]!.eventTime) + 60_000);
+    const before = deps.consumption!();
+    recorder.take();
+    const t = performance.now();
+    const { summary } = await handleBatch(sqsEvent(group as unknown as Record<string, unknown>[]), deps, `bench-${i}`, 60_000);
+    const elapsed = performance.now() - t;
+    const taken = recorder.take();
+    if (i < from) continue;
+    const after = deps.consumption!();
+    invocations += 1;
+    handlerMs += elapsed;
+    relevant += summary.result?.stats.relevant ?? 0;
+    alerts += summary.published;
+    readUnits += after.readUnits - before.readUnits;
+    writeUnits += after.writeUnits - before.writeUnits;
+    requests += taken.length;
+    maxDepth = Math.max(maxDepth, depthOf(taken));
+    maxWrites = Math.max(maxWrites, maxWritesPerItem(taken));
+  }
+  return { invocations, relevant, alerts, readUnits, writeUnits, requests, maxDepth, maxWritesPerItem: maxWrites, handlerMs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2 and 3. DynamoDB units, requests and round trips
+// ---------------------------------------------------------------------------------------------
+
+async function dynamo(quick: boolean): Promise<HandlerRun> {
+  const server = await startDynamoDbLocal();
+  const client = testClient(server.endpoint);
+  const recorder = new Recorder();
+  recorder.attach(client);
+  try {
+    const days = quick ? 4 : 7;
+    const learning = 2;
+    const config = { ...scenarioConfig(), learningPeriodDays: learning };
+    const records = [...generateCorpus({ days, customers: 40, incidents: false, seed: 11 })];
+    const steadyFrom = Date.parse(records[0]!.eventTime) + (learning + 1) * 86_400_000;
+
+    heading(`2. DynamoDB request units (handler on DynamoDB Local, ${days} days of vendor traffic, batched as SQS delivers: ≤ ${DEPLOYED.batchSize} within ${DEPLOYED.batchingWindowMs / 1000} s)`);
+    const groups = arrivalBatches(records, DEPLOYED.batchSize, DEPLOYED.batchingWindowMs);
+    const first = groups.findIndex((g) => Date.parse(g[0]!.eventTime) >= steadyFrom);
+    const steady = await runHandler(client, recorder, groups, config, first);
+    const wru = steady.writeUnits / steady.relevant;
+    const rru = steady.readUnits / steady.relevant;
+    report('units', `${fmt(steady.relevant)} relevant events after learning in ${fmt(steady.invocations)} invocations (${fmt(steady.relevant / steady.invocations, 1)} a batch), ${steady.alerts} alerts`);
+    report('units', `write ${fmt(wru, 3)} WRU per relevant event`, '≤ 1.0', wru <= 1.0);
+    report('units', `read  ${fmt(rru, 3)} RRU per relevant event`, '≤ 0.5', rru <= 0.5);
+
+    heading('3. Round trips per batch (same traffic in fixed-size batches)');
+    for (const size of [10, 100]) {
+      const fixed: CloudTrailRecord[][] = [];
+      for (let i = 0; i < records.length; i += size) fixed.push(records.slice(i, i + size));
+      const run = await runHandler(client, recorder, fixed, config, Math.floor(fixed.length / 2));
+      report('round trips', `batch ${size}: ${fmt(run.requests / run.invocations, 1)} requests a batch, sequential depth ≤ ${run.maxDepth}, a state item written at most ${run.maxWritesPerItem}× a batch`, 'depth ≤ 3, once', run.maxDepth <= 3 && run.maxWritesPerItem <= 1);
+    }
+    const hot = hotKeyRecords(records, 10_000);
+    const hotGroups: CloudTrailRecord[][] = [];
+    for (let i = 0; i < hot.length; i += DEPLOYED.batchSize) hotGroups.push(hot.slice(i, i + DEPLOYED.batchSize));
+    const hotRun = await runHandler(client, recorder, hotGroups, config);
+    report(
+      'round trips',
+      `hot key: one role assuming ${fmt(hot.length)} customer roles in one minute → ${fmt(hotRun.requests)} requests in ${hotRun.invocations} batches, a state item written at most ${hotRun.maxWritesPerItem}× a batch, depth ≤ ${hotRun.maxDepth}, ${hotRun.alerts} alert(s)`,
+      'once a batch, alerted',
+      hotRun.maxWritesPerItem <= 1 && hotRun.alerts >= 1,
+    );
+    return steady;
+  } finally {
+    client.destroy();
+    await server.stop();
+  }
+}
+
+/** `n` successful AssumeRole calls by one outbound session into distinct customer accounts within a minute. */
+function hotKeyRecords(traffic: readonly CloudTrailRecord[], n: number): CloudTrailRecord[] {
+  const template = traffic.find((r) => r.eventName === 'AssumeRole' && !r.errorCode && typeof (r.userIdentity as { arn?: string }).arn === 'string' && (r.userIdentity as { arn: string }).arn.includes(':assumed-role/outbound-'));
+  if (!template) throw new Error('no outbound AssumeRole in the generated traffic');
+  const start = Date.parse(template.eventTime) + 30 * 86_400_000;
+  return Array.from({ length: n }, (_, i) => {
+    const account = String(300_000_000_000 + i * 7_919).padStart(12, '0');
+    const params = template.requestParameters as Record<string, unknown>;
+    const roleArn = `arn:aws:iam::${account}:role/vendor-integration`;
+    return {
+      ...template,
+      eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      requestID: `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`,
+      sharedEventID: `00000000-0000-4000-a000-${String(i).padStart(12, '0')}`,
+      eventTime: new Date(start + Math.floor((i * 60_000) / n)).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      requestParameters: { ...params, roleArn, externalId: `xid-${account}` },
+      resources: [{ accountId: account, type: 'AWS::IAM::Role', ARN: roleArn }],
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Cold start
+// ---------------------------------------------------------------------------------------------
+
+async function coldStart(): Promise<{ initMs: number }> {
+  heading('4. Cold start (esbuild bundle as the CDK app builds it; AWS SDK from the runtime)');
+  const out = join(WORK, 'bundle');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, 'data'), { recursive: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'lambdas', 'detect', 'index.ts')],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    external: ['@aws-sdk/*'],
+    outfile: join(out, 'index.js'),
+    logLevel: 'error',
+  });
+  // As the CDK bundle does: AWS's ranges ship as the compiled index only.
+  copyFileSync(join(ROOT, 'data', 'aws-ip-ranges.index.json'), join(out, 'data', 'aws-ip-ranges.index.json'));
+  const kb = statSync(join(out, 'index.js')).size / 1024;
+  report('cold start', `handler bundle ${fmt(kb)} KB minified (plus the ${fmt(statSync(join(out, 'data', 'aws-ip-ranges.index.json')).size / 1024)} KB compiled IP ranges)`, '≤ 300 KB', kb <= 300);
+  const env = {
+    ...process.env,
+    TABLE_NAME: 'bench',
+    ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:bench',
+    DETECTION_CONFIG: JSON.stringify(scenarioConfig()),
+    AWS_REGION: 'us-east-1',
+    NODE_PATH: join(ROOT, 'node_modules'),
+  };
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(join(out, 'index.js'))});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const times: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bundle failed to load: ${r.stderr}`);
+    times.push(Number(r.stdout));
+  }
+  times.sort((a, b) => a - b);
+  const median = (times[4]! + times[5]!) / 2;
+  report('cold start', `module initialisation ${fmt(median, 1)} ms (median of 10 fresh processes, SDK clients and config built)`, '≤ 150 ms', median <= 150);
+  return { initMs: median };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Cost
+// ---------------------------------------------------------------------------------------------
+
+function cost(run: HandlerRun): void {
+  heading(`5. Cost per million AssumeRole events (list prices us-east-1, ${PRICES.date})`);
+  const perEvent = (x: number): number => x / run.relevant;
+  const invocations = perEvent(run.invocations) * 1e6;
+  const seconds = (perEvent(run.handlerMs) * 1e6) / 1000;
+  const lambda = invocations * (PRICES.lambdaPerMillionRequests / 1e6) + seconds * (DEPLOYED.memoryMb / 1024) * PRICES.lambdaGbSecond;
+  const dynamoCost = perEvent(run.writeUnits) * PRICES.dynamoPerMillionWru + perEvent(run.readUnits) * PRICES.dynamoPerMillionRru;
+  // EventBridge sends each event to the queue (1 request); Lambda receives and deletes per batch.
+  const sqs = (1e6 + 2 * invocations) * (PRICES.sqsPerMillionRequests / 1e6);
+  const total = lambda + dynamoCost + sqs;
+  report('cost', `Lambda $${fmt(lambda, 3)} (${fmt(invocations)} invocations of ${fmt(run.handlerMs / run.invocations, 1)} ms at ${DEPLOYED.memoryMb} MB), DynamoDB $${fmt(dynamoCost, 3)}, SQS $${fmt(sqs, 3)}`);
+  report('cost', `total $${fmt(total, 2)} per million events; GuardDuty $${fmt(PRICES.guardDutyPerMillionEvents, 2)} per million CloudTrail management events`, '≤ $1.00', total <= 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Hot paths
+// ---------------------------------------------------------------------------------------------
+
+async function hotPaths(): Promise<void> {
+  heading('6. Hot paths');
+  const ranges = loadAwsIpRanges();
+  let seed = 42;
+  const rand = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const v4: IpAddress[] = Array.from({ length: 100_000 }, () => parseIp(`${Math.floor(rand() * 223) + 1}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`)!);
+  const v6: IpAddress[] = Array.from({ length: 100_000 }, () => parseIp(`2600:${Math.floor(rand() * 0xffff).toString(16)}:${Math.floor(rand() * 0xffff).toString(16)}::${Math.floor(rand() * 0xffff).toString(16)}`)!);
+  for (const [name, addresses] of [['IPv4', v4], ['IPv6', v6]] as const) {
+    let found = 0;
+    const t = performance.now();
+    for (let round = 0; round < 10; round++) for (const a of addresses) if (ranges.lookup(a)) found += 1;
+    const rate = (addresses.length * 10) / ((performance.now() - t) / 1000);
+    report('hot paths', `AWS-range lookups ${name}: ${fmt(rate)} per second (${fmt(found / 10)} of ${fmt(addresses.length)} in AWS ranges)`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const config = loadConfig(require('../examples/config.json') as Record<string, unknown>);
+  const calls: ParsedCall[] = [];
+  for (const r of generateCorpus({ days: 3, customers: 40, seed: 1 })) {
+    for (const p of parseText(JSON.stringify(r), 'bench')) if (p.kind === 'assume-role' || p.kind === 'session-activity') calls.push(p);
+  }
+  const state = new MemoryStore();
+  const ledger = new MemoryLedger();
+  let relevant = 0;
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < calls.length; i += 100) {
+    const batch = calls.slice(i, i + 100);
+    const now = batch[batch.length - 1]!.eventTime;
+    relevant += (await processBatch(batch, { state, ledger }, config, { now: () => now })).stats.relevant;
+  }
+  const used = process.cpuUsage(cpu);
+  report('hot paths', `engine and detectors: ${fmt((used.user + used.system) / relevant, 1)} µs CPU per relevant event (in-memory state, ${fmt(relevant)} events)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--worker') {
+    process.stdout.write(`${JSON.stringify(await worker(args[1]!, args[2]!))}\n`);
+    return;
+  }
+  const quick = args.includes('--quick');
+  mkdirSync(WORK, { recursive: true });
+  process.stdout.write(`assumerole-watch benchmarks${quick ? ' (--quick)' : ''}, Node ${process.version}, ${new Date().toISOString()}\n`);
+  await throughput(quick);
+  const steady = await dynamo(quick);
+  await coldStart();
+  cost(steady);
+  await hotPaths();
+  const missed = rows.filter((r) => r.pass === false);
+  process.stdout.write(`\n${rows.filter((r) => r.pass !== null).length - missed.length} targets met, ${missed.length} missed${missed.length ? `: ${missed.map((m) => m.section).join(', ')}` : ''}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

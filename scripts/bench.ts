@@ -467,13 +467,16 @@ async function main(): Promise<void> {
     return;
   }
   const quick = args.includes('--quick');
+  // --only throughput,dynamodb,cold,hot (cost comes with dynamodb)
+  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const run = (name: string): boolean => !only || only.includes(name);
   mkdirSync(WORK, { recursive: true });
   process.stdout.write(`assumerole-watch benchmarks${quick ? ' (--quick)' : ''}, Node ${process.version}, ${new Date().toISOString()}\n`);
-  await throughput(quick);
-  const steady = await dynamo(quick);
-  await coldStart();
-  cost(steady);
-  await hotPaths();
+  if (run('throughput')) await throughput(quick);
+  const steady = run('dynamodb') ? await dynamo(quick) : null;
+  if (run('cold')) await coldStart();
+  if (steady) cost(steady);
+  if (run('hot')) await hotPaths();
   const missed = rows.filter((r) => r.pass === false);
   process.stdout.write(`\n${rows.filter((r) => r.pass !== null).length - missed.length} targets met, ${missed.length} missed${missed.length ? `: ${missed.map((m) => m.section).join(', ')}` : ''}\n`);
 }

@@ -129,7 +129,7 @@ describe('the function', () => {
   it('reads the queue in batches from context and reports partial failures', () => {
     home.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 5,
+      MaximumBatchingWindowInSeconds: 30,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 5 },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(built.stacks.home.pipeline.queue), 'Arn'] },

@@ -67,18 +67,18 @@ export const detector: Detector = {
     const previousCalls = countOf(state.get(windowKey(role, w - 1)));
     const windowTtl = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
     const counted = countOnce(windowKey(role, w), call.eventId, current, windowTtl);
-    // Counted already (a redelivery): it neither crosses a limit again nor sets a peak, which
-    // the window's later calls, counted since, would inflate.
-    if (!counted.update) return QUIET;
+    // Counted already (a redelivery): it crosses no limit again, but may still record the
+    // window's peak (a count, so the same whenever it is written).
+    const repeated = counted.update === null;
     const accounts = new Set((current?.accounts as readonly string[] | undefined) ?? []);
     const newAccount = call.roleAccountId !== null && !accounts.has(call.roleAccountId);
     if (newAccount) accounts.add(call.roleAccountId!);
     // Sliding window: this window plus the part of the previous one still inside it.
     const elapsed = (call.eventTime % windowMs) / windowMs;
     const after = counted.count + previousCalls * (1 - elapsed);
-    const before = after - 1;
+    const before = repeated ? after : after - 1;
     const estimate = Math.round(after);
-    const updates: StateUpdate[] = [counted.update];
+    const updates: StateUpdate[] = counted.update ? [counted.update] : [];
     if (newAccount && accounts.size <= config.volumeMaxTargetAccounts + 1) {
       updates.push({ key: windowKey(role, w), addToSet: { accounts: [call.roleAccountId!] }, expiresAt: windowTtl });
     }
@@ -98,7 +98,9 @@ export const detector: Detector = {
     if (reasons.length === 0) {
       // A window over a limit is not normal: it must not raise the baseline it is judged by.
       const todayPeak = (state.get(peakKey(role, day))?.peak as number | undefined) ?? 0;
-      if (!overLimit && estimate > todayPeak) updates.push({ key: peakKey(role, day), max: { peak: estimate }, expiresAt: ttlAfter(call.eventTime, BASELINE_DAYS + 2) });
+      // The peak is the busiest fixed window's count: it ends the same whatever order the calls
+      // arrive in (a sliding estimate would depend on it).
+      if (!overLimit && counted.count > todayPeak) updates.push({ key: peakKey(role, day), max: { peak: counted.count }, expiresAt: ttlAfter(call.eventTime, BASELINE_DAYS + 2) });
       return { findings: [], updates };
     }
     const finding: FindingDraft = {

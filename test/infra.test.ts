@@ -447,3 +447,29 @@ describe('snapshot', () => {
     expect({ home: normalisedTemplate(built.stacks.home), forwarder: normalisedTemplate(built.stacks.forwarders[0]!) }).toMatchSnapshot();
   });
 });
+
+describe('wildcard resources', () => {
+  /** Every policy statement of a template, with where it is. */
+  function statements(t: Template): { where: string; statement: Record<string, any> }[] {
+    const out: { where: string; statement: Record<string, any> }[] = [];
+    for (const [id, r] of Object.entries(t.toJSON().Resources as Record<string, Resource>)) {
+      const p = props(r);
+      const docs = [p.PolicyDocument, p.KeyPolicy, p.AssumeRolePolicyDocument, ...((p.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((x) => x.PolicyDocument)];
+      for (const doc of docs) for (const s of ((doc as { Statement?: Record<string, any>[] } | undefined)?.Statement ?? [])) out.push({ where: `${r.Type} ${id}`, statement: s });
+    }
+    return out;
+  }
+
+  it('appear only in KMS key policies, where "*" means the key itself', () => {
+    // Given every statement of every stack
+    const all = [home, forwarder].flatMap(statements);
+    // Then a "*" resource is only ever a key policy's own key
+    const wildcards = all.filter(({ statement }) => [statement.Resource].flat().some((r) => r === '*'));
+    expect(wildcards.length).toBeGreaterThan(0);
+    for (const { where } of wildcards) expect(where).toMatch(/^AWS::KMS::Key /);
+    // And no identity policy grants a wildcard action
+    for (const { where, statement } of all.filter((x) => x.where.startsWith('AWS::IAM::'))) {
+      expect({ where, actions: [statement.Action].flat().filter((a: string) => a === '*' || a.endsWith(':*')) }).toEqual({ where, actions: [] });
+    }
+  });
+});

@@ -28,6 +28,7 @@ export function createTopicKey(scope: Construct, id: string, description: string
       sid: 'AllowCloudWatchAlarmsToPublish',
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      // In a key policy "*" is the key itself (AWS requires this form), not every resource.
       resources: ['*'],
     }),
   );

@@ -10,6 +10,7 @@
  * "did you mean". Free of CDK on purpose: the README generator imports it.
  */
 import { CONFIG_KEYS, ConfigError, resolveConfig, type EngineConfig } from '../lambdas/engine/config';
+import { closest, parseJsonOr, show, toList } from '../lambdas/engine/config-values';
 import { SEVERITIES, type Severity } from '../lambdas/engine/types';
 import { environmentProblem } from './lambda-environment';
 
@@ -344,55 +345,4 @@ function toEntries(value: unknown): unknown[] | undefined {
   if (typeof parsed === 'string') return parsed.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (parsed !== null && typeof parsed === 'object') return [parsed];
   return undefined;
-}
-
-/** A list of strings from an array, a JSON array string, or a comma-separated string. */
-function toList(value: unknown): string[] | undefined {
-  if (typeof value === 'string') {
-    const parsed = parseJsonOr(value);
-    if (Array.isArray(parsed)) return toList(parsed);
-    if (typeof parsed !== 'string') return undefined;
-    return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  }
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v: string) => v.trim());
-  return undefined;
-}
-
-function parseJsonOr(text: string): unknown {
-  const t = text.trim();
-  if (!t.startsWith('[') && !t.startsWith('{')) return text;
-  try {
-    return JSON.parse(t);
-  } catch {
-    return text;
-  }
-}
-
-function show(value: unknown): string {
-  const s = JSON.stringify(value) ?? String(value);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }

@@ -4,17 +4,12 @@
  * construct (so a vendor using the construct directly gets the same check). Free of CDK and of
  * the handler's SDK imports, so the README generator can load it.
  */
+import { ENVIRONMENT } from '../lambdas/detect/contract';
 import type { EngineConfig } from '../lambdas/engine/config';
 
 /** Lambda's limit on the total size of a function's environment variables (names and values). */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
-/** The variables the handler reads (lambdas/detect/handler.ts `ENVIRONMENT`; a test keeps them equal). */
-export const DETECT_ENVIRONMENT = {
-  table: 'TABLE_NAME',
-  topic: 'ALERT_TOPIC_ARN',
-  config: 'DETECTION_CONFIG',
-} as const;
 
 /** Variables with fixed values: Node resolves stack traces through the bundle's source map. */
 export const FIXED_ENVIRONMENT: Readonly<Record<string, string>> = { NODE_OPTIONS: '--enable-source-maps' };
@@ -32,8 +27,8 @@ export function detectionConfigJson(config: EngineConfig): string {
 
 /** Bytes the environment takes at most: every name and value, the deploy-time values at their maximum. */
 export function environmentBytes(config: EngineConfig): number {
-  let total = DEPLOY_TIME_VALUES_BYTES + Buffer.byteLength(DETECT_ENVIRONMENT.table) + Buffer.byteLength(DETECT_ENVIRONMENT.topic);
-  const fixed = { ...FIXED_ENVIRONMENT, [DETECT_ENVIRONMENT.config]: detectionConfigJson(config) };
+  let total = DEPLOY_TIME_VALUES_BYTES + Buffer.byteLength(ENVIRONMENT.table) + Buffer.byteLength(ENVIRONMENT.topic);
+  const fixed = { ...FIXED_ENVIRONMENT, [ENVIRONMENT.config]: detectionConfigJson(config) };
   for (const [name, value] of Object.entries(fixed)) total += Buffer.byteLength(name) + Buffer.byteLength(value);
   return total;
 }
@@ -47,5 +42,5 @@ export function environmentProblem(config: EngineConfig): string | null {
     .sort((a, b) => b.size - a.size)
     .slice(0, 3)
     .map((k) => `${k.key} (${k.size} bytes)`);
-  return `${DETECT_ENVIRONMENT.config}: the detection configuration is ${Buffer.byteLength(detectionConfigJson(config))} bytes as JSON and the function's environment would take up to ${bytes} of Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; shorten the largest keys (${largest.join(', ')}), e.g. with ARN wildcards or wider CIDRs`;
+  return `${ENVIRONMENT.config}: the detection configuration is ${Buffer.byteLength(detectionConfigJson(config))} bytes as JSON and the function's environment would take up to ${bytes} of Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; shorten the largest keys (${largest.join(', ')}), e.g. with ARN wildcards or wider CIDRs`;
 }

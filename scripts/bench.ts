@@ -32,6 +32,7 @@ import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { freshTable, testClient } from '../test/support/dynamodb';
 import { dynamoDependencies, FakeSns, TestClock } from '../test/support/handler';
+import { seededRandom } from '../test/support/random';
 import { sqsEvent } from '../test/support/sqs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -428,8 +429,7 @@ function cost(run: HandlerRun): void {
 async function hotPaths(): Promise<void> {
   heading('6. Hot paths');
   const ranges = loadAwsIpRanges();
-  let seed = 42;
-  const rand = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const rand = seededRandom(42);
   const v4: IpAddress[] = Array.from({ length: 100_000 }, () => parseIp(`${Math.floor(rand() * 223) + 1}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`)!);
   const v6: IpAddress[] = Array.from({ length: 100_000 }, () => parseIp(`2600:${Math.floor(rand() * 0xffff).toString(16)}:${Math.floor(rand() * 0xffff).toString(16)}::${Math.floor(rand() * 0xffff).toString(16)}`)!);
   for (const [name, addresses] of [['IPv4', v4], ['IPv6', v6]] as const) {

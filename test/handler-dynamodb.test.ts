@@ -16,6 +16,7 @@ import { TTL_ATTRIBUTE } from '../lambdas/store/schema';
 import { freshTable, localEndpoint, scanAll, testClient } from './support/dynamodb';
 import { dynamoDependencies, examplesConfig, FakeSns, TestClock } from './support/handler';
 import { batches, exampleRecords, messageIdOf, sqsEvent, sqsMessage, type RawRecord } from './support/sqs';
+import { shuffled } from './support/random';
 
 const records = exampleRecords();
 const labels = require('../examples/labels.json') as { id: string; detector: string; eventIds: string[] }[];
@@ -88,17 +89,6 @@ function sortKeys(item: Record<string, AttributeValue>, without: readonly string
   );
 }
 
-/** A seeded shuffle (the same order on every run). */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1_103_515_245 + 12_345) % 2_147_483_648;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 const client = testClient();
 afterAll(() => client.destroy());

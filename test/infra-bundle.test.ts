@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import { ENVIRONMENT } from '../lambdas/detect/handler';
+import { ENVIRONMENT } from '../lambdas/detect/contract';
 import { HOME_STACK_NAME } from '../lib/app';
 import { AWS_IP_RANGES_INDEX } from '../lib/constructs/assume-role-watch';
 import { buildApp, ROOT, type SynthesizedApp } from './support/infra';

@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_KEYS } from '../lambdas/engine/config';
 import { ConfigError, DEPLOY_KEYS, loadAppConfig, type AppConfig } from '../lib/config';
-import { ENVIRONMENT } from '../lambdas/detect/handler';
-import { DETECT_ENVIRONMENT, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../lib/lambda-environment';
+import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../lib/lambda-environment';
 import { cdkJsonContext, ROOT } from './support/infra';
 
 const MINIMAL = { monitoredRoleArns: ['arn:aws:iam::210987654321:role/outbound-*'], homeRegion: 'eu-west-1' };
@@ -190,10 +189,6 @@ describe('deployment configuration', () => {
     const problems = problemsOf({ ...MINIMAL, monitoredRoleArns });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^DETECTION_CONFIG: .* of Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; shorten the largest keys \\(monitoredRoleArns`));
-  });
-
-  it('names the environment variables the handler reads', () => {
-    expect(DETECT_ENVIRONMENT).toEqual(ENVIRONMENT);
   });
 
   it('warns about settings that leave alerts or alarms unheard, or the global endpoint unwatched', () => {

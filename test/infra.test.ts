@@ -8,7 +8,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks, NagPack } from 'cdk-nag';
-import { ENVIRONMENT } from '../lambdas/detect/handler';
+import { ENVIRONMENT } from '../lambdas/detect/contract';
 import { ASSUME_ROLE_EVENT_NAMES } from '../lambdas/engine/types';
 import { TABLE_SCHEMA } from '../lambdas/store/schema';
 import { AssumeRoleWatch } from '../lib/constructs/assume-role-watch';
@@ -315,7 +315,6 @@ describe('IAM', () => {
       `dynamodb:BatchGetItem → ${table}`,
       `dynamodb:GetItem → ${table}`,
       `dynamodb:PutItem → ${table}`,
-      `dynamodb:Query → ${table}`,
       `dynamodb:UpdateItem → ${table}`,
       `kms:Decrypt → ${key}`,
       `kms:GenerateDataKey → ${key}`,

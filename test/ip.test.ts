@@ -17,6 +17,7 @@ import {
   parseCidr,
   parseIp,
 } from '../lambdas/engine/ip';
+import { seededRandom } from './support/random';
 
 const DATA_FILE = path.join(__dirname, '..', 'data', 'aws-ip-ranges.json');
 
@@ -446,17 +447,6 @@ interface OracleEntry {
   range: AwsRange;
 }
 
-/** mulberry32: small, seedable, good enough to spread test addresses. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 function bruteForce(entries: readonly OracleEntry[], ip: IpAddress): AwsRange | undefined {
   let best: OracleEntry | undefined;
@@ -590,7 +580,8 @@ describe('AwsIpRanges on the bundled data/aws-ip-ranges.json', () => {
   });
 
   function sampleAddresses(entries: readonly OracleEntry[], version: 4 | 6, count: number, seed: number): IpAddress[] {
-    const rnd = prng(seed);
+    const next = seededRandom(seed);
+    const rnd = (): number => Math.floor(next() * 4_294_967_296);
     const max = version === 4 ? 0xffffffffn : (1n << 128n) - 1n;
     const randomBits = (bits: number): bigint => {
       let v = 0n;

@@ -24,6 +24,7 @@ import {
 } from '../lambdas/store/port';
 import { ensureTable } from '../lambdas/store/schema';
 import { freshTable, localEndpoint, scanAll, startDynalite, testClient } from './support/dynamodb';
+import { seededRandom } from './support/random';
 
 jest.setTimeout(60_000);
 
@@ -77,16 +78,6 @@ async function read(store: StateStore, key: StateKey = KEY, nowMs = 0): Promise<
   return (await store.load([key], nowMs)).get(keyString(key));
 }
 
-/** A small deterministic generator (mulberry32), so a failing parity run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -281,7 +272,7 @@ describe.each(STORES)('$name', (target) => {
   it('ends every item as applyUpdate says, over random merged batches', async () => {
     // Given random batches of every operation, merged per key as the engine does
     const store = await target.fresh();
-    const next = random(20241001);
+    const next = seededRandom(20241001);
     const model = new Map<string, StateItem>();
     // When they are committed one batch after the other
     for (let batch = 0; batch < 12; batch++) {
@@ -296,7 +287,7 @@ describe.each(STORES)('$name', (target) => {
   it('ends racing commits of order-free updates as applyUpdate says in any order', async () => {
     // Given pairs of random batches of adds, set additions, maxima and TTLs up and down
     const store = await target.fresh();
-    const next = random(7);
+    const next = seededRandom(7);
     const model = new Map<string, StateItem>();
     // When each pair is committed concurrently
     for (let round = 0; round < 8; round++) {

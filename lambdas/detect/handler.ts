@@ -18,6 +18,7 @@ import { parseText } from '../engine/parse';
 import type { ParsedCall } from '../engine/types';
 import { CapacityMeter, DynamoLedger, DynamoStore } from '../store/dynamodb';
 import { StateCache } from '../store/cache';
+import { ASSUME_ROLE_EVENTS_METRIC, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from './contract';
 import type { Consumption } from '../store/port';
 
 /** Everything the handler needs, injected. */
@@ -46,12 +47,7 @@ export interface InvocationSummary {
   readonly writeUnits: number;
 }
 
-/** The names of the environment variables the handler reads. */
-export const ENVIRONMENT = {
-  table: 'TABLE_NAME',
-  topic: 'ALERT_TOPIC_ARN',
-  config: 'DETECTION_CONFIG',
-} as const;
+export { ENVIRONMENT };
 
 /** Reads a required environment variable, failing the cold start with its name. */
 function requireEnv(name: string): string {
@@ -81,8 +77,8 @@ export function dependenciesFromEnvironment(): DetectDependencies {
     // The cache lives as long as this instance: items that only grow need not be read again.
     ports: { state, ledger, cache: new StateCache() },
     publisher: new SnsPublisher(new SNSClient({}), topicArn),
-    logger: new Logger({ serviceName: 'assumerole-watch' }),
-    metrics: new Metrics({ namespace: 'AssumeRoleWatch', serviceName: 'assumerole-watch' }),
+    logger: new Logger({ serviceName: METRICS_SERVICE }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
     clock: { now: () => Date.now() },
     consumption: () => meter.reading(),
   };
@@ -165,7 +161,6 @@ export async function handleBatch(
     const messages = alert.evidence.eventIds.map((id) => messageOfEvent.get(id)).filter((m): m is string => m !== undefined);
     for (const m of messages.length > 0 ? messages : messagesWithCalls) failures.add(m);
   };
-  let result: BatchResult | null = null;
   let prepared: PreparedBatch | null = null;
   let alerts: Alert[] = [];
   let recovered = 0;
@@ -181,7 +176,6 @@ export async function handleBatch(
       recoverAlerts(redeliveredEvents, deps.ports.ledger, owner, deps.clock.now(), leaseMs),
     ]);
     prepared = batch;
-    result = batch;
     alerts = [...batch.alerts];
     const known = new Set(alerts.map((a) => a.alertId));
     for (const alert of recovery.alerts) if (!known.has(alert.alertId)) alerts.push(alert);
@@ -247,7 +241,7 @@ export async function handleBatch(
   const summary: InvocationSummary = {
     messages: event.Records.length,
     rejectedMessages,
-    result,
+    result: prepared,
     recovered,
     busy,
     published,
@@ -259,10 +253,10 @@ export async function handleBatch(
   logger.info('batch done', {
     messages: summary.messages,
     rejectedMessages,
-    relevant: result?.stats.relevant ?? 0,
-    findings: result?.stats.findings ?? 0,
+    relevant: prepared?.stats.relevant ?? 0,
+    findings: prepared?.stats.findings ?? 0,
     alerts: published,
-    suppressed: result?.stats.suppressed ?? 0,
+    suppressed: prepared?.stats.suppressed ?? 0,
     readUnits: summary.readUnits,
     writeUnits: summary.writeUnits,
     retry: [...failures],
@@ -276,7 +270,7 @@ function emitMetrics(metrics: Metrics, s: InvocationSummary, assumeRoleEvents: n
   metrics.addMetric('MessagesReceived', MetricUnit.Count, s.messages);
   metrics.addMetric('MessagesRejected', MetricUnit.Count, s.rejectedMessages);
   // The silence alarm watches this: no AssumeRole at all for hours means the trail or rule broke.
-  metrics.addMetric('AssumeRoleEvents', MetricUnit.Count, assumeRoleEvents);
+  metrics.addMetric(ASSUME_ROLE_EVENTS_METRIC, MetricUnit.Count, assumeRoleEvents);
   metrics.addMetric('EventsRelevant', MetricUnit.Count, stats?.relevant ?? 0);
   metrics.addMetric('EventsIgnored', MetricUnit.Count, ignored + (stats?.ignored ?? 0));
   metrics.addMetric('EventsDuplicate', MetricUnit.Count, stats?.duplicates ?? 0);

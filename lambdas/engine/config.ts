@@ -4,6 +4,7 @@
  * through {@link resolveConfig}, so one key means the same thing everywhere.
  */
 import { AwsIpRanges, CidrSet, loadAwsIpRanges, parseCidr, type Cidr } from './ip';
+import { closest, parseJsonOr, show, toList } from './config-values';
 import { regexSafetyProblem } from './regex-safety';
 import { SEVERITIES, type Severity } from './types';
 
@@ -261,32 +262,6 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
   }
 }
 
-/** A list of strings from an array, a JSON array string, or a comma-separated string. */
-function toList(value: unknown): string[] | undefined {
-  if (typeof value === 'string') {
-    const parsed = parseJsonOr(value);
-    if (Array.isArray(parsed)) return toList(parsed);
-    return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  }
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v: string) => v.trim());
-  return undefined;
-}
-
-function parseJsonOr(text: string): unknown {
-  const t = text.trim();
-  if (!t.startsWith('[') && !t.startsWith('{')) return text;
-  try {
-    return JSON.parse(t);
-  } catch {
-    return text;
-  }
-}
-
-function show(value: unknown): string {
-  const s = JSON.stringify(value) ?? String(value);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
 /** An anchored matcher for an ARN pattern where `*` matches anything and `?` one character. */
 export function glob(pattern: string): (text: string) => boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return (text) => text === pattern;
@@ -298,28 +273,4 @@ function globList(patterns: readonly string[]): (text: string) => boolean {
   const exact = new Set(patterns.filter((p) => !p.includes('*') && !p.includes('?')));
   const wild = patterns.filter((p) => p.includes('*') || p.includes('?')).map(glob);
   return (text) => exact.has(text) || wild.some((m) => m(text));
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }

@@ -15,7 +15,6 @@ import {
   BatchGetItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
   type ConsumedCapacity,
@@ -283,20 +282,28 @@ function prune(plan: Plan, old: Item | undefined): Plan | 'done' {
   return writes === 0 && ttl === null ? 'done' : next;
 }
 
-/** {@link StateStore} on DynamoDB. */
-export class DynamoStore implements StateStore {
-  private readonly meter: CapacityMeter;
-  private readonly retry: Retry;
+/** What both adapters hold: the client, the table, and where request units are counted. */
+abstract class DynamoAdapter {
+  protected readonly meter: CapacityMeter;
+  protected readonly retry: Retry;
 
   constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
+    protected readonly client: DynamoDBClient,
+    protected readonly tableName: string,
     options: DynamoOptions = {},
   ) {
     this.meter = options.meter ?? new CapacityMeter();
     this.retry = retryOf(options.retry);
   }
 
+  /** Totals since the adapter was created. */
+  consumption(): MeterReading {
+    return this.meter.reading();
+  }
+}
+
+/** {@link StateStore} on DynamoDB. */
+export class DynamoStore extends DynamoAdapter implements StateStore {
   /** One BatchGetItem per 100 keys, eventually consistent; expired items are left out. */
   async load(keys: readonly StateKey[], nowMs: number): Promise<ReadonlyMap<string, StateItem>> {
     const wanted = new Map<string, { stored: Item; keys: StateKey[] }>();
@@ -333,11 +340,6 @@ export class DynamoStore implements StateStore {
       plans.map(({ key, plan }) => this.commitOne(key, plan)),
       `commit to ${this.tableName}`,
     );
-  }
-
-  /** Totals since the store was created. */
-  consumption(): MeterReading {
-    return this.meter.reading();
   }
 
   /**
@@ -452,6 +454,12 @@ const SLOT = {
   sentId: 'sentId',
 } as const;
 
+/** Expression placeholders for the slot's attributes. */
+const SLOT_NAMES = { '#sentId': SLOT.sentId, '#alertId': SLOT.alertId, '#owner': SLOT.owner, '#lease': SLOT.leaseUntil } as const;
+
+/** The pointer item's set of slot partition keys. */
+const POINTER_SLOTS = 'slots';
+
 /** How long pointers (event → alert) live: past SQS's 14-day retention, so any redelivery finds them. */
 const POINTER_TTL_MS = 15 * DAY_MS;
 /**
@@ -465,8 +473,9 @@ function slotKey(dedupKey: string): Item {
   return { [PARTITION_KEY]: { S: prefixed('alert#', dedupKey, MAX_PK_BYTES) }, [SORT_KEY]: { S: 'slot' } };
 }
 
-function pointerKey(eventId: string, dedupKey: string): Item {
-  return { [PARTITION_KEY]: { S: prefixed('alertref#', eventId, MAX_PK_BYTES) }, [SORT_KEY]: { S: storedPart(dedupKey, MAX_SK_BYTES) } };
+/** An event's pointer item: the partition keys of the slots reserved for its alerts. */
+function pointerKey(eventId: string): Item {
+  return { [PARTITION_KEY]: { S: prefixed('alertref#', eventId, MAX_PK_BYTES) }, [SORT_KEY]: { S: 'slots' } };
 }
 
 function slotOf(item: Item): Slot {
@@ -493,22 +502,11 @@ function windowFree(slot: Slot, r: AlertReservation): boolean {
 /**
  * {@link AlertLedger} on DynamoDB: per dedup key one slot item (`alert#<dedupKey>`/`slot`)
  * holding the window's alert, its lease and whether it was sent; per event a pointer item
- * (`alertref#<eventId>`/`<dedupKey>`) so `pending` finds the alerts of redelivered events.
+ * (`alertref#<eventId>`/`slots`, the set of its slots) so `pending` finds the alerts of
+ * redelivered events with one BatchGetItem.
  * Every decision is a conditional write on the slot, so racing invocations agree.
  */
-export class DynamoLedger implements AlertLedger {
-  private readonly meter: CapacityMeter;
-  private readonly retry: Retry;
-
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    options: DynamoOptions = {},
-  ) {
-    this.meter = options.meter ?? new CapacityMeter();
-    this.retry = retryOf(options.retry);
-  }
-
+export class DynamoLedger extends DynamoAdapter implements AlertLedger {
   /**
    * Reserves in parallel across dedup keys; reservations sharing a dedup key go in order, as
    * `MemoryLedger` takes them (a later one may open the next window).
@@ -516,26 +514,30 @@ export class DynamoLedger implements AlertLedger {
   async reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number, leaseMs = ALERT_LEASE_MS): Promise<ReservationOutcome[]> {
     const byKey = new Map<string, number[]>();
     reservations.forEach((r, i) => byKey.set(r.dedupKey, [...(byKey.get(r.dedupKey) ?? []), i]));
+    // Pointers go in the same wave as the claims, one write per event: a pointer to an alert that
+    // ends up suppressed is harmless (`pending` checks the slot), and a sent one is always found.
+    const slotsOfEvent = new Map<string, Set<string>>();
+    for (const r of reservations) for (const id of r.eventIds) slotsOfEvent.set(id, (slotsOfEvent.get(id) ?? new Set()).add(slotKey(r.dedupKey)[PARTITION_KEY]!.S!));
     const outcomes: ReservationOutcome[] = new Array<ReservationOutcome>(reservations.length);
-    await settleAll(
-      [...byKey.values()].map(async (indices) => {
-        for (const i of indices) outcomes[i] = await this.reserveOne(reservations[i]!, owner, nowMs, leaseMs);
-      }),
+    await settleAll<void>(
+      [
+        ...[...byKey.values()].map(async (indices) => {
+          for (const i of indices) outcomes[i] = await this.reserveOne(reservations[i]!, owner, nowMs, leaseMs);
+        }),
+        ...[...slotsOfEvent].map(([id, slots]) => this.addPointers(id, [...slots], nowMs)),
+      ],
       `reserve in ${this.tableName}`,
     );
     return outcomes;
   }
 
-  /** Unsent reservations recorded for any of these events: a Query per event, then the slots. */
+  /** Unsent reservations recorded for any of these events: their pointers, then the slots (two BatchGetItems). */
   async pending(eventIds: readonly string[]): Promise<AlertReservation[]> {
     const ids = [...new Set(eventIds)];
     const wanted = new Set(ids);
-    const perEvent = await settleAll(
-      ids.map((id) => this.pointers(id)),
-      `pending in ${this.tableName}`,
-    );
-    const dedupKeys = [...new Set(perEvent.flat())];
-    const keys = dedupKeys.map(slotKey);
+    const pointers = await batchGetAll(this.client, this.tableName, ids.map(pointerKey), true, this.meter, this.retry);
+    const slotPks = new Set(pointers.flatMap((p) => p[POINTER_SLOTS]?.SS ?? []));
+    const keys: Item[] = [...slotPks].map((pk) => ({ [PARTITION_KEY]: { S: pk }, [SORT_KEY]: { S: 'slot' } }));
     const found = await batchGetAll(this.client, this.tableName, keys, true, this.meter, this.retry);
     const slots = new Map(found.map((item) => [itemKeyString(item), slotOf(item)]));
     const out: AlertReservation[] = [];
@@ -552,25 +554,7 @@ export class DynamoLedger implements AlertLedger {
   /** Marks delivered alerts; one whose slot holds another alert by now is left alone. */
   async markSent(alerts: readonly AlertRef[]): Promise<void> {
     await settleAll(
-      alerts.map(async (a) => {
-        try {
-          await metered(this.meter, 'write', () =>
-            this.client.send(
-              new UpdateItemCommand({
-                TableName: this.tableName,
-                Key: slotKey(a.dedupKey),
-                UpdateExpression: 'SET #sentId = :id',
-                ConditionExpression: '#alertId = :id',
-                ExpressionAttributeNames: { '#sentId': SLOT.sentId, '#alertId': SLOT.alertId },
-                ExpressionAttributeValues: { ':id': { S: a.alertId } },
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          );
-        } catch (e) {
-          if (!isConditionalCheckFailed(e)) throw e;
-        }
-      }),
+      alerts.map((a) => this.updateSlotIf(a.dedupKey, 'SET #sentId = :id', '#alertId = :id', { ':id': { S: a.alertId } })),
       `markSent in ${this.tableName}`,
     );
   }
@@ -578,32 +562,15 @@ export class DynamoLedger implements AlertLedger {
   /** Ends our lease on unsent alerts; one taken over or sent meanwhile is left alone. */
   async release(alerts: readonly AlertRef[], owner: string): Promise<void> {
     await settleAll(
-      alerts.map(async (a) => {
-        try {
-          await metered(this.meter, 'write', () =>
-            this.client.send(
-              new UpdateItemCommand({
-                TableName: this.tableName,
-                Key: slotKey(a.dedupKey),
-                UpdateExpression: 'SET #lease = :zero',
-                ConditionExpression: '#alertId = :id AND #owner = :me AND (attribute_not_exists(#sentId) OR #sentId <> :id)',
-                ExpressionAttributeNames: { '#lease': SLOT.leaseUntil, '#alertId': SLOT.alertId, '#owner': SLOT.owner, '#sentId': SLOT.sentId },
-                ExpressionAttributeValues: { ':zero': { N: '0' }, ':id': { S: a.alertId }, ':me': { S: owner } },
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          );
-        } catch (e) {
-          if (!isConditionalCheckFailed(e)) throw e;
-        }
-      }),
+      alerts.map((a) =>
+        this.updateSlotIf(a.dedupKey, 'SET #lease = :zero', '#alertId = :id AND #owner = :me AND (attribute_not_exists(#sentId) OR #sentId <> :id)', {
+          ':zero': { N: '0' },
+          ':id': { S: a.alertId },
+          ':me': { S: owner },
+        }),
+      ),
       `release in ${this.tableName}`,
     );
-  }
-
-  /** Totals since the ledger was created. */
-  consumption(): MeterReading {
-    return this.meter.reading();
   }
 
   /**
@@ -613,10 +580,7 @@ export class DynamoLedger implements AlertLedger {
    */
   private async reserveOne(r: AlertReservation, owner: string, nowMs: number, leaseMs: number): Promise<ReservationOutcome> {
     for (let attempt = 1; ; attempt++) {
-      // Pointers go in the same wave as the first claim: a pointer to an alert that ends up
-      // suppressed is harmless (`pending` checks the slot), and a sent one is always found.
-      const pointers = attempt === 1 ? [...new Set(r.eventIds)].map((id) => this.putPointer(id, r.dedupKey, nowMs)) : [];
-      const [claim] = await settleAll<Item | 'claimed' | undefined>([this.claim(r, owner, nowMs, leaseMs), ...pointers], `reserve ${r.dedupKey}`);
+      const claim = await this.claim(r, owner, nowMs, leaseMs);
       if (claim === 'claimed') return 'send';
       const found = claim ?? (await getItem(this.client, this.tableName, slotKey(r.dedupKey), this.meter));
       if (found) {
@@ -671,17 +635,29 @@ export class DynamoLedger implements AlertLedger {
   }
 
   /** Takes the lease of our unsent alert (ours already, or expired): false when the slot changed. */
-  private async takeOver(r: AlertReservation, owner: string, nowMs: number, leaseMs: number): Promise<boolean> {
+  private takeOver(r: AlertReservation, owner: string, nowMs: number, leaseMs: number): Promise<boolean> {
+    return this.updateSlotIf(
+      r.dedupKey,
+      'SET #owner = :me, #lease = :lease',
+      '#alertId = :id AND (attribute_not_exists(#sentId) OR #sentId <> :id) AND (#owner = :me OR #lease <= :now)',
+      { ':me': { S: owner }, ':lease': { N: String(nowMs + leaseMs) }, ':id': { S: r.alertId }, ':now': { N: String(nowMs) } },
+    );
+  }
+
+  /** A conditional update of a slot (names `#sentId`, `#alertId`, `#owner`, `#lease`): false when the condition failed. */
+  private async updateSlotIf(dedupKey: string, update: string, condition: string, values: Item): Promise<boolean> {
     try {
       await metered(this.meter, 'write', () =>
         this.client.send(
           new UpdateItemCommand({
             TableName: this.tableName,
-            Key: slotKey(r.dedupKey),
-            UpdateExpression: 'SET #owner = :me, #lease = :lease',
-            ConditionExpression: '#alertId = :id AND (attribute_not_exists(#sentId) OR #sentId <> :id) AND (#owner = :me OR #lease <= :now)',
-            ExpressionAttributeNames: { '#owner': SLOT.owner, '#lease': SLOT.leaseUntil, '#alertId': SLOT.alertId, '#sentId': SLOT.sentId },
-            ExpressionAttributeValues: { ':me': { S: owner }, ':lease': { N: String(nowMs + leaseMs) }, ':id': { S: r.alertId }, ':now': { N: String(nowMs) } },
+            Key: slotKey(dedupKey),
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: Object.fromEntries(
+              Object.entries(SLOT_NAMES).filter(([placeholder]) => update.includes(placeholder) || condition.includes(placeholder)),
+            ),
+            ExpressionAttributeValues: values,
             ReturnConsumedCapacity: 'TOTAL',
           }),
         ),
@@ -693,41 +669,20 @@ export class DynamoLedger implements AlertLedger {
     }
   }
 
-  private async putPointer(eventId: string, dedupKey: string, nowMs: number): Promise<undefined> {
+  /** Adds slots to an event's pointer item (an ADD to a set: idempotent). */
+  private async addPointers(eventId: string, slotPks: readonly string[], nowMs: number): Promise<void> {
     await metered(this.meter, 'write', () =>
       this.client.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.tableName,
-          Item: { ...pointerKey(eventId, dedupKey), [SLOT.dedupKey]: { S: dedupKey }, [TTL_ATTRIBUTE]: { N: String(Math.ceil((nowMs + POINTER_TTL_MS) / 1000)) } },
+          Key: pointerKey(eventId),
+          UpdateExpression: 'ADD #slots :slots SET #ttl = :ttl',
+          ExpressionAttributeNames: { '#slots': POINTER_SLOTS, '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':slots': { SS: [...slotPks] }, ':ttl': { N: String(Math.ceil((nowMs + POINTER_TTL_MS) / 1000)) } },
           ReturnConsumedCapacity: 'TOTAL',
         }),
       ),
     );
-    return undefined;
   }
 
-  /** The dedup keys with a pointer from this event (a prefix read, so a Query, paged). */
-  private async pointers(eventId: string): Promise<string[]> {
-    const out: string[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await metered(this.meter, 'read', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ProjectionExpression: '#dk',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#dk': SLOT.dedupKey },
-            ExpressionAttributeValues: { ':pk': { S: prefixed('alertref#', eventId, MAX_PK_BYTES) } },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) if (item[SLOT.dedupKey]?.S !== undefined) out.push(item[SLOT.dedupKey]!.S!);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
-  }
 }

@@ -18,22 +18,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ASSUME_ROLE_EVENTS_METRIC, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import type { EngineConfig } from '../../lambdas/engine/config';
 import { TABLE_SCHEMA } from '../../lambdas/store/schema';
 import type { AlarmDestination, EmailSubscriber, HttpsSubscriber } from '../config';
-import { DETECT_ENVIRONMENT, detectionConfigJson, environmentProblem, FIXED_ENVIRONMENT } from '../lambda-environment';
+import { detectionConfigJson, environmentProblem, FIXED_ENVIRONMENT } from '../lambda-environment';
 import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
 import { createTopicKey, NotificationTopic } from './notification-topic';
 
 /** The repository root (this file is lib/constructs/). */
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
-/** Where the handler emits its metrics (lambdas/detect/handler.ts: Powertools namespace and service). */
-export const METRICS_NAMESPACE = 'AssumeRoleWatch';
-/** Powertools adds the service name as the `service` dimension of every metric. */
-export const METRICS_SERVICE = 'assumerole-watch';
-/** Emitted every batch, zero included; the silence alarm watches its sum. */
-export const ASSUME_ROLE_EVENTS_METRIC = 'AssumeRoleEvents';
+export { ASSUME_ROLE_EVENTS_METRIC, METRICS_NAMESPACE, METRICS_SERVICE };
 
 /** The newest Node.js runtime aws-cdk-lib offers (nodejs20.x is deprecated). */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -191,9 +187,10 @@ export class AssumeRoleWatch extends Construct {
     }));
     this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'StateTable',
-      // lambdas/store/dynamodb.ts: one BatchGetItem per batch, GetItem/Query on the alert ledger,
-      // conditional PutItem and atomic UpdateItem. Never Scan, DeleteItem or table management.
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      // lambdas/store/dynamodb.ts: BatchGetItem for state and the ledger's pointers and slots,
+      // GetItem on a slot, conditional PutItem and atomic UpdateItem. Never Query, Scan,
+      // DeleteItem or table management.
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       resources: [this.table.tableArn],
     }));
     this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -222,9 +219,9 @@ export class AssumeRoleWatch extends Construct {
       logGroup: this.logGroup,
       reservedConcurrentExecutions: reservedConcurrency ?? undefined,
       environment: {
-        [DETECT_ENVIRONMENT.table]: this.table.tableName,
-        [DETECT_ENVIRONMENT.topic]: this.alertTopic.topicArn,
-        [DETECT_ENVIRONMENT.config]: detectionConfigJson(props.detection),
+        [ENVIRONMENT.table]: this.table.tableName,
+        [ENVIRONMENT.topic]: this.alertTopic.topicArn,
+        [ENVIRONMENT.config]: detectionConfigJson(props.detection),
         ...FIXED_ENVIRONMENT,
       },
       bundling: {

@@ -5,6 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { MemoryPublisher, SnsPublisher, type AlertPublisher, type SnsAlertRecord } from '../../lambdas/alerts/sns';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import type { DetectDependencies } from '../../lambdas/detect/handler';
 import { loadConfig } from '../../lambdas/engine/config';
 import type { Clock, EnginePorts } from '../../lambdas/engine/engine';
@@ -19,7 +20,7 @@ export class CapturingMetrics extends Metrics {
   readonly totals: Record<string, number> = {};
 
   constructor() {
-    super({ namespace: 'AssumeRoleWatch', serviceName: 'assumerole-watch' });
+    super({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
   }
 
   override publishStoredMetrics(): this {
@@ -37,7 +38,7 @@ export class CapturingLogger extends Logger {
   readonly lines: { level: string; message: string; extra: unknown[] }[] = [];
 
   constructor() {
-    super({ serviceName: 'assumerole-watch', logLevel: 'SILENT' });
+    super({ serviceName: METRICS_SERVICE, logLevel: 'SILENT' });
   }
 
   override info(message: string, ...extra: unknown[]): void {

@@ -1,0 +1,19 @@
+/**
+ * What the detect function and its deployment agree on: the environment it reads and the
+ * metrics it emits (the alarms watch them). Free of SDK imports, so the CDK app and the README
+ * generator can load it.
+ */
+
+/** The names of the environment variables the handler reads. */
+export const ENVIRONMENT = {
+  table: 'TABLE_NAME',
+  topic: 'ALERT_TOPIC_ARN',
+  config: 'DETECTION_CONFIG',
+} as const;
+
+/** The Powertools metrics namespace. */
+export const METRICS_NAMESPACE = 'AssumeRoleWatch';
+/** The Powertools service name, added as the `service` dimension of every metric. */
+export const METRICS_SERVICE = 'assumerole-watch';
+/** Emitted every batch, zero included; the silence alarm watches its sum. */
+export const ASSUME_ROLE_EVENTS_METRIC = 'AssumeRoleEvents';

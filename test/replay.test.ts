@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ADDRESSES, outboundSession, outToCustomer, sessionCall } from '../lambdas/detectors/case-records';
 import { CASE_BASE_CONFIG } from '../lambdas/detectors/cases';
 import { main, type Io } from '../lambdas/cli/main';
+import { replay, type ReplayReport } from '../lambdas/cli/replay';
+import type { Alert } from '../lambdas/engine/engine';
+import { loadConfig } from '../lambdas/engine/config';
+import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
 
 const ROOT = join(__dirname, '..');
 
@@ -144,5 +148,33 @@ describe('assumerole-watch replay', () => {
     // Then it alerts and exits 1
     expect(result.status).toBe(1);
     expect(JSON.parse(result.stdout.trim())).toMatchObject({ detector: 'session-locations' });
+  });
+
+  it('gives the same report and alerts whether a reader thread parses the files ahead or not', async () => {
+    // Given the examples beside a corrupt gzip file, a bad JSON file, a JSON Lines file and a
+    // path that vanished, interleaved in the file order
+    const dir = tempDir();
+    const { first, second } = stolenSession();
+    mkdirSync(join(dir, 'logs'));
+    writeFileSync(join(dir, 'logs', 'a_20241001T0000Z_broken.json.gz'), 'not gzip');
+    writeFileSync(join(dir, 'logs', 'b_20241001T0000Z_bad.json'), '{"Records": [{"eventID": 1}, ');
+    writeFileSync(join(dir, 'logs', 'c_20241001T0000Z_lines.jsonl'), `${JSON.stringify(first)}\n${JSON.stringify(second)}\n`);
+    writeFileSync(join(dir, 'logs', 'd_20241001T0000Z_calls.json.gz'), gzipSync(JSON.stringify({ Records: [first, { ...second, eventID: 'typed', eventTime: 7 }] })));
+    const paths = [join(ROOT, 'examples', 'AWSLogs'), join(dir, 'logs'), join(dir, 'vanished')];
+    const config = loadConfig(JSON.parse(readFileSync(join(ROOT, 'examples', 'config.json'), 'utf8')) as Record<string, unknown>);
+    const run = async (readerThread: boolean): Promise<{ report: ReplayReport; alerts: Alert[] }> => {
+      const alerts: Alert[] = [];
+      const report = await replay({ paths, config, ports: { state: new MemoryStore(), ledger: new MemoryLedger() }, readerThread, onAlert: (a) => alerts.push(a) });
+      return { report, alerts };
+    };
+    // When replayed with the reader thread and without
+    const threaded = await run(true);
+    const inline = await run(false);
+    // Then both see the same records, rejections (with file and line), unreadable files and alerts
+    expect(threaded.report.records).toBeGreaterThan(4_900);
+    expect(threaded.report).toEqual(inline.report);
+    expect(threaded.alerts).toEqual(inline.alerts);
+    expect(threaded.report.unreadable.map((u) => u.path).sort()).toEqual([join(dir, 'logs', 'a_20241001T0000Z_broken.json.gz'), join(dir, 'vanished')]);
+    expect(threaded.report.rejected.map((r) => r.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/^not JSON/), expect.stringMatching(/^eventTime: expected an ISO 8601 string/)]));
   });
 });

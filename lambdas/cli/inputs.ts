@@ -70,22 +70,28 @@ export async function listInputs(paths: readonly string[]): Promise<{ files: Inp
  * numbered); a JSON document is read whole (CloudTrail writes one small document per file).
  * Throws only when the file itself cannot be read or decompressed.
  */
-export async function* readInput(file: InputFile): AsyncGenerator<ParseResult[]> {
-  const gz = file.path.toLowerCase().endsWith('.gz');
-  const lines = /\.(jsonl|ndjson)(\.gz)?$/i.test(file.path);
+export async function* readInput(file: InputFile, parsed?: Promise<ParseResult[]>): AsyncGenerator<ParseResult[]> {
+  if (parsed !== undefined) {
+    yield await parsed;
+    return;
+  }
+  if (isDocument(file)) {
+    const bytes = await fs.readFile(file.path);
+    yield parseText((file.path.toLowerCase().endsWith('.gz') ? await gunzipAsync(bytes) : bytes).toString('utf8'), file.display);
+    return;
+  }
   if (file.path === '-') {
     yield* readStdin(file.display);
     return;
   }
-  if (lines) {
-    const raw = createReadStream(file.path);
-    const stream = gz ? raw.pipe(createGunzip()) : raw;
-    yield* readLines(stream, file.display);
-    return;
-  }
-  const bytes = await fs.readFile(file.path);
-  const text = (gz ? await gunzipAsync(bytes) : bytes).toString('utf8');
-  yield parseText(text, file.display);
+  const raw = createReadStream(file.path);
+  const stream = file.path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  yield* readLines(stream, file.display);
+}
+
+/** A file read whole (a JSON document, as CloudTrail delivers), not streamed (stdin, JSON Lines). */
+export function isDocument(file: InputFile): boolean {
+  return file.path !== '-' && !/\.(jsonl|ndjson)(\.gz)?$/i.test(file.path);
 }
 
 async function* readLines(stream: Readable, display: string): AsyncGenerator<ParseResult[]> {

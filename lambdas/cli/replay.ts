@@ -6,7 +6,12 @@
 import type { CompiledConfig } from '../engine/config';
 import { processBatch, type Alert, type Clock, type EnginePorts } from '../engine/engine';
 import type { ParsedCall, Rejection } from '../engine/types';
-import { listInputs, readInput, type UnreadableInput } from './inputs';
+import type { ParseResult } from '../engine/parse';
+import { isDocument, listInputs, readInput, type InputFile, type UnreadableInput } from './inputs';
+import { ReadAhead } from './read-ahead';
+
+/** From this many log files on, a reader thread parses them ahead of the engine (by default). */
+const READER_THREAD_FROM = 64;
 
 /** Replay options. */
 export interface ReplayOptions {
@@ -22,6 +27,11 @@ export interface ReplayOptions {
   readonly onAlert?: (alert: Alert) => void;
   /** Called now and then with running totals (for a progress line). */
   readonly onProgress?: (progress: ReplayProgress) => void;
+  /**
+   * Parse log files on a reader thread, ahead of the engine (twice the throughput on two
+   * cores). @default true from 64 log files on (a thread takes a few milliseconds to start)
+   */
+  readonly readerThread?: boolean;
 }
 
 /** Running totals. */
@@ -98,11 +108,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     }
   };
 
-  let filesRead = 0;
-  let lastProgress = 0;
-  for (const file of files) {
+  const replayFile = async (file: InputFile, parsed: Promise<ParseResult[]> | undefined): Promise<void> => {
     try {
-      for await (const results of readInput(file)) {
+      for await (const results of readInput(file, parsed)) {
         for (const r of results) {
           records += 1;
           if (r.kind === 'rejected') rejected.push(r);
@@ -120,12 +128,24 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     } catch (e) {
       unreadableAll.push({ path: file.display, reason: (e as Error).message });
     }
-    filesRead += 1;
-    const now = Date.now();
-    if (options.onProgress && now - lastProgress > 250) {
-      lastProgress = now;
-      options.onProgress({ filesRead, filesTotal: files.length, records, alerts: totals.alerts });
+  };
+
+  let filesRead = 0;
+  let lastProgress = 0;
+  const documents = files.flatMap((file, index) => (isDocument(file) ? [{ index, path: file.path, display: file.display }] : []));
+  const reader = (options.readerThread ?? documents.length >= READER_THREAD_FROM) && documents.length > 0 ? new ReadAhead(documents) : null;
+  try {
+    for (const [i, file] of files.entries()) {
+      await replayFile(file, reader && isDocument(file) ? reader.results(i) : undefined);
+      filesRead += 1;
+      const now = Date.now();
+      if (options.onProgress && now - lastProgress > 250) {
+        lastProgress = now;
+        options.onProgress({ filesRead, filesTotal: files.length, records, alerts: totals.alerts });
+      }
     }
+  } finally {
+    await reader?.close();
   }
   await drain(Infinity);
   await flush();
@@ -150,7 +170,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
 
 /** A binary min-heap of calls by event time, ties in arrival order (stable). */
 class TimeHeap {
-  private readonly items: { call: ParsedCall; seq: number }[] = [];
+  private readonly items: { call: ParsedCall; time: number; seq: number }[] = [];
   private seq = 0;
 
   get size(): number {
@@ -158,12 +178,12 @@ class TimeHeap {
   }
 
   peekTime(): number {
-    return this.items[0]!.call.eventTime;
+    return this.items[0]!.time;
   }
 
   push(call: ParsedCall): void {
     const items = this.items;
-    items.push({ call, seq: this.seq++ });
+    items.push({ call, time: call.eventTime, seq: this.seq++ });
     let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -197,6 +217,6 @@ class TimeHeap {
   private less(a: number, b: number): boolean {
     const x = this.items[a]!;
     const y = this.items[b]!;
-    return x.call.eventTime < y.call.eventTime || (x.call.eventTime === y.call.eventTime && x.seq < y.seq);
+    return x.time < y.time || (x.time === y.time && x.seq < y.seq);
   }
 }

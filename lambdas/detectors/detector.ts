@@ -2,10 +2,10 @@
  * The detector contract. A detector is pure: it sees one relevant call, the state it asked
  * for and the configuration, and returns findings and state updates. It never fetches.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { CompiledConfig } from '../engine/config';
 import type { Evidence, Finding, ParsedCall, Severity } from '../engine/types';
-import type { StateItem, StateKey, StateUpdate } from '../store/port';
+import { hasMember, type StateItem, type StateKey, type StateUpdate } from '../store/port';
 import type { ReadKey } from '../store/cache';
 
 /** A call the engine selected, with the monitored roles it touches. */
@@ -27,10 +27,22 @@ export interface StateView {
 /** A finding before the engine stamps the detector's id, title and runbook. */
 export type FindingDraft = Omit<Finding, 'detector' | 'runbook' | 'title'> & { readonly title?: string };
 
-/** What `evaluate` returns. */
+/** What a plan's `evaluate` returns. */
 export interface DetectorResult {
   readonly findings: readonly FindingDraft[];
   readonly updates: readonly StateUpdate[];
+}
+
+/**
+ * What a detector will do with one call: the state it reads, and how it judges the call once
+ * that state is there. Everything worked out from the call alone (keys, a location, a shape, a
+ * fingerprint) is worked out once, in `plan`, and kept for `evaluate`.
+ */
+export interface Plan {
+  /** State keys `evaluate` reads (read for the whole batch at once). */
+  readonly keys: readonly ReadKey[];
+  /** Findings and state updates; `state` holds the keys read and the batch's earlier updates. */
+  evaluate(state: StateView): DetectorResult;
 }
 
 /** One detector module: a file named after its id exports one of these as `detector`. */
@@ -41,13 +53,20 @@ export interface Detector {
   readonly severity: Severity;
   readonly description: string;
   readonly runbook: string;
-  /** State keys `evaluate` will read for this call (read for the whole batch at once). */
-  keys?(subject: Subject, config: CompiledConfig): readonly ReadKey[];
-  evaluate(subject: Subject, state: StateView, config: CompiledConfig): DetectorResult;
+  /** The plan for a call, or null when the call is none of this detector's business. */
+  plan(subject: Subject, config: CompiledConfig): Plan | null;
 }
 
 /** A result with nothing in it. */
 export const QUIET: DetectorResult = { findings: [], updates: [] };
+
+const NO_KEYS: readonly ReadKey[] = [];
+
+/** The plan of a detector that reads no state: its result, worked out at once (null when quiet). */
+export function stateless(result: DetectorResult): Plan | null {
+  if (result.findings.length === 0 && result.updates.length === 0) return null;
+  return { keys: NO_KEYS, evaluate: () => result };
+}
 
 /** Builds the evidence of a single call; detectors add their details. */
 export function evidenceOf(subject: Subject, details: Evidence['details'] = {}, extra: Partial<Evidence> = {}): Evidence {
@@ -129,7 +148,7 @@ export function boundedMember(value: string): string {
 
 /** A short, stable fingerprint of an event ID (72 bits: no collisions within a window). */
 export function eventFingerprint(eventId: string): string {
-  return createHash('sha256').update(eventId).digest('base64url').slice(0, 12);
+  return hash('sha256', eventId, 'base64url').slice(0, 12);
 }
 
 /** The count a counter item holds: its event fingerprints plus any overflow past the cap. */
@@ -145,7 +164,7 @@ export function countOf(item: StateItem | undefined): number {
 export function countOnce(key: StateKey, eventId: string, item: StateItem | undefined, expiresAt: number): { count: number; update: StateUpdate | null } {
   const fingerprint = eventFingerprint(eventId);
   const events = (item?.events as readonly string[] | undefined) ?? [];
-  if (events.includes(fingerprint)) return { count: countOf(item), update: null };
+  if (hasMember(events, fingerprint)) return { count: countOf(item), update: null };
   const update: StateUpdate = events.length < COUNT_SET_CAP ? { key, addToSet: { events: [fingerprint] }, expiresAt } : { key, add: { overflow: 1 }, expiresAt };
   return { count: countOf(item) + 1, update };
 }

@@ -1,8 +1,8 @@
 /** external-id: missing, shared between tenants, or changed external IDs. */
 import { createHash } from 'node:crypto';
-import type { ReadKey } from '../store/cache';
-import type { StateUpdate } from '../store/port';
-import { evidenceOf, QUIET, ttlAfter, type Detector, type FindingDraft } from './detector';
+import { readKey, type ReadKey } from '../store/cache';
+import { hasMember, type StateUpdate } from '../store/port';
+import { evidenceOf, stateless, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 const MAPPING_TTL_DAYS = 400;
 const MAX_ACCOUNTS_PER_ID = 32;
@@ -23,13 +23,13 @@ export function fingerprint(externalId: string): string {
 const fingerprints = new Map<string, string>();
 
 /** The accounts an external ID was sent to (a set: a cached copy listing `account` decides). */
-function idKey(hash: string, account?: string): ReadKey {
-  return { pk: `xid#${hash}`, sk: 'accounts', enough: (item) => account !== undefined && setOf(item.accounts).includes(account) };
+function idKey(hash: string, account: string): ReadKey {
+  return readKey(`xid#${hash}`, 'accounts', (item) => hasMember(setOf(item.accounts), account));
 }
 
 /** The external IDs an account was assumed with (a set: a cached copy listing `hash` decides). */
-function accountKey(account: string, hash?: string): ReadKey {
-  return { pk: `account#${account}`, sk: 'xids', enough: (item) => hash !== undefined && setOf(item.xids).includes(hash) };
+function accountKey(account: string, hash: string): ReadKey {
+  return readKey(`account#${account}`, 'xids', (item) => hasMember(setOf(item.xids), hash));
 }
 
 function setOf(value: unknown): readonly string[] {
@@ -49,20 +49,14 @@ export const detector: Detector = {
     'A monitored role assumed a customer role: without an external ID (when `requireExternalId`), with an external ID already used for another account (tenant confusion; accounts sharing an ID during the learning period are learned), or with an external ID never seen before for that account (medium; a return to an earlier ID is not a change). Only fingerprints of external IDs are stored.',
   runbook:
     'A missing or foreign external ID means the customer\'s trust policy lets the vendor in without proof of tenant: find which code path sent it, tell the customer to require sts:ExternalId, and check whether another tenant\'s data was read.',
-  keys(subject) {
-    const { call } = subject;
-    if (!subject.outRole || call.kind !== 'assume-role' || !crossAccount(call) || call.externalId === null) return [];
-    const hash = fingerprint(call.externalId);
-    return [idKey(hash, call.roleAccountId!), accountKey(call.roleAccountId!, hash)];
-  },
-  evaluate(subject, state, config) {
+  plan(subject, config) {
     const { call } = subject;
     const role = subject.outRole;
-    if (!role || call.kind !== 'assume-role' || !crossAccount(call)) return QUIET;
+    if (!role || call.kind !== 'assume-role' || !crossAccount(call)) return null;
     const account = call.roleAccountId!;
     if (call.externalId === null) {
-      if (!config.requireExternalId) return QUIET;
-      return {
+      if (!config.requireExternalId) return null;
+      return stateless({
         findings: [{
           severity: this.severity,
           title: 'Customer role assumed without an external ID',
@@ -71,36 +65,45 @@ export const detector: Detector = {
           evidence: evidenceOf(subject, { problem: 'missing' }),
         }],
         updates: [],
-      };
+      });
     }
     const hash = fingerprint(call.externalId);
-    const accounts = (state.get(idKey(hash))?.accounts as readonly string[] | undefined) ?? [];
-    const known = setOf(state.get(accountKey(account))?.xids);
-    const ttl = ttlAfter(call.eventTime, MAPPING_TTL_DAYS);
-    const updates: StateUpdate[] = [];
-    const findings: FindingDraft[] = [];
-    if (accounts.length > 0 && !accounts.includes(account) && state.learned(role, call.eventTime)) {
-      // Another tenant's ID: report it, and learn nothing from it.
-      findings.push({
-        severity: this.severity,
-        title: 'One external ID used for two customer accounts',
-        cause: `external ID ${hash} of account${accounts.length > 1 ? 's' : ''} ${accounts.slice(0, 3).join(', ')} was sent to ${call.roleArn}${known.length > 0 && !known.includes(hash) ? ` (that account's own ID is ${known.join(' or ')})` : ''}`,
-        dedupKey: `external-id|shared|${hash}|${account}`,
-        evidence: evidenceOf(subject, { problem: 'shared', externalIdFingerprint: hash, accountsWithThisId: accounts.slice(0, 10) }),
-      });
-      return { findings, updates };
-    }
-    if (!accounts.includes(account) && accounts.length < MAX_ACCOUNTS_PER_ID) updates.push({ key: idKey(hash), addToSet: { accounts: [account] }, expiresAt: ttl });
-    if (!known.includes(hash) && known.length < MAX_IDS_PER_ACCOUNT) updates.push({ key: accountKey(account), addToSet: { xids: [hash] }, expiresAt: ttl });
-    if (known.length > 0 && !known.includes(hash)) {
-      findings.push({
-        severity: 'medium',
-        title: 'External ID for a customer account changed',
-        cause: `account ${account} was assumed with external ID ${hash}, before with ${known.join(', ')}`,
-        dedupKey: `external-id|changed|${account}|${hash}`,
-        evidence: evidenceOf(subject, { problem: 'changed', externalIdFingerprint: hash, previousFingerprint: known[known.length - 1]!, previousFingerprints: [...known] }),
-      });
-    }
-    return { findings, updates };
+    const byId = idKey(hash, account);
+    const byAccount = accountKey(account, hash);
+    return {
+      keys: [byId, byAccount],
+      evaluate: (state) => {
+        const accounts = setOf(state.get(byId)?.accounts);
+        const known = setOf(state.get(byAccount)?.xids);
+        const usedHere = hasMember(accounts, account);
+        const knownHere = hasMember(known, hash);
+        const ttl = ttlAfter(call.eventTime, MAPPING_TTL_DAYS);
+        const updates: StateUpdate[] = [];
+        const findings: FindingDraft[] = [];
+        if (accounts.length > 0 && !usedHere && state.learned(role, call.eventTime)) {
+          // Another tenant's ID: report it, and learn nothing from it.
+          findings.push({
+            severity: this.severity,
+            title: 'One external ID used for two customer accounts',
+            cause: `external ID ${hash} of account${accounts.length > 1 ? 's' : ''} ${accounts.slice(0, 3).join(', ')} was sent to ${call.roleArn}${known.length > 0 && !knownHere ? ` (that account's own ID is ${known.join(' or ')})` : ''}`,
+            dedupKey: `external-id|shared|${hash}|${account}`,
+            evidence: evidenceOf(subject, { problem: 'shared', externalIdFingerprint: hash, accountsWithThisId: accounts.slice(0, 10) }),
+          });
+          return { findings, updates };
+        }
+        if (!usedHere && accounts.length < MAX_ACCOUNTS_PER_ID) updates.push({ key: byId, addToSet: { accounts: [account] }, expiresAt: ttl });
+        if (!knownHere && known.length < MAX_IDS_PER_ACCOUNT) updates.push({ key: byAccount, addToSet: { xids: [hash] }, expiresAt: ttl });
+        if (known.length > 0 && !knownHere) {
+          findings.push({
+            severity: 'medium',
+            title: 'External ID for a customer account changed',
+            cause: `account ${account} was assumed with external ID ${hash}, before with ${known.join(', ')}`,
+            dedupKey: `external-id|changed|${account}|${hash}`,
+            evidence: evidenceOf(subject, { problem: 'changed', externalIdFingerprint: hash, previousFingerprint: known[known.length - 1]!, previousFingerprints: [...known] }),
+          });
+        }
+        return { findings, updates };
+      },
+    };
   },
 };

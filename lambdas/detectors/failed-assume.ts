@@ -1,6 +1,7 @@
 /** failed-assume: bursts of denied AssumeRole calls around a monitored role. */
-import type { StateKey, StateUpdate } from '../store/port';
-import { boundedMember, countOf, countOnce, evidenceOf, QUIET, ttlAfter, windowOf, type Detector, type Subject } from './detector';
+import { readKey } from '../store/cache';
+import { hasMember, type StateKey, type StateUpdate } from '../store/port';
+import { boundedMember, countOf, countOnce, evidenceOf, ttlAfter, windowOf, type Detector, type Subject } from './detector';
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/i;
 const MAX_TARGETS = 32;
@@ -14,7 +15,7 @@ function caller(subject: Subject): string | null {
 }
 
 function windowKey(who: string, window: number): StateKey {
-  return { pk: `failed#${who}`, sk: `w#${window}` };
+  return readKey(`failed#${who}`, `w#${window}`);
 }
 
 /** See the registry; evaluated on denied AssumeRole calls from or against a monitored role. */
@@ -26,39 +27,41 @@ export const detector: Detector = {
     'One caller had at least `failedAssumeMaxCalls` AssumeRole calls denied within `failedAssumeWindowMinutes`, either made by a monitored role\'s session (probing customer accounts, confused-deputy attempts) or against a monitored role (someone trying to get in). The role is taken from `errorMessage` when a failure nulls the request.',
   runbook:
     'List the denied targets in the evidence. Outbound probing of accounts that are not customers means the session is in the wrong hands: revoke it. Attempts against the outbound role show who is trying to reach it: check that principal\'s credentials.',
-  keys(subject, config) {
-    const who = caller(subject);
-    if (!who) return [];
-    const w = windowOf(subject.call.eventTime, config.failedAssumeWindowMinutes);
-    return [windowKey(who, w), windowKey(who, w - 1)];
-  },
-  evaluate(subject, state, config) {
+  plan(subject, config) {
     const who = caller(subject);
     const { call } = subject;
-    if (!who || call.kind !== 'assume-role') return QUIET;
+    if (!who || call.kind !== 'assume-role') return null;
     const windowMs = config.failedAssumeWindowMinutes * 60_000;
     const w = windowOf(call.eventTime, config.failedAssumeWindowMinutes);
-    const current = state.get(windowKey(who, w));
-    const expiresAt = ttlAfter(call.eventTime, (2 * windowMs) / 86_400_000);
-    const counted = countOnce(windowKey(who, w), call.eventId, current, expiresAt);
-    const previous = countOf(state.get(windowKey(who, w - 1)));
-    const estimate = Math.round(counted.count + previous * (1 - (call.eventTime % windowMs) / windowMs));
-    const targets = new Set((current?.targets as readonly string[] | undefined) ?? []);
-    const target = boundedMember(call.roleArn ?? 'unknown');
-    const updates: StateUpdate[] = counted.update ? [counted.update] : [];
-    if (!targets.has(target) && targets.size < MAX_TARGETS) updates.push({ key: windowKey(who, w), addToSet: { targets: [target] }, expiresAt });
-    targets.add(target);
-    if (estimate < config.failedAssumeMaxCalls) return { findings: [], updates };
-    const direction = subject.outRole && !subject.intoRole ? `from ${subject.outRole}` : `against ${subject.intoRole}`;
+    const currentKey = windowKey(who, w);
+    const previousKey = windowKey(who, w - 1);
     return {
-      findings: [{
-        severity: this.severity,
-        title: subject.outRole && !subject.intoRole ? 'Outbound session probing customer roles' : 'Repeated denied attempts to assume the outbound role',
-        cause: `${estimate} denied AssumeRole calls ${direction} by ${who} in ${config.failedAssumeWindowMinutes} min (${targets.size} distinct roles)`,
-        dedupKey: `failed-assume|${who}`,
-        evidence: evidenceOf(subject, { deniedCalls: estimate, distinctTargets: targets.size, targets: [...targets].slice(0, 10), errorCode: call.errorCode ?? '' }),
-      }],
-      updates,
+      keys: [currentKey, previousKey],
+      evaluate: (state) => {
+        const current = state.get(currentKey);
+        const expiresAt = ttlAfter(call.eventTime, (2 * windowMs) / 86_400_000);
+        const counted = countOnce(currentKey, call.eventId, current, expiresAt);
+        const previous = countOf(state.get(previousKey));
+        const estimate = Math.round(counted.count + previous * (1 - (call.eventTime % windowMs) / windowMs));
+        const known = (current?.targets as readonly string[] | undefined) ?? [];
+        const target = boundedMember(call.roleArn ?? 'unknown');
+        const isNew = !hasMember(known, target);
+        const updates: StateUpdate[] = counted.update ? [counted.update] : [];
+        if (isNew && known.length < MAX_TARGETS) updates.push({ key: currentKey, addToSet: { targets: [target] }, expiresAt });
+        if (estimate < config.failedAssumeMaxCalls) return { findings: [], updates };
+        const targets = isNew ? [...known, target] : known;
+        const direction = subject.outRole && !subject.intoRole ? `from ${subject.outRole}` : `against ${subject.intoRole}`;
+        return {
+          findings: [{
+            severity: this.severity,
+            title: subject.outRole && !subject.intoRole ? 'Outbound session probing customer roles' : 'Repeated denied attempts to assume the outbound role',
+            cause: `${estimate} denied AssumeRole calls ${direction} by ${who} in ${config.failedAssumeWindowMinutes} min (${targets.length} distinct roles)`,
+            dedupKey: `failed-assume|${who}`,
+            evidence: evidenceOf(subject, { deniedCalls: estimate, distinctTargets: targets.length, targets: targets.slice(0, 10), errorCode: call.errorCode ?? '' }),
+          }],
+          updates,
+        };
+      },
     };
   },
 };

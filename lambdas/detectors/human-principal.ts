@@ -1,7 +1,7 @@
 /** human-principal: a person, not the vendor's backend, assumed the outbound role. */
 import type { CompiledConfig } from '../engine/config';
 import type { AssumeRoleCall } from '../engine/types';
-import { callerIdentities, describePrincipal, evidenceOf, lower, QUIET, type Detector } from './detector';
+import { callerIdentities, describePrincipal, evidenceOf, lower, stateless, type Detector } from './detector';
 
 const FEDERATED_TYPES = new Set(['SAMLUser', 'WebIdentityUser', 'FederatedUser']);
 const INTERACTIVE_AGENTS = /^(aws-cli\/|aws-shell|AWSCloudShell|console\.amazonaws\.com|signin\.amazonaws\.com|AWSPowerShell|S3Console|\[?aws-internal\/3 aws-sdk-java.*console)/i;
@@ -30,16 +30,16 @@ export const detector: Detector = {
     'A person assumed the outbound integration role: an IAM or root user, a SAML, web-identity or federated user, an SSO or configured human role, console credentials, an interactive tool user agent, or an e-mail address as session name. Expected callers are exempt.',
   runbook:
     'Ask the person why they hold customer-facing credentials; if unapproved, revoke the session (deny by aws:TokenIssueTime), rotate the user\'s keys, and review which customer roles the session assumed.',
-  evaluate(subject, _state, config) {
+  plan(subject, config) {
     const { call } = subject;
-    if (!subject.intoRole || call.kind !== 'assume-role') return QUIET;
-    if (config.isExpectedCaller(callerIdentities(call))) return QUIET;
+    if (!subject.intoRole || call.kind !== 'assume-role') return null;
+    if (config.isExpectedCaller(callerIdentities(call))) return null;
     const reasons = humanReasons(call, config);
-    if (reasons.length === 0) return QUIET;
+    if (reasons.length === 0) return null;
     const failed = call.errorCode !== null;
     const base = call.principal.type === 'Root' ? 'critical' : 'high';
     const verb = failed ? `tried to assume (${call.errorCode})` : 'assumed';
-    return {
+    return stateless({
       findings: [{
         severity: failed ? lower(base) : base,
         title: `Human ${failed ? 'tried to assume' : 'assumed'} outbound role ${roleName(subject.intoRole)}`,
@@ -48,7 +48,7 @@ export const detector: Detector = {
         evidence: evidenceOf(subject, { reasons, failed }),
       }],
       updates: [],
-    };
+    });
   },
 };
 

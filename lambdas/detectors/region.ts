@@ -1,5 +1,5 @@
 /** region: a regional outbound role used outside its region. */
-import { evidenceOf, QUIET, type Detector, type FindingDraft } from './detector';
+import { evidenceOf, stateless, type Detector, type FindingDraft } from './detector';
 
 /** See the registry; evaluated on AssumeRole calls into or out of a monitored role with `roleRegions`. */
 export const detector: Detector = {
@@ -10,9 +10,9 @@ export const detector: Detector = {
     'A monitored role listed in `roleRegions` was assumed, or assumed a customer role, through the STS endpoint of another region. The global endpoint logs in us-east-1: list it for roles that use it.',
   runbook:
     'The vendor pins each regional role to its region\'s endpoint; a call through another region comes from other code or other hands. Check the source address and user agent, and revoke the session if it is not the backend.',
-  evaluate(subject, _state, config) {
+  plan(subject, config) {
     const { call } = subject;
-    if (call.kind !== 'assume-role') return QUIET;
+    if (call.kind !== 'assume-role') return null;
     const findings: FindingDraft[] = [];
     for (const role of new Set([subject.intoRole, subject.outRole])) {
       if (!role) continue;
@@ -26,6 +26,6 @@ export const detector: Detector = {
         evidence: evidenceOf(subject, { allowedRegions: regions, usedRegion: call.awsRegion }),
       });
     }
-    return { findings, updates: [] };
+    return stateless({ findings, updates: [] });
   },
 };

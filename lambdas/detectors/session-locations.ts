@@ -2,8 +2,9 @@
 import { isPrivate, locationPrefix } from '../engine/ip';
 import type { CompiledConfig } from '../engine/config';
 import type { ParsedCall } from '../engine/types';
-import type { StateKey, StateUpdate } from '../store/port';
-import { boundedMember, evidenceOf, QUIET, ttlAfter, type Detector, type FindingDraft } from './detector';
+import { readKey, type ReadKey } from '../store/cache';
+import { hasMember, type StateItem, type StateUpdate } from '../store/port';
+import { boundedMember, evidenceOf, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 /** Role sessions last at most 12 hours; keep locations a little longer. */
 const SESSION_TTL_DAYS = 13 / 24;
@@ -23,10 +24,13 @@ export function locationOf(call: ParsedCall, config: CompiledConfig): string | n
   return locationPrefix(call.source.ip);
 }
 
-function sessionKeys(call: ParsedCall): { key: StateKey; label: string }[] {
-  const keys: { key: StateKey; label: string }[] = [];
-  if (call.principal.accessKeyId) keys.push({ key: { pk: `session#key#${call.principal.accessKeyId}`, sk: 'locations' }, label: 'access key' });
-  if (call.principal.arn) keys.push({ key: { pk: `session#arn#${call.principal.arn}`, sk: 'locations' }, label: 'role session' });
+/** The session's items (by access key and by role-session ARN), read where a cached copy lacks `location`. */
+function sessionKeys(call: ParsedCall, location: string): { key: ReadKey; label: string }[] {
+  // Locations only accumulate: a cached copy that has this one decides (nothing new here).
+  const enough = (item: StateItem): boolean => Array.isArray(item.locations) && hasMember(item.locations as readonly string[], location);
+  const keys: { key: ReadKey; label: string }[] = [];
+  if (call.principal.accessKeyId) keys.push({ key: readKey(`session#key#${call.principal.accessKeyId}`, 'locations', enough), label: 'access key' });
+  if (call.principal.arn) keys.push({ key: readKey(`session#arn#${call.principal.arn}`, 'locations', enough), label: 'role session' });
   return keys;
 }
 
@@ -39,41 +43,41 @@ export const detector: Detector = {
     'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address.',
   runbook:
     'The session\'s credentials are probably copied. Revoke the role\'s active sessions (deny by aws:TokenIssueTime), find where the first location obtained them, and review every call made from the new location.',
-  keys(subject, config) {
-    const location = subject.outRole ? locationOf(subject.call, config) : null;
-    if (location === null) return [];
-    // Locations only accumulate: a cached copy that has this one decides (nothing new here).
-    // Both items are read: each is written where it lacks the location, so a write that failed
-    // for one of them is made up on the retry.
-    return sessionKeys(subject.call).map(({ key }) => ({ ...key, enough: (item) => Array.isArray(item.locations) && item.locations.includes(location) }));
-  },
-  evaluate(subject, state, config) {
+  plan(subject, config) {
     const { call } = subject;
-    if (!subject.outRole) return QUIET;
-    const location = locationOf(call, config);
-    if (location === null) return QUIET;
-    const updates: StateUpdate[] = [];
-    const seenBy: string[] = [];
-    let previous: readonly string[] = [];
-    const expiresAt = Math.max(ttlAfter(call.principal.sessionCreatedAt ?? call.eventTime, SESSION_TTL_DAYS), ttlAfter(call.eventTime, SESSION_TTL_DAYS));
-    for (const { key, label } of sessionKeys(call)) {
-      const known = (state.get(key)?.locations as readonly string[] | undefined) ?? [];
-      if (known.includes(location)) continue;
-      if (known.length > 0) {
-        seenBy.push(label);
-        if (previous.length === 0) previous = known;
-      }
-      if (known.length < MAX_LOCATIONS) updates.push({ key, addToSet: { locations: [location] }, expiresAt });
-    }
-    if (seenBy.length === 0) return { findings: [], updates };
-    const allAllowed = location.startsWith('group:') && previous.every((l) => l.startsWith('group:'));
-    const finding: FindingDraft = {
-      severity: allAllowed ? 'medium' : 'high',
-      title: `Outbound session used from a second location (${call.eventSource.replace('.amazonaws.com', '')}:${call.eventName})`,
-      cause: `${call.principal.arn ?? call.principal.accessKeyId} was used from ${location} after ${previous.join(', ')} (same ${seenBy.join(' and ')})`,
-      dedupKey: `session-locations|${call.principal.accessKeyId ?? call.principal.arn}`,
-      evidence: evidenceOf(subject, { newLocation: location, previousLocations: previous, matchedBy: seenBy }),
+    const location = subject.outRole ? locationOf(call, config) : null;
+    if (location === null) return null;
+    const sessions = sessionKeys(call, location);
+    return {
+      // Both items are read: each is written where it lacks the location, so a write that failed
+      // for one of them is made up on the retry.
+      keys: sessions.map(({ key }) => key),
+      evaluate: (state) => {
+        const updates: StateUpdate[] = [];
+        const seenBy: string[] = [];
+        let previous: readonly string[] = [];
+        const expiresAt = Math.max(ttlAfter(call.principal.sessionCreatedAt ?? call.eventTime, SESSION_TTL_DAYS), ttlAfter(call.eventTime, SESSION_TTL_DAYS));
+        for (const { key, label } of sessions) {
+          const known = (state.get(key)?.locations as readonly string[] | undefined) ?? [];
+          if (hasMember(known, location)) continue;
+          if (known.length > 0) {
+            seenBy.push(label);
+            // A copy: the batch's later updates may add to the array the state holds.
+            if (previous.length === 0) previous = [...known];
+          }
+          if (known.length < MAX_LOCATIONS) updates.push({ key, addToSet: { locations: [location] }, expiresAt });
+        }
+        if (seenBy.length === 0) return { findings: [], updates };
+        const allAllowed = location.startsWith('group:') && previous.every((l) => l.startsWith('group:'));
+        const finding: FindingDraft = {
+          severity: allAllowed ? 'medium' : 'high',
+          title: `Outbound session used from a second location (${call.eventSource.replace('.amazonaws.com', '')}:${call.eventName})`,
+          cause: `${call.principal.arn ?? call.principal.accessKeyId} was used from ${location} after ${previous.join(', ')} (same ${seenBy.join(' and ')})`,
+          dedupKey: `session-locations|${call.principal.accessKeyId ?? call.principal.arn}`,
+          evidence: evidenceOf(subject, { newLocation: location, previousLocations: previous, matchedBy: seenBy }),
+        };
+        return { findings: [finding], updates };
+      },
     };
-    return { findings: [finding], updates };
   },
 };

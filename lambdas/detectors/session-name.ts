@@ -1,7 +1,8 @@
 /** session-name: a role session name that breaks the pattern or the learned shapes. */
 import { createHash } from 'node:crypto';
-import type { StateKey, StateUpdate } from '../store/port';
-import { boundedMember, evidenceOf, QUIET, ttlAfter, type Detector, type FindingDraft } from './detector';
+import { readKey } from '../store/cache';
+import { hasMember, type StateUpdate } from '../store/port';
+import { boundedMember, evidenceOf, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 const MAX_SHAPES = 64;
 const SHAPES_TTL_DAYS = 180;
@@ -22,10 +23,6 @@ export function shapeOf(name: string): string {
     .replace(/\d+/g, '{n}');
 }
 
-function shapesKey(role: string): StateKey {
-  return { pk: `shapes#${role}`, sk: 'session-name' };
-}
-
 /** See the registry; evaluated on AssumeRole calls made by a monitored role's session. */
 export const detector: Detector = {
   id: 'session-name',
@@ -35,36 +32,37 @@ export const detector: Detector = {
     'A customer role was assumed by a monitored role with a session name that does not match `sessionNamePattern`, or, after the learning period, whose shape (digits, hex, UUIDs folded into classes) was never seen for that role. E-mail-like names mean a person and rate high. Customers see these names in their own CloudTrail.',
   runbook:
     'Find the code path or tool that chose the name (the vendor backend uses a fixed scheme). A default SDK or CLI name, or a person\'s address, means someone holds the outbound session outside the backend: revoke it and review the assumed customer roles.',
-  keys(subject) {
-    const { call } = subject;
-    if (!subject.outRole || call.kind !== 'assume-role' || call.roleSessionName === null) return [];
-    // Shapes only accumulate: a cached copy that knows this one decides.
-    const shape = shapeOf(call.roleSessionName);
-    return [{ ...shapesKey(subject.outRole), enough: (item) => Array.isArray(item.shapes) && item.shapes.includes(shape) }];
-  },
-  evaluate(subject, state, config) {
+  plan(subject, config) {
     const { call } = subject;
     const role = subject.outRole;
-    if (!role || call.kind !== 'assume-role' || call.roleSessionName === null) return QUIET;
+    if (!role || call.kind !== 'assume-role' || call.roleSessionName === null) return null;
     const name = call.roleSessionName;
     const shape = shapeOf(name);
-    const email = shape === '{email}';
-    const item = state.get(shapesKey(role));
-    const known = (item?.shapes as readonly string[] | undefined) ?? [];
-    const updates: StateUpdate[] = [];
-    if (!known.includes(shape) && known.length < MAX_SHAPES) updates.push({ key: shapesKey(role), addToSet: { shapes: [shape] }, expiresAt: ttlAfter(call.eventTime, SHAPES_TTL_DAYS) });
-    else if (item && (item.expiresAt as number) < ttlAfter(call.eventTime, SHAPES_TTL_DAYS / 2)) updates.push({ key: shapesKey(role), expiresAt: ttlAfter(call.eventTime, SHAPES_TTL_DAYS) });
-    let cause: string | null = null;
-    if (config.sessionNameRegex && !config.sessionNameRegex.test(name)) cause = `session name does not match sessionNamePattern ${config.sessionNamePattern}`;
-    else if (!known.includes(shape) && known.length > 0 && state.learned(role, call.eventTime)) cause = `shape ${shape} was never seen for ${role} (known: ${known.slice(0, 5).join(', ') || 'none'})`;
-    if (cause === null) return { findings: [], updates };
-    const finding: FindingDraft = {
-      severity: email ? 'high' : this.severity,
-      title: email ? 'Customer role assumed with an e-mail address as session name' : 'Customer role assumed with an unusual session name',
-      cause: `${JSON.stringify(name)}: ${cause}`,
-      dedupKey: `session-name|${role}|${createHash('sha256').update(shape).digest('hex').slice(0, 16)}`,
-      evidence: evidenceOf(subject, { sessionName: name, shape, knownShapes: known.slice(0, 10) }),
+    // Shapes only accumulate: a cached copy that knows this one decides.
+    const key = readKey(`shapes#${role}`, 'session-name', (item) => Array.isArray(item.shapes) && hasMember(item.shapes as readonly string[], shape));
+    return {
+      keys: [key],
+      evaluate: (state) => {
+        const email = shape === '{email}';
+        const item = state.get(key);
+        const known = (item?.shapes as readonly string[] | undefined) ?? [];
+        const isKnown = hasMember(known, shape);
+        const updates: StateUpdate[] = [];
+        if (!isKnown && known.length < MAX_SHAPES) updates.push({ key, addToSet: { shapes: [shape] }, expiresAt: ttlAfter(call.eventTime, SHAPES_TTL_DAYS) });
+        else if (item && (item.expiresAt as number) < ttlAfter(call.eventTime, SHAPES_TTL_DAYS / 2)) updates.push({ key, expiresAt: ttlAfter(call.eventTime, SHAPES_TTL_DAYS) });
+        let cause: string | null = null;
+        if (config.sessionNameRegex && !config.sessionNameRegex.test(name)) cause = `session name does not match sessionNamePattern ${config.sessionNamePattern}`;
+        else if (!isKnown && known.length > 0 && state.learned(role, call.eventTime)) cause = `shape ${shape} was never seen for ${role} (known: ${known.slice(0, 5).join(', ') || 'none'})`;
+        if (cause === null) return { findings: [], updates };
+        const finding: FindingDraft = {
+          severity: email ? 'high' : this.severity,
+          title: email ? 'Customer role assumed with an e-mail address as session name' : 'Customer role assumed with an unusual session name',
+          cause: `${JSON.stringify(name)}: ${cause}`,
+          dedupKey: `session-name|${role}|${createHash('sha256').update(shape).digest('hex').slice(0, 16)}`,
+          evidence: evidenceOf(subject, { sessionName: name, shape, knownShapes: known.slice(0, 10) }),
+        };
+        return { findings: [finding], updates };
+      },
     };
-    return { findings: [finding], updates };
   },
 };

@@ -1,6 +1,6 @@
 /** unexpected-caller: a principal outside the expected callers assumed the outbound role. */
 import { accountOf } from '../engine/parse';
-import { callerIdentities, describePrincipal, evidenceOf, lower, QUIET, type Detector } from './detector';
+import { callerIdentities, describePrincipal, evidenceOf, lower, stateless, type Detector } from './detector';
 import { humanReasons, roleName } from './human-principal';
 
 /** See the registry; evaluated on calls into a monitored role. */
@@ -12,15 +12,15 @@ export const detector: Detector = {
     'A principal that is not in `expectedCallerArns` assumed (or tried to assume) the outbound integration role. Humans are reported by human-principal instead. Silent while `expectedCallerArns` is empty.',
   runbook:
     'Identify the workload behind the principal. If it should not reach customers, remove it from the outbound role\'s trust policy and review what its session did; if it should, add it to expectedCallerArns.',
-  evaluate(subject, _state, config) {
+  plan(subject, config) {
     const { call } = subject;
-    if (!subject.intoRole || call.kind !== 'assume-role' || config.expectedCallerArns.length === 0) return QUIET;
-    if (config.isExpectedCaller(callerIdentities(call))) return QUIET;
+    if (!subject.intoRole || call.kind !== 'assume-role' || config.expectedCallerArns.length === 0) return null;
+    if (config.isExpectedCaller(callerIdentities(call))) return null;
     // The role owner's copy of a cross-account call names only the caller's account.
-    if (call.principal.type === 'AWSAccount' && config.expectedCallerArns.some((arn) => accountOf(arn) === call.principal.accountId)) return QUIET;
-    if (humanReasons(call, config).length > 0) return QUIET;
+    if (call.principal.type === 'AWSAccount' && config.expectedCallerArns.some((arn) => accountOf(arn) === call.principal.accountId)) return null;
+    if (humanReasons(call, config).length > 0) return null;
     const failed = call.errorCode !== null;
-    return {
+    return stateless({
       findings: [{
         severity: failed ? lower(this.severity) : this.severity,
         title: `Unexpected principal ${failed ? 'tried to assume' : 'assumed'} outbound role ${roleName(subject.intoRole)}`,
@@ -29,6 +29,6 @@ export const detector: Detector = {
         evidence: evidenceOf(subject, { callerRole: call.principal.sessionIssuerArn ?? '', failed }),
       }],
       updates: [],
-    };
+    });
   },
 };

@@ -3,20 +3,21 @@
  * written once. The Lambda and `replay` both call {@link processBatch} unchanged.
  */
 import { DETECTORS } from '../detectors';
-import type { Detector, FindingDraft, StateView, Subject } from '../detectors/detector';
+import type { Detector, FindingDraft, Plan, StateView, Subject } from '../detectors/detector';
 import { createHash } from 'node:crypto';
 import {
-  applyUpdate,
+  applyInPlace,
   keyString,
-  mergeUpdates,
+  UpdateMerger,
   type AlertLedger,
+  type Attr,
   type AlertReservation,
   type StateItem,
   type StateKey,
   type StateStore,
   type StateUpdate,
 } from '../store/port';
-import type { ReadKey, StateCache } from '../store/cache';
+import { readKey, type ReadKey, type StateCache } from '../store/cache';
 import type { CompiledConfig } from './config';
 import { SEVERITIES, type Finding, type ParsedCall } from './types';
 
@@ -108,9 +109,19 @@ function effectId(call: ParsedCall): string {
   return call.kind === 'assume-role' && call.sharedEventId ? `shared:${call.sharedEventId}` : call.eventId;
 }
 
+const hasFirstSeen = (item: StateItem): boolean => typeof item.firstSeenAt === 'number';
+const roleMetaKeys = new Map<string, ReadKey>();
+
 /** A role's first-seen time; written once, so any copy of it is enough. */
 function roleMetaKey(role: string): ReadKey {
-  return { pk: `role#${role}`, sk: 'meta', enough: (item) => typeof item.firstSeenAt === 'number' };
+  let key = roleMetaKeys.get(role);
+  if (key === undefined) {
+    key = readKey(`role#${role}`, 'meta', hasFirstSeen);
+    // A deployment watches a handful of roles; the bound only guards against a flood.
+    if (roleMetaKeys.size >= 1000) roleMetaKeys.clear();
+    roleMetaKeys.set(role, key);
+  }
+  return key;
 }
 
 /**
@@ -156,8 +167,28 @@ export async function prepareBatch(calls: readonly ParsedCall[], ports: EnginePo
   return evaluate(subjects, ports, config, clock, { received: calls.length, ignored, duplicates });
 }
 
+/** One selected call and what each interested detector will do with it. */
+interface Planned {
+  readonly subject: Subject;
+  /** The monitored roles it touches, each once. */
+  readonly roles: readonly string[];
+  readonly plans: readonly { readonly detector: Detector; readonly plan: Plan }[];
+}
+
+function planCall(subject: Subject, config: CompiledConfig): Planned {
+  const roles: string[] = [];
+  if (subject.intoRole) roles.push(subject.intoRole);
+  if (subject.outRole && subject.outRole !== subject.intoRole) roles.push(subject.outRole);
+  const plans: { detector: Detector; plan: Plan }[] = [];
+  for (const detector of DETECTORS) {
+    const plan = detector.plan(subject, config);
+    if (plan !== null) plans.push({ detector, plan });
+  }
+  return { subject, roles, plans };
+}
+
 /** Reads what the batch needs: from the cache where every reader finds it enough, the rest in one load. */
-async function readState(subjects: readonly [string, Subject][], ports: EnginePorts, config: CompiledConfig, nowMs: number): Promise<{ items: Map<string, StateItem>; cacheable: Set<string> }> {
+async function readState(planned: readonly Planned[], ports: EnginePorts, nowMs: number): Promise<{ items: Map<string, StateItem>; cacheable: Set<string> }> {
   const readers = new Map<string, ReadKey[]>();
   const addKey = (k: ReadKey): void => {
     const s = keyString(k);
@@ -165,15 +196,22 @@ async function readState(subjects: readonly [string, Subject][], ports: EnginePo
     if (list) list.push(k);
     else readers.set(s, [k]);
   };
-  for (const [, s] of subjects) {
-    for (const role of [s.intoRole, s.outRole]) if (role) addKey(roleMetaKey(role));
-    for (const d of DETECTORS) for (const k of d.keys?.(s, config) ?? []) addKey(k);
+  // Detectors hand out the same key lists for calls that share their state (a role's window):
+  // each list is added once.
+  const lists = new Set<readonly ReadKey[]>();
+  for (const p of planned) {
+    for (const role of p.roles) addKey(roleMetaKey(role));
+    for (const { plan } of p.plans) {
+      if (lists.has(plan.keys)) continue;
+      lists.add(plan.keys);
+      for (const k of plan.keys) addKey(k);
+    }
   }
   const items = new Map<string, StateItem>();
   const cacheable = new Set<string>();
   const toLoad: StateKey[] = [];
   for (const [s, list] of readers) {
-    const key = { pk: list[0]!.pk, sk: list[0]!.sk };
+    const key = list[0]!;
     if (list.every((r) => r.enough !== undefined)) cacheable.add(s);
     const cached = ports.cache && cacheable.has(s) ? ports.cache.lookup(key, list, nowMs) : undefined;
     // An empty cached item stands for one that did not exist when it was read.
@@ -198,6 +236,50 @@ async function readState(subjects: readonly [string, Subject][], ports: EnginePo
   return { items, cacheable };
 }
 
+/**
+ * The batch's state as the detectors see it: the items read, with each update applied as it is
+ * made, and the updates merged into one write per key. An item is copied the first time the
+ * batch changes it, and a set the first time it gains a member; after that they change in place
+ * (what the store, the cache or a finding holds is never changed).
+ */
+class BatchState {
+  private readonly items: Map<string, StateItem>;
+  private readonly ownedItems = new Set<string>();
+  private readonly ownedSets = new WeakSet<readonly string[]>();
+  private readonly merger = new UpdateMerger();
+  private readonly own = (values: readonly string[]): string[] => {
+    if (this.ownedSets.has(values)) return values as string[];
+    const copy = [...values];
+    this.ownedSets.add(copy);
+    return copy;
+  };
+
+  constructor(loaded: Map<string, StateItem>) {
+    this.items = loaded;
+  }
+
+  get(key: StateKey): StateItem | undefined {
+    return this.items.get(keyString(key));
+  }
+
+  apply(update: StateUpdate): void {
+    this.merger.add(update);
+    const id = keyString(update.key);
+    let item = this.items.get(id) as Record<string, Attr> | undefined;
+    if (item === undefined || !this.ownedItems.has(id)) {
+      item = { ...item };
+      this.items.set(id, item);
+      this.ownedItems.add(id);
+    }
+    applyInPlace(item, update, this.own);
+  }
+
+  /** One update per key written in the batch. */
+  writes(): StateUpdate[] {
+    return this.merger.size > 0 ? this.merger.updates() : [];
+  }
+}
+
 async function evaluate(
   subjects: readonly [string, Subject][],
   ports: EnginePorts,
@@ -206,35 +288,31 @@ async function evaluate(
   counts: { received: number; ignored: number; duplicates: number },
 ): Promise<PreparedBatch> {
   const nowMs = clock.now();
-  const { items: loaded, cacheable } = subjects.length === 0 ? { items: new Map<string, StateItem>(), cacheable: new Set<string>() } : await readState(subjects, ports, config, nowMs);
-  const overlay = new Map<string, StateItem>(loaded);
+  const planned = subjects.map(([, subject]) => planCall(subject, config));
+  const { items: loaded, cacheable } = planned.length === 0 ? { items: new Map<string, StateItem>(), cacheable: new Set<string>() } : await readState(planned, ports, nowMs);
+  const state = new BatchState(loaded);
+  const learningMs = config.learningPeriodDays * DAY_MS;
   const view: StateView = {
-    get: (key) => overlay.get(keyString(key)),
+    get: (key) => state.get(key),
     learned(role, eventTime) {
-      if (config.learningPeriodDays === 0) return true;
-      const first = overlay.get(keyString(roleMetaKey(role)))?.firstSeenAt;
-      return typeof first === 'number' && eventTime - first >= config.learningPeriodDays * DAY_MS;
+      if (learningMs === 0) return true;
+      const first = state.get(roleMetaKey(role))?.firstSeenAt;
+      return typeof first === 'number' && eventTime - first >= learningMs;
     },
   };
-  const updates: StateUpdate[] = [];
-  const apply = (u: StateUpdate): void => {
-    const k = keyString(u.key);
-    overlay.set(k, applyUpdate(overlay.get(k), u));
-    updates.push(u);
-  };
   const findings: Finding[] = [];
-  for (const [, subject] of subjects) {
-    for (const role of new Set([subject.intoRole, subject.outRole])) {
-      if (!role) continue;
-      const meta = overlay.get(keyString(roleMetaKey(role)));
+  for (const { subject, roles, plans } of planned) {
+    for (const role of roles) {
+      const key = roleMetaKey(role);
+      const meta = state.get(key);
       const expiresAt = ttlSeconds(subject.call.eventTime, ROLE_META_TTL_DAYS);
       if (!meta || (meta.expiresAt as number) < expiresAt - 30 * 86_400) {
-        apply({ key: roleMetaKey(role), setIfAbsent: { firstSeenAt: subject.call.eventTime }, expiresAt });
+        state.apply({ key, setIfAbsent: { firstSeenAt: subject.call.eventTime }, expiresAt });
       }
     }
-    for (const detector of DETECTORS) {
-      const result = detector.evaluate(subject, view, config);
-      result.updates.forEach(apply);
+    for (const { detector, plan } of plans) {
+      const result = plan.evaluate(view);
+      for (const u of result.updates) state.apply(u);
       for (const draft of result.findings) findings.push(stamp(detector, draft));
     }
   }
@@ -244,7 +322,7 @@ async function evaluate(
   // Alerts are recorded before the state they follow from: a crash after the state write
   // cannot lose them (the redelivered events find them with `ledger.pending`).
   const outcomes = groups.length > 0 ? await ports.ledger.reserve(groups.map((g) => g.reservation), ports.owner ?? 'engine', nowMs, ports.leaseMs) : [];
-  const merged = updates.length > 0 ? mergeUpdates(updates) : [];
+  const merged = state.writes();
   let committed = false;
   const commit = async (): Promise<void> => {
     if (committed) throw new Error('the batch state was already written');

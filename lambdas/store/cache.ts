@@ -27,6 +27,11 @@ export interface StateCacheOptions {
   readonly maxAgeMs?: number;
 }
 
+/** A {@link ReadKey} with its key string computed once (the shape every hot-path key shares). */
+export function readKey(pk: string, sk: string, enough?: (cached: StateItem) => boolean): ReadKey {
+  return { pk, sk, id: `${pk}\u0000${sk}`, enough };
+}
+
 const DAY_MS = 86_400_000;
 
 interface Entry {

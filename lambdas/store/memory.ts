@@ -3,8 +3,9 @@
  * the DynamoDB adapter (the same update semantics, TTL by the caller's clock), in one process.
  */
 import {
-  applyUpdate,
+  applyInPlace,
   keyString,
+  type Attr,
   TTL_ATTRIBUTE,
   type Consumption,
   type StateItem,
@@ -18,11 +19,17 @@ import {
   type ReservationOutcome,
 } from './port';
 
-/** String sets as sorted arrays, as DynamoDB returns them (order carries no meaning). */
-function sortedSets(item: StateItem): StateItem {
-  const out: Record<string, StateItem[string]> = { ...item };
-  for (const [name, v] of Object.entries(out)) if (Array.isArray(v)) out[name] = [...(v as string[])].sort();
-  return out;
+/**
+ * The item after an update, its string sets sorted as DynamoDB returns them (order carries no
+ * meaning). Sets the update leaves alone keep their array (and so their member index).
+ */
+function applySorted(item: StateItem | undefined, update: StateUpdate): StateItem {
+  const next: Record<string, Attr> = { ...item };
+  applyInPlace(next, update, (values) => [...values]);
+  // A set that gained members is a new array; its stored part is sorted already, so sorting a
+  // sorted run and a few new members is linear.
+  if (update.addToSet) for (const name in update.addToSet) if (next[name] !== item?.[name]) (next[name] as string[]).sort();
+  return next;
 }
 
 /** In-memory {@link StateStore}. */
@@ -48,7 +55,7 @@ export class MemoryStore implements StateStore {
     this.requests += 1;
     for (const u of updates) {
       const k = keyString(u.key);
-      this.items.set(k, sortedSets(applyUpdate(this.items.get(k), u)));
+      this.items.set(k, applySorted(this.items.get(k), u));
     }
   }
 

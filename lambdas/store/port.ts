@@ -9,6 +9,8 @@
 export interface StateKey {
   readonly pk: string;
   readonly sk: string;
+  /** Its {@link keyString}, computed once (`readKey` in cache.ts sets it; hot paths reuse the key). */
+  readonly id?: string;
 }
 
 /** Attribute values: numbers, strings and string sets (as sorted arrays). */
@@ -67,75 +69,145 @@ export interface StateStore {
 
 /** The map key of a {@link StateKey}. */
 export function keyString(key: StateKey): string {
-  return `${key.pk}\u0000${key.sk}`;
+  return key.id ?? `${key.pk}\u0000${key.sk}`;
+}
+
+/** Set members' indexes, per array. An array changes in place only in `applyInPlace` on an array its owner gave it, which keeps the index current. */
+const memberIndexes = new WeakMap<readonly string[], Set<string>>();
+/** Below this many members a scan is as quick as an index. */
+const INDEX_FROM = 16;
+
+/** Whether a string set (as a state item holds it) has `value`; large sets are indexed once. */
+export function hasMember(values: readonly string[] | undefined, value: string): boolean {
+  if (values === undefined) return false;
+  if (values.length < INDEX_FROM) return values.includes(value);
+  let index = memberIndexes.get(values);
+  if (index === undefined) {
+    index = new Set(values);
+    memberIndexes.set(values, index);
+  }
+  return index.has(value);
 }
 
 /** The item after an update, with the semantics a DynamoDB UpdateItem gives. */
 export function applyUpdate(item: StateItem | undefined, update: StateUpdate): StateItem {
   const next: Record<string, Attr> = { ...(item ?? {}) };
-  for (const [name, n] of Object.entries(update.add ?? {})) next[name] = (typeof next[name] === 'number' ? (next[name] as number) : 0) + n;
-  for (const [name, values] of Object.entries(update.addToSet ?? {})) {
-    // Arrays are never changed in place (callers may hold them); members keep arrival order.
-    const current = Array.isArray(next[name]) ? (next[name] as readonly string[]) : [];
-    const added = values.filter((v, i) => !current.includes(v) && values.indexOf(v) === i);
-    if (added.length > 0 || !Array.isArray(next[name])) next[name] = [...current, ...added];
-  }
-  for (const [name, v] of Object.entries(update.setIfAbsent ?? {})) if (next[name] === undefined) next[name] = v;
-  for (const [name, v] of Object.entries(update.set ?? {})) next[name] = v;
-  for (const [name, v] of Object.entries(update.max ?? {})) {
-    if (typeof next[name] !== 'number' || (next[name] as number) < v) next[name] = v;
-  }
-  const ttl = next[TTL_ATTRIBUTE];
-  next[TTL_ATTRIBUTE] = typeof ttl === 'number' ? Math.max(ttl, update.expiresAt) : update.expiresAt;
+  // Arrays are never changed in place (callers may hold them): a set that gains a member is new.
+  applyInPlace(next, update, (values) => [...values]);
   return next;
+}
+
+/**
+ * {@link applyUpdate} on an item the caller owns. `own` returns an array the caller may append
+ * to for a set that gains members (a copy, unless the caller owns that array already).
+ * String sets keep arrival order.
+ */
+export function applyInPlace(item: Record<string, Attr>, update: StateUpdate, own: (values: readonly string[]) => string[]): void {
+  if (update.add) for (const name in update.add) item[name] = (typeof item[name] === 'number' ? (item[name] as number) : 0) + update.add[name]!;
+  if (update.addToSet) {
+    for (const name in update.addToSet) {
+      const current = item[name];
+      let members: readonly string[];
+      let owned: string[] | null = null;
+      if (Array.isArray(current)) members = current as readonly string[];
+      else members = item[name] = owned = [];
+      for (const v of update.addToSet[name]!) {
+        if (owned === null) {
+          if (hasMember(members, v)) continue;
+          item[name] = owned = own(members);
+        } else if (hasMember(owned, v)) continue;
+        owned.push(v);
+        memberIndexes.get(owned)?.add(v);
+      }
+    }
+  }
+  if (update.setIfAbsent) for (const name in update.setIfAbsent) if (item[name] === undefined) item[name] = update.setIfAbsent[name]!;
+  if (update.set) for (const name in update.set) item[name] = update.set[name]!;
+  if (update.max) {
+    for (const name in update.max) {
+      const v = update.max[name]!;
+      if (typeof item[name] !== 'number' || (item[name] as number) < v) item[name] = v;
+    }
+  }
+  const ttl = item[TTL_ATTRIBUTE];
+  item[TTL_ATTRIBUTE] = typeof ttl === 'number' ? Math.max(ttl, update.expiresAt) : update.expiresAt;
 }
 
 /** Merges updates so each key is written once; earlier updates win `setIfAbsent`, later win `set`. */
 export function mergeUpdates(updates: readonly StateUpdate[]): StateUpdate[] {
-  const merged = new Map<string, StateUpdate>();
-  for (const u of updates) {
-    const k = keyString(u.key);
-    const prev = merged.get(k);
-    if (!prev) {
-      merged.set(k, u);
-      continue;
-    }
-    if ((u.max && hasNonMax(prev)) || (prev.max && hasNonMax(u))) {
-      throw new Error(`state key ${u.key.pk}/${u.key.sk}: a max update cannot share its item with other updates`);
-    }
-    merged.set(k, {
-      key: u.key,
-      add: mergeWith(prev.add, u.add, (a, b) => a + b),
-      addToSet: mergeWith(prev.addToSet, u.addToSet, (a, b) => [...new Set([...a, ...b])]),
-      setIfAbsent: mergeWith(prev.setIfAbsent, u.setIfAbsent, (a) => a),
-      set: mergeWith(prev.set, u.set, (_a, b) => b),
-      max: mergeWith(prev.max, u.max, (a, b) => Math.max(a, b)),
-      expiresAt: Math.max(prev.expiresAt, u.expiresAt),
-    });
+  const merger = new UpdateMerger();
+  for (const u of updates) merger.add(u);
+  return merger.updates();
+}
+
+interface PendingWrite {
+  readonly key: StateKey;
+  add?: Record<string, number>;
+  addToSet?: Record<string, Set<string>>;
+  setIfAbsent?: Record<string, string | number>;
+  set?: Record<string, string | number>;
+  max?: Record<string, number>;
+  expiresAt: number;
+}
+
+/**
+ * Collects a batch's updates into one write per key as they come (what {@link mergeUpdates}
+ * returns for the same updates), in time linear in the updates whatever a set's size.
+ */
+export class UpdateMerger {
+  private readonly pending = new Map<string, PendingWrite>();
+
+  /** The number of keys with a write. */
+  get size(): number {
+    return this.pending.size;
   }
-  return [...merged.values()].map(stripEmpty);
+
+  add(u: StateUpdate): void {
+    const id = keyString(u.key);
+    let w = this.pending.get(id);
+    if (w === undefined) {
+      w = { key: u.key, expiresAt: u.expiresAt };
+      this.pending.set(id, w);
+    } else {
+      if ((u.max && hasNonMax(w)) || (w.max && hasNonMax(u))) {
+        throw new Error(`state key ${u.key.pk}/${u.key.sk}: a max update cannot share its item with other updates`);
+      }
+      w.expiresAt = Math.max(w.expiresAt, u.expiresAt);
+    }
+    if (u.add) for (const name in u.add) (w.add ??= {})[name] = (w.add[name] ?? 0) + u.add[name]!;
+    if (u.addToSet) {
+      for (const name in u.addToSet) {
+        const members = ((w.addToSet ??= {})[name] ??= new Set());
+        for (const v of u.addToSet[name]!) members.add(v);
+      }
+    }
+    if (u.setIfAbsent) for (const name in u.setIfAbsent) if ((w.setIfAbsent ??= {})[name] === undefined) w.setIfAbsent[name] = u.setIfAbsent[name]!;
+    if (u.set) for (const name in u.set) (w.set ??= {})[name] = u.set[name]!;
+    if (u.max) for (const name in u.max) (w.max ??= {})[name] = Math.max(w.max[name] ?? -Infinity, u.max[name]!);
+  }
+
+  /** One update per key, in the order the keys were first updated; empty parts left out. */
+  updates(): StateUpdate[] {
+    const out: StateUpdate[] = [];
+    for (const w of this.pending.values()) {
+      const u: { -readonly [K in keyof StateUpdate]: StateUpdate[K] } = { key: w.key, expiresAt: w.expiresAt };
+      if (w.add && Object.keys(w.add).length) u.add = w.add;
+      if (w.addToSet && Object.keys(w.addToSet).length) {
+        const sets: Record<string, string[]> = {};
+        for (const name in w.addToSet) sets[name] = [...w.addToSet[name]!];
+        u.addToSet = sets;
+      }
+      if (w.setIfAbsent && Object.keys(w.setIfAbsent).length) u.setIfAbsent = w.setIfAbsent;
+      if (w.set && Object.keys(w.set).length) u.set = w.set;
+      if (w.max && Object.keys(w.max).length) u.max = w.max;
+      out.push(u);
+    }
+    return out;
+  }
 }
 
-function hasNonMax(u: StateUpdate): boolean {
+function hasNonMax(u: { add?: object; addToSet?: object; setIfAbsent?: object; set?: object }): boolean {
   return [u.add, u.addToSet, u.setIfAbsent, u.set].some((part) => part !== undefined && Object.keys(part).length > 0);
-}
-
-function mergeWith<T>(a: Readonly<Record<string, T>> | undefined, b: Readonly<Record<string, T>> | undefined, f: (x: T, y: T) => T): Record<string, T> | undefined {
-  if (!a) return b ? { ...b } : undefined;
-  if (!b) return { ...a };
-  const out: Record<string, T> = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = k in out ? f(out[k]!, v) : v;
-  return out;
-}
-
-function stripEmpty(u: StateUpdate): StateUpdate {
-  const out: { -readonly [K in keyof StateUpdate]: StateUpdate[K] } = { key: u.key, expiresAt: u.expiresAt };
-  if (u.add && Object.keys(u.add).length) out.add = u.add;
-  if (u.addToSet && Object.keys(u.addToSet).length) out.addToSet = u.addToSet;
-  if (u.setIfAbsent && Object.keys(u.setIfAbsent).length) out.setIfAbsent = u.setIfAbsent;
-  if (u.set && Object.keys(u.set).length) out.set = u.set;
-  if (u.max && Object.keys(u.max).length) out.max = u.max;
-  return out;
 }
 
 /** An alert about to be delivered, with the identity that makes its delivery exactly-once. */

@@ -12,11 +12,13 @@ import {
   indexPathOf,
   formatIp,
   isPrivate,
+  lazyAwsIpRanges,
   locationPrefix,
   loadAwsIpRanges,
   parseCidr,
   parseIp,
 } from '../lambdas/engine/ip';
+import IPCIDR from 'ip-cidr';
 import { seededRandom } from './support/random';
 
 const DATA_FILE = path.join(__dirname, '..', 'data', 'aws-ip-ranges.json');
@@ -193,6 +195,46 @@ describe('parseCidr', () => {
     ['/8', 'no address'],
   ])('given %j (%s), when parsed, then null is returned', (text) => {
     expect(parseCidr(text)).toBeNull();
+  });
+});
+
+describe('parseCidr against ip-cidr', () => {
+  /** ip-cidr's reading of a block as [start, end], or null when it refuses it. */
+  function reference(text: string): [bigint, bigint] | null {
+    if (!IPCIDR.isValidCIDR(text)) return null;
+    const block = new IPCIDR(text);
+    return [BigInt(block.start<{ toString(): string }>({ type: 'bigInteger' }).toString()), BigInt(block.end<{ toString(): string }>({ type: 'bigInteger' }).toString())];
+  }
+
+  /** Blocks in the forms people write: host bits set, every length, compressed and full IPv6. */
+  function blocks(): string[] {
+    const rand = seededRandom(20261128);
+    const int = (n: number): number => Math.floor(rand() * n);
+    const out: string[] = [];
+    for (let i = 0; i < 2_000; i++) out.push(`${int(256)}.${int(256)}.${int(256)}.${int(256)}/${int(33)}`);
+    for (let i = 0; i < 2_000; i++) {
+      const groups = Array.from({ length: 8 }, () => (rand() < 0.3 ? 0 : int(0x10000)).toString(16));
+      const full = groups.join(':');
+      // Compress the first run of zero groups, as people write them.
+      const compressed = full.replace(/(^|:)0(:0)+(:|$)/, '::');
+      out.push(`${rand() < 0.5 ? full : compressed}/${int(129)}`);
+    }
+    return out;
+  }
+
+  it('given 4,000 random blocks, when parsed, then each gives ip-cidr\'s network and last address', () => {
+    let compared = 0;
+    for (const text of blocks()) {
+      const ours = parseCidr(text);
+      const theirs = reference(text);
+      // Every block we accept, ip-cidr accepts, with the same bounds (mapped IPv6 folded to IPv4).
+      expect({ text, accepted: ours !== null }).toEqual({ text, accepted: theirs !== null });
+      if (!ours || !theirs) continue;
+      const offset = ours.version === 4 && text.includes(':') ? 0xffff00000000n : 0n;
+      expect({ text, start: BigInt(ours.start) + offset, end: BigInt(ours.end) + offset }).toEqual({ text, start: theirs[0], end: theirs[1] });
+      compared += 1;
+    }
+    expect(compared).toBe(4_000);
   });
 });
 
@@ -509,6 +551,25 @@ describe('AwsIpRanges on the bundled data/aws-ip-ranges.json', () => {
   it('given a path that does not exist, when loaded, then the error names the path', () => {
     const missing = path.join(__dirname, 'no-such-dir', 'ip-ranges.json');
     expect(() => loadAwsIpRanges(missing)).toThrow(missing);
+  });
+
+  it('given the lazy form (the Lambda\'s), when made, then a missing file fails at once; a present one loads at the first lookup', () => {
+    const missing = path.join(__dirname, 'no-such-dir', 'ip-ranges.json');
+    expect(() => lazyAwsIpRanges(missing)).toThrow(missing);
+    const address = v4('3.4.12.4');
+    expect(lazyAwsIpRanges(DATA_FILE).lookup(address)).toBe(ranges.lookup(address));
+  });
+
+  it('given a corrupt file, when the lazy form is made, then the first lookup fails naming the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arw-ranges-'));
+    try {
+      const file = path.join(dir, 'aws-ip-ranges.json');
+      fs.writeFileSync(file, '{"prefixes": ');
+      const lazy = lazyAwsIpRanges(file);
+      expect(() => lazy.lookup(v4('3.4.12.4'))).toThrow(`cannot load AWS IP ranges from ${file}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('given the network address of a real EC2 prefix, when looked up, then its region and EC2 service are returned', () => {

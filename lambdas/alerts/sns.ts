@@ -8,7 +8,7 @@
  * An alert too large for SNS is cut down, never refused: evidence lists and long strings are
  * shortened step by step and the message says it was (`"truncated": true`).
  */
-import { PublishBatchCommand, type MessageAttributeValue, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import type { MessageAttributeValue, PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
 import type { Alert } from '../engine/engine';
 import { printable, toRecord, type AlertRecord } from './format';
 
@@ -98,11 +98,17 @@ export class AlertPublishError extends Error {
 }
 
 /** Publishes alerts to an SNS topic with PublishBatch. */
+/** The SNS client module, loaded when first needed rather than at the cold start. */
+export function snsModule(): typeof import('@aws-sdk/client-sns') {
+  return require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
+}
+
 export class SnsPublisher implements AlertPublisher {
   private readonly maxBytes: number;
 
   constructor(
-    private readonly client: SNSClient,
+    /** The client, or how to make it at the first publish (most Lambda instances never publish). */
+    private client: SNSClient | (() => SNSClient),
     private readonly topicArn: string,
     options: SnsPublisherOptions = {},
   ) {
@@ -155,6 +161,8 @@ export class SnsPublisher implements AlertPublisher {
       byId.set(id, r);
       return { Id: id, Message: r.message, MessageStructure: 'json', Subject: r.subject, MessageAttributes: { ...r.attributes } };
     });
+    if (typeof this.client === 'function') this.client = this.client();
+    const { PublishBatchCommand } = snsModule();
     const response = await this.client.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries }));
     const accepted: AcceptedAlert[] = [];
     const failed: FailedAlert[] = [];

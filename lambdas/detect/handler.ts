@@ -9,9 +9,8 @@ import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { AlertPublishError, SnsPublisher, type AlertPublisher, type PublishResult } from '../alerts/sns';
+import { AlertPublishError, SnsPublisher, snsModule, type AlertPublisher, type PublishResult } from '../alerts/sns';
 import { loadConfig, type CompiledConfig } from '../engine/config';
 import { prepareBatch, recoverAlerts, type Alert, type BatchResult, type Clock, type EnginePorts, type PreparedBatch } from '../engine/engine';
 import { parseText } from '../engine/parse';
@@ -76,7 +75,8 @@ export function dependenciesFromEnvironment(): DetectDependencies {
     config,
     // The cache lives as long as this instance: items that only grow need not be read again.
     ports: { state, ledger, cache: new StateCache() },
-    publisher: new SnsPublisher(new SNSClient({}), topicArn),
+    // SNS's client loads at the first alert: most instances never publish.
+    publisher: new SnsPublisher(() => new (snsModule().SNSClient)({}), topicArn),
     logger: new Logger({ serviceName: METRICS_SERVICE }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
     clock: { now: () => Date.now() },

@@ -3,7 +3,7 @@
  * The CDK app (as context), the Lambda (from its environment) and `replay --config` all go
  * through {@link resolveConfig}, so one key means the same thing everywhere.
  */
-import { AwsIpRanges, CidrSet, loadAwsIpRanges, parseCidr, type Cidr } from './ip';
+import { CidrSet, lazyAwsIpRanges, parseCidr, type AwsRangeLookup, type Cidr } from './ip';
 import { closest, parseJsonOr, show, toList } from './config-values';
 import { regexSafetyProblem } from './regex-safety';
 import { SEVERITIES, type Severity } from './types';
@@ -42,7 +42,7 @@ export interface CompiledConfig extends EngineConfig {
   /** Regions a role may be used in, or undefined when unrestricted. */
   readonly regionsOf: (roleArn: string) => readonly string[] | undefined;
   /** AWS's published ranges, to tell AWS addresses from the rest of the internet. */
-  readonly awsIpRanges: AwsIpRanges;
+  readonly awsIpRanges: AwsRangeLookup;
 }
 
 type Kind = 'arnList' | 'cidrs' | 'regex' | 'int' | 'number' | 'boolean' | 'severity' | 'roleRegions';
@@ -137,7 +137,7 @@ export function resolveConfig(raw: Readonly<Record<string, unknown>>, options: {
 }
 
 /** Compiles matchers once per config; detectors call these on every event. */
-export function compileConfig(config: EngineConfig, awsIpRanges: AwsIpRanges = loadAwsIpRanges()): CompiledConfig {
+export function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyAwsIpRanges()): CompiledConfig {
   const monitored = globList(config.monitoredRoleArns);
   const expected = globList(config.expectedCallerArns);
   const human = globList(config.humanRoleArnPatterns);

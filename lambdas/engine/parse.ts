@@ -68,14 +68,18 @@ export function unwrapRecords(doc: unknown, depth = 0): Unwrapped[] {
  * `firstLine` numbers the lines for reports when the text is part of a larger file.
  */
 export function parseText(text: string, file = '<input>', firstLine = 1): ParseResult[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
+  if (!/\S/.test(text)) return [];
   let doc: unknown;
   let whole = true;
   try {
-    doc = JSON.parse(trimmed);
+    doc = JSON.parse(text);
   } catch {
-    whole = false; // Not one JSON document: try JSON Lines.
+    try {
+      // Whitespace JSON does not allow around the document (a byte-order mark, say).
+      doc = JSON.parse(text.trim());
+    } catch {
+      whole = false; // Not one JSON document: try JSON Lines.
+    }
   }
   if (whole) return parseDocument(doc, { file, line: firstLine });
   const results: ParseResult[] = [];

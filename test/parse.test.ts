@@ -131,6 +131,7 @@ describe('input containers', () => {
     ['an EventBridge event', JSON.stringify({ version: '0', id: 'x', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.sts', detail: record })],
     ['an array of records', JSON.stringify([record])],
     ['JSON Lines', `\n${JSON.stringify(record)}\n`],
+    ['a pretty-printed log file after a byte-order mark', `\uFEFF${JSON.stringify({ Records: [record] }, null, 2)}\u00A0`],
   ])('accepts %s', (_name, text) => {
     // When the text is parsed
     const call = assumeCall(only(parseText(text)));

@@ -129,6 +129,17 @@ describe('the engine', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  it('keeps each finding\'s evidence as it was when found, though later calls in the batch change the same state', async () => {
+    // Given one outbound session used from its NAT, then from two other places, in one batch
+    const session = outboundSession('backend-7a7a7a7a');
+    const records = [ADDRESSES.natEu, ADDRESSES.awsElsewhere, ADDRESSES.tor].map((sourceIp, i) => sessionCall({ time: `2024-08-01T10:0${i}:00Z`, caller: session, sourceIp }));
+    // When processed together
+    const result = await run(new Deployment(), records);
+    // Then the second call's finding lists only the first place, the third's the first two
+    const previous = result.findings.filter((f) => f.detector === 'session-locations').map((f) => f.evidence.details.previousLocations);
+    expect(previous).toEqual([['group:nat-eu'], ['group:nat-eu', '34.245.1.0/24']]);
+  });
+
   it('suppresses a repeat of the same finding within suppressionMinutes, by event time', async () => {
     // Given a human assumption that alerted
     const store = new Deployment();

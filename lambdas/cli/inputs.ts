@@ -3,15 +3,12 @@
  * `.json.gz`), JSON Lines (`.jsonl`, `.ndjson`, optionally gzipped), EventBridge events, or
  * stdin. Files are read one at a time so a month of logs never sits in memory.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { createGunzip, gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { parseJsonLine, parseText, type ParseResult } from '../engine/parse';
-
-const gunzipAsync = promisify(gunzip);
 
 /** A file to replay, with the time its name says it covers (CloudTrail's `…_YYYYMMDDTHHmmZ_…`). */
 export interface InputFile {
@@ -76,8 +73,7 @@ export async function* readInput(file: InputFile, parsed?: Promise<ParseResult[]
     return;
   }
   if (isDocument(file)) {
-    const bytes = await fs.readFile(file.path);
-    yield parseText((file.path.toLowerCase().endsWith('.gz') ? await gunzipAsync(bytes) : bytes).toString('utf8'), file.display);
+    yield readDocument(file);
     return;
   }
   if (file.path === '-') {
@@ -87,6 +83,15 @@ export async function* readInput(file: InputFile, parsed?: Promise<ParseResult[]
   const raw = createReadStream(file.path);
   const stream = file.path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   yield* readLines(stream, file.display);
+}
+
+/**
+ * Reads, decompresses and parses a whole-document input (the replay's reader thread calls it
+ * too). Throws when the file cannot be read or decompressed.
+ */
+export function readDocument(file: Pick<InputFile, 'path' | 'display'>): ParseResult[] {
+  const bytes = readFileSync(file.path);
+  return parseText((file.path.toLowerCase().endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8'), file.display);
 }
 
 /** A file read whole (a JSON document, as CloudTrail delivers), not streamed (stdin, JSON Lines). */

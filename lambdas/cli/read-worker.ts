@@ -2,10 +2,8 @@
  * The reader thread of a replay (see {@link ReadAhead}): reads, decompresses and parses
  * whole-document inputs in order, a bounded number of files ahead of the engine.
  */
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { gunzipSync } from 'node:zlib';
-import { parseText } from '../engine/parse';
+import { readDocument } from './inputs';
 import type { ReadAheadFile, ReadAheadMessage } from './read-ahead';
 
 const { files, ahead } = workerData as { files: readonly ReadAheadFile[]; ahead: number };
@@ -20,9 +18,7 @@ function pump(): void {
     credits -= 1;
     let message: ReadAheadMessage;
     try {
-      const bytes = readFileSync(file.path);
-      const text = (file.path.toLowerCase().endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
-      message = { index: file.index, results: parseText(text, file.display) };
+      message = { index: file.index, results: readDocument(file) };
     } catch (e) {
       message = { index: file.index, error: (e as Error).message };
     }

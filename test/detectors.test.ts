@@ -3,12 +3,13 @@
  * the registry, and checks that AWS services acting on their own never alert. No mocks: the
  * engine, the parser and the in-memory store are the ones replay uses.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS } from '../lambdas/detectors';
 import { OUTBOUND_ROLE } from '../lambdas/detectors/case-records';
 import { CASE_BASE_CONFIG, type DetectorCase } from '../lambdas/detectors/cases';
-import type { Detector } from '../lambdas/detectors/detector';
+import { eventFingerprint, type Detector } from '../lambdas/detectors/detector';
 import { cases as callVolume } from '../lambdas/detectors/call-volume.cases';
 import { cases as externalId } from '../lambdas/detectors/external-id.cases';
 import { cases as failedAssume } from '../lambdas/detectors/failed-assume.cases';
@@ -183,5 +184,33 @@ describe('AWS service self-calls never alert', () => {
     const result = await runOne(call!, { state: new MemoryStore(), ledger: new MemoryLedger() }, config);
     // Then nothing fires
     expect(result.findings.map((f) => `${f.detector}: ${f.cause}`)).toEqual([]);
+  });
+});
+
+describe('event fingerprints (what counters keep per event)', () => {
+  it("are a CloudTrail UUID's first 72 bits, 12 characters, distinct for distinct events", () => {
+    // Given 50,000 random event IDs in CloudTrail's form
+    const ids = Array.from({ length: 50_000 }, () => randomUUID());
+    // When each is fingerprinted
+    const prints = ids.map(eventFingerprint);
+    // Then each is the ID's leading hex digits in base64url, and no two collide
+    expect(prints.every((p) => /^[A-Za-z0-9_-]{12}$/.test(p))).toBe(true);
+    expect(prints.map((p, i) => Buffer.from(p, 'base64url').toString('hex') === ids[i]!.replace(/-/g, '').slice(0, 18))).not.toContain(false);
+    expect(new Set(prints).size).toBe(ids.length);
+    expect(eventFingerprint(ids[0]!)).toBe(prints[0]);
+  });
+
+  it.each([
+    ['derived-0123456789abcdef0123456789abcdef', 'a derived ID'],
+    ['464922C6-53B7-4AE1-8C90-01A32857FC95', 'an upper-case UUID'],
+    ['464922c6-53b7-4ae1-8c90-01a32857fc9g', 'a UUID with a stray letter'],
+    ['464922c6-53b7-4ae1-8cx0-01a32857fc95', 'a UUID with a stray letter past the fingerprint'],
+    ['464922c6+53b7-4ae1-8c90-01a32857fc95', 'a UUID with a stray separator'],
+  ])('hash anything else (%s: %s)', (id) => {
+    // Given an ID that is not a lower-case UUID
+    // When it is fingerprinted
+    const print = eventFingerprint(id);
+    // Then it is the first 12 characters of its SHA-256 in base64url
+    expect(print).toBe(createHash('sha256').update(id).digest('base64url').slice(0, 12));
   });
 });

@@ -1,6 +1,7 @@
-import { parseDocument, parseExpiration, parseIsoTime, parseRecord, parseText, type ParseResult } from '../lambdas/engine/parse';
+import { accountOf, parseDocument, parseExpiration, parseIsoTime, parseRecord, parseText, type ParseResult } from '../lambdas/engine/parse';
 import type { AssumeRoleCall } from '../lambdas/engine/types';
 import { fixture, fixtureRecords } from './support/fixtures';
+import { seededRandom } from './support/random';
 
 function only(results: ParseResult[]): ParseResult {
   expect(results).toHaveLength(1);
@@ -198,6 +199,47 @@ describe('time formats', () => {
   ])('reads %s', (text, ms) => expect(parseIsoTime(text)).toBe(ms));
 
   it.each(['', '2026-13-45T99:00:00Z', 'Oct 7 2026', '2026-10-07'])('refuses %j', (text) => expect(parseIsoTime(text)).toBeNull());
+
+  it("reads CloudTrail's own form exactly as Date.parse does, edge values included", () => {
+    // Given times in CloudTrail's form with every field drawn from around its valid range
+    // (months 0–13, days 0–32, hour 24, second 60, years before 1000) and stray characters
+    const next = seededRandom(11);
+    const pick = (values: readonly string[]): string => values[Math.floor(next() * values.length)]!;
+    const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+    const texts: string[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      const year = pick([pad(Math.floor(next() * 10_000), 4), '1970', '2026', '0099', '2O26']);
+      const month = pad(Math.floor(next() * 14), 2);
+      const day = pad(Math.floor(next() * 33), 2);
+      const hour = pick([pad(Math.floor(next() * 26), 2), '24', '1a']);
+      const minute = pad(Math.floor(next() * 61), 2);
+      const second = pad(Math.floor(next() * 61), 2);
+      texts.push(`${year}-${month}-${day}${pick(['T', 'T', ' ', 't'])}${hour}:${minute}:${second}${pick(['Z', 'Z', 'z', '+00:00'])}`);
+    }
+    // When each is read
+    const read = texts.map((t) => parseIsoTime(t));
+    // Then each gives what Date.parse gives for it in ISO form (null where that is not a time)
+    const expected = texts.map((t) => {
+      if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(Z|\+00:00)$/.test(t)) return null;
+      const ms = Date.parse(t.replace(' ', 'T'));
+      return Number.isFinite(ms) ? ms : null;
+    });
+    expect(read).toEqual(expected);
+    expect(read.filter((ms) => ms !== null).length).toBeGreaterThan(300);
+  });
+
+  it.each([
+    ['arn:aws:iam::123456789012:role/a', '123456789012'],
+    ['arn:aws:sts::123456789012:assumed-role/a/b', '123456789012'],
+    ['arn:aws:iam::123456789012', '123456789012'],
+    ['arn:aws-cn:iam::123456789012:role/a:b', '123456789012'],
+    ['arn:aws:iam::12345678901:role/a', null],
+    ['arn:aws:iam::1234567890123:role/a', null],
+    ['arn:aws:iam::12345678901x:role/a', null],
+    ['arn:aws:iam:123456789012:role/a', null],
+    ['arn:aws:iam', null],
+    ['', null],
+  ])('finds the account in %j', (arn, account) => expect(accountOf(arn)).toBe(account));
 
   it.each([
     ['Jul 18, 2023, 4:07:39 PM', Date.UTC(2023, 6, 18, 16, 7, 39)],

@@ -2,10 +2,16 @@
  * Parses a replay's whole-document inputs on a worker thread, ahead of the engine: reading,
  * gunzip and JSON parsing of the next files overlap the detection of this one. A bounded
  * number of files is parsed ahead, so memory stays flat however many files there are.
+ *
+ * The two threads share the work: files are claimed in order from a shared counter, and when
+ * the engine's thread would wait for the reader, it claims the next file and parses it itself.
+ * So neither thread sits idle, whichever side is the slower.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ParseResult } from '../engine/parse';
+import { ResultDecoder, type Encoded } from './handover';
+import { readDocument } from './inputs';
 
 /** A file the reader thread parses. */
 export interface ReadAheadFile {
@@ -15,31 +21,51 @@ export interface ReadAheadFile {
   readonly display: string;
 }
 
-/** What the reader thread sends for each file. */
-export type ReadAheadMessage = { readonly index: number; readonly results: ParseResult[] } | { readonly index: number; readonly error: string };
+/** What the reader thread is given. */
+export interface ReaderData {
+  readonly files: readonly ReadAheadFile[];
+  readonly ahead: number;
+  /** One Int32: the position in `files` of the next file either thread may claim. */
+  readonly claims: SharedArrayBuffer;
+}
+
+/** What the reader thread sends for each file (its results encoded, see handover.ts). */
+export type ReadAheadMessage = { readonly index: number; readonly results: Encoded } | { readonly index: number; readonly error: string };
+
+/** A file's results as the engine takes them. */
+type Parsed = { readonly results: ParseResult[] } | { readonly error: string };
 
 /** Files parsed ahead of the one the engine is on. */
-const DEFAULT_AHEAD = 16;
+const DEFAULT_AHEAD = 64;
 
 /** The reader thread: ask for each file's results in any order; close it when done. */
 export class ReadAhead {
   private readonly worker: Worker;
-  private readonly arrived = new Map<number, ReadAheadMessage>();
-  private readonly waiting = new Map<number, { resolve: (m: ReadAheadMessage) => void; reject: (e: Error) => void }>();
+  private readonly files: readonly ReadAheadFile[];
+  private readonly claims: Int32Array;
+  /** Results by the caller's index: from the thread, or parsed here while waiting for it. */
+  private readonly arrived = new Map<number, Parsed>();
+  private readonly waiting = new Map<number, () => void>();
+  private readonly decoder = new ResultDecoder();
+  /** Files parsed here and not yet taken (no place ahead to give back for them). */
+  private readonly here = new Set<number>();
+  private readonly ahead: number;
   private failure: Error | null = null;
+  private parsedHere = 0;
 
   constructor(files: readonly ReadAheadFile[], ahead = DEFAULT_AHEAD) {
-    this.worker = startReader({ files, ahead });
-    this.worker.on('message', (m: ReadAheadMessage) => {
-      const waiter = this.waiting.get(m.index);
-      if (waiter) {
-        this.waiting.delete(m.index);
-        waiter.resolve(m);
-      } else this.arrived.set(m.index, m);
+    this.files = files;
+    this.ahead = ahead;
+    const claims = new SharedArrayBuffer(4);
+    this.claims = new Int32Array(claims);
+    this.worker = startReader({ files, ahead, claims });
+    this.worker.on('message', (message: ReadAheadMessage) => {
+      // Decoded as they arrive: the decoder's table follows the order the thread encoded in.
+      this.arrive(message.index, 'error' in message ? message : { results: this.decoder.decode(message.results) });
     });
     const fail = (e: Error): void => {
       this.failure = new Error(`the reader thread stopped: ${e.message}`);
-      for (const w of this.waiting.values()) w.reject(this.failure);
+      for (const wake of this.waiting.values()) wake();
       this.waiting.clear();
     };
     this.worker.on('error', fail);
@@ -48,13 +74,26 @@ export class ReadAhead {
     });
   }
 
+  /** Files the engine's thread parsed itself, because the reader thread was behind. */
+  get filesParsedHere(): number {
+    return this.parsedHere;
+  }
+
   /** The file's parse results; rejects with the reason when it cannot be read or decompressed. */
   async results(index: number): Promise<ParseResult[]> {
-    const message = this.arrived.get(index) ?? (await this.wait(index));
+    let parsed = this.arrived.get(index);
+    while (parsed === undefined) {
+      // Rather than wait, parse the next unclaimed file here (then let the thread's messages
+      // in); wait only when none is left, or as many files as the thread may parse ahead are.
+      if (this.here.size < this.ahead && this.parseNextHere()) await new Promise<void>((resolve) => setImmediate(resolve));
+      else await this.wait(index);
+      parsed = this.arrived.get(index);
+    }
     this.arrived.delete(index);
-    this.worker.postMessage(1);
-    if ('error' in message) throw new Error(message.error);
-    return message.results;
+    // Each file the thread sent and the engine took frees a place ahead.
+    if (!this.here.delete(index)) this.worker.postMessage(1);
+    if ('error' in parsed) throw new Error(parsed.error);
+    return parsed.results;
   }
 
   /** Stops the thread (at the end of a replay, or when it stops early). */
@@ -63,14 +102,41 @@ export class ReadAhead {
     await this.worker.terminate();
   }
 
-  private wait(index: number): Promise<ReadAheadMessage> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiting.set(index, { resolve, reject }));
+  private arrive(index: number, parsed: Parsed): void {
+    this.arrived.set(index, parsed);
+    const wake = this.waiting.get(index);
+    if (wake) {
+      this.waiting.delete(index);
+      wake();
+    }
+  }
+
+  /** Claims and parses the next file no thread has started; false when all are claimed. */
+  private parseNextHere(): boolean {
+    const position = Atomics.add(this.claims, 0, 1);
+    if (position >= this.files.length) return false;
+    const file = this.files[position]!;
+    let parsed: Parsed;
+    try {
+      parsed = { results: readDocument(file) };
+    } catch (e) {
+      parsed = { error: (e as Error).message };
+    }
+    this.parsedHere += 1;
+    this.here.add(file.index);
+    this.arrived.set(file.index, parsed);
+    return true;
+  }
+
+  private async wait(index: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    await new Promise<void>((resolve) => this.waiting.set(index, resolve));
+    if (this.failure && !this.arrived.has(index)) throw this.failure;
   }
 }
 
 /** Compiled, the thread runs read-worker.js; from the TypeScript sources (tests, tsx) through tsx. */
-function startReader(workerData: { files: readonly ReadAheadFile[]; ahead: number }): Worker {
+function startReader(workerData: ReaderData): Worker {
   if (__filename.endsWith('.js')) return new Worker(join(__dirname, 'read-worker.js'), { workerData });
   const script = join(__dirname, 'read-worker.ts');
   return new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(script)});`, { eval: true, workerData });

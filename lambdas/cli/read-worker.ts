@@ -1,24 +1,32 @@
 /**
- * The reader thread of a replay (see {@link ReadAhead}): reads, decompresses and parses
- * whole-document inputs in order, a bounded number of files ahead of the engine.
+ * The reader thread of a replay (see {@link ReadAhead}): claims files in order, reads,
+ * decompresses and parses them, a bounded number of files ahead of the engine.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { ResultEncoder } from './handover';
 import { readDocument } from './inputs';
-import type { ReadAheadFile, ReadAheadMessage } from './read-ahead';
+import type { ReadAheadMessage, ReaderData } from './read-ahead';
 
-const { files, ahead } = workerData as { files: readonly ReadAheadFile[]; ahead: number };
+const { files, ahead, claims } = workerData as ReaderData;
+const claim = new Int32Array(claims);
 const port = parentPort!;
+const encoder = new ResultEncoder();
 let credits = ahead;
-let next = 0;
+let done = false;
 
 function pump(): void {
-  while (credits > 0 && next < files.length) {
-    const file = files[next]!;
-    next += 1;
+  while (credits > 0 && !done) {
+    // The engine's thread claims files too, when it would otherwise wait for this one.
+    const position = Atomics.add(claim, 0, 1);
+    if (position >= files.length) {
+      done = true;
+      return;
+    }
+    const file = files[position]!;
     credits -= 1;
     let message: ReadAheadMessage;
     try {
-      message = { index: file.index, results: readDocument(file) };
+      message = { index: file.index, results: encoder.encode(readDocument(file)) };
     } catch (e) {
       message = { index: file.index, error: (e as Error).message };
     }

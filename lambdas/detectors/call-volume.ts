@@ -19,8 +19,12 @@ interface WindowKeys {
 }
 
 const keysMemo = new Map<string, WindowKeys>();
+/** Each role's keys last asked for: a batch's calls mostly share their role, window and day. */
+const lastKeys = new Map<string, { readonly w: number; readonly day: number; readonly keys: WindowKeys }>();
 
 function windowKeys(role: string, w: number, day: number): WindowKeys {
+  const last = lastKeys.get(role);
+  if (last !== undefined && last.w === w && last.day === day) return last.keys;
   const memo = `${role}\u0000${w}\u0000${day}`;
   let keys = keysMemo.get(memo);
   if (!keys) {
@@ -34,6 +38,8 @@ function windowKeys(role: string, w: number, day: number): WindowKeys {
     if (keysMemo.size >= 256) keysMemo.clear();
     keysMemo.set(memo, keys);
   }
+  if (lastKeys.size >= 256) lastKeys.clear();
+  lastKeys.set(role, { w, day, keys });
   return keys;
 }
 

@@ -146,9 +146,40 @@ export function boundedMember(value: string): string {
   return `${value.slice(0, MAX_MEMBER_CHARS - 20)}…#${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
 }
 
-/** A short, stable fingerprint of an event ID (72 bits: no collisions within a window). */
+/**
+ * A short, stable fingerprint of an event ID (72 bits: no collisions within a window). CloudTrail's
+ * event IDs are random UUIDs: their first 18 hex digits are the fingerprint, with no hashing;
+ * any other ID is hashed.
+ */
 export function eventFingerprint(eventId: string): string {
-  return hash('sha256', eventId, 'base64url').slice(0, 12);
+  return uuidFingerprint(eventId) ?? hash('sha256', eventId, 'base64url').slice(0, 12);
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The hex digits of a UUID's text, dashes skipped: 18 of them make 72 bits. */
+const UUID_HEX = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20] as const;
+
+/** The first 72 bits of a lower-case UUID (`8-4-4-4-12` hex digits) in base64url; null for anything else. */
+function uuidFingerprint(id: string): string | null {
+  if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return null;
+  for (let i = 0; i < 36; i++) if (i !== 8 && i !== 13 && i !== 18 && i !== 23 && hexDigit(id.charCodeAt(i)) < 0) return null;
+  let out = '';
+  // Three hex digits (12 bits) become two base64url characters.
+  for (let g = 0; g < UUID_HEX.length; g += 3) {
+    const a = hexDigit(id.charCodeAt(UUID_HEX[g]!));
+    const b = hexDigit(id.charCodeAt(UUID_HEX[g + 1]!));
+    const c = hexDigit(id.charCodeAt(UUID_HEX[g + 2]!));
+    const bits = (a << 8) | (b << 4) | c;
+    out += BASE64URL[bits >> 6]! + BASE64URL[bits & 63]!;
+  }
+  return out;
+}
+
+/** 0–15 for a lower-case hex digit, else -1. */
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
 }
 
 /** The count a counter item holds: its event fingerprints plus any overflow past the cap. */

@@ -1,6 +1,6 @@
 /** external-id: missing, shared between tenants, or changed external IDs. */
 import { createHash } from 'node:crypto';
-import { readKey, type ReadKey } from '../store/cache';
+import { KeyNames, type ReadKey } from '../store/cache';
 import { hasMember, type StateUpdate } from '../store/port';
 import { evidenceOf, stateless, ttlAfter, type Detector, type FindingDraft } from './detector';
 
@@ -22,14 +22,17 @@ export function fingerprint(externalId: string): string {
 
 const fingerprints = new Map<string, string>();
 
+const accountsOf = new KeyNames('xid#', 'accounts');
+const idsOf = new KeyNames('account#', 'xids');
+
 /** The accounts an external ID was sent to (a set: a cached copy listing `account` decides). */
 function idKey(hash: string, account: string): ReadKey {
-  return readKey(`xid#${hash}`, 'accounts', (item) => hasMember(setOf(item.accounts), account));
+  return accountsOf.of(hash, (item) => hasMember(setOf(item.accounts), account));
 }
 
 /** The external IDs an account was assumed with (a set: a cached copy listing `hash` decides). */
 function accountKey(account: string, hash: string): ReadKey {
-  return readKey(`account#${account}`, 'xids', (item) => hasMember(setOf(item.xids), hash));
+  return idsOf.of(account, (item) => hasMember(setOf(item.xids), hash));
 }
 
 function setOf(value: unknown): readonly string[] {

@@ -2,7 +2,7 @@
 import { isPrivate, locationPrefix } from '../engine/ip';
 import type { CompiledConfig } from '../engine/config';
 import type { ParsedCall } from '../engine/types';
-import { readKey, type ReadKey } from '../store/cache';
+import { KeyNames, type ReadKey } from '../store/cache';
 import { hasMember, type StateItem, type StateUpdate } from '../store/port';
 import { boundedMember, evidenceOf, ttlAfter, type Detector, type FindingDraft } from './detector';
 
@@ -24,13 +24,16 @@ export function locationOf(call: ParsedCall, config: CompiledConfig): string | n
   return locationPrefix(call.source.ip);
 }
 
+const byAccessKey = new KeyNames('session#key#', 'locations');
+const bySessionArn = new KeyNames('session#arn#', 'locations');
+
 /** The session's items (by access key and by role-session ARN), read where a cached copy lacks `location`. */
 function sessionKeys(call: ParsedCall, location: string): { key: ReadKey; label: string }[] {
   // Locations only accumulate: a cached copy that has this one decides (nothing new here).
   const enough = (item: StateItem): boolean => Array.isArray(item.locations) && hasMember(item.locations as readonly string[], location);
   const keys: { key: ReadKey; label: string }[] = [];
-  if (call.principal.accessKeyId) keys.push({ key: readKey(`session#key#${call.principal.accessKeyId}`, 'locations', enough), label: 'access key' });
-  if (call.principal.arn) keys.push({ key: readKey(`session#arn#${call.principal.arn}`, 'locations', enough), label: 'role session' });
+  if (call.principal.accessKeyId) keys.push({ key: byAccessKey.of(call.principal.accessKeyId, enough), label: 'access key' });
+  if (call.principal.arn) keys.push({ key: bySessionArn.of(call.principal.arn, enough), label: 'role session' });
   return keys;
 }
 

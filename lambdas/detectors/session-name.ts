@@ -1,11 +1,13 @@
 /** session-name: a role session name that breaks the pattern or the learned shapes. */
 import { createHash } from 'node:crypto';
-import { readKey } from '../store/cache';
+import { KeyNames } from '../store/cache';
 import { hasMember, type StateUpdate } from '../store/port';
 import { boundedMember, evidenceOf, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 const MAX_SHAPES = 64;
 const SHAPES_TTL_DAYS = 180;
+/** A role's learned session-name shapes. */
+const shapesOf = new KeyNames('shapes#', 'session-name');
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
@@ -39,7 +41,7 @@ export const detector: Detector = {
     const name = call.roleSessionName;
     const shape = shapeOf(name);
     // Shapes only accumulate: a cached copy that knows this one decides.
-    const key = readKey(`shapes#${role}`, 'session-name', (item) => Array.isArray(item.shapes) && hasMember(item.shapes as readonly string[], shape));
+    const key = shapesOf.of(role, (item) => Array.isArray(item.shapes) && hasMember(item.shapes as readonly string[], shape));
     return {
       keys: [key],
       evaluate: (state) => {

@@ -7,6 +7,7 @@ import type { Detector, FindingDraft, Plan, StateView, Subject } from '../detect
 import { createHash } from 'node:crypto';
 import {
   applyInPlace,
+  copySet,
   keyString,
   UpdateMerger,
   type AlertLedger,
@@ -249,7 +250,7 @@ class BatchState {
   private readonly merger = new UpdateMerger();
   private readonly own = (values: readonly string[]): string[] => {
     if (this.ownedSets.has(values)) return values as string[];
-    const copy = [...values];
+    const copy = copySet(values);
     this.ownedSets.add(copy);
     return copy;
   };

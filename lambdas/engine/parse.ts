@@ -123,11 +123,10 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null): P
   if (eventTime === null) return at(`eventTime: ${JSON.stringify(eventTimeText.slice(0, 40))} is not an ISO 8601 time`);
   const eventName = raw.eventName;
   if (typeof eventName !== 'string' || eventName === '') return at(`eventName: ${missingOrType(eventName, 'a string')}`);
-  for (const field of ['userIdentity', 'requestParameters', 'responseElements'] as const) {
-    const v = raw[field];
-    if (v !== undefined && v !== null && !isObject(v)) return at(`${field}: expected an object or null, got ${typeName(v)}`);
-  }
-  for (const field of ['eventSource', 'awsRegion', 'sourceIPAddress', 'userAgent', 'errorCode', 'errorMessage', 'recipientAccountId', 'sharedEventID'] as const) {
+  const notObject = objectField(raw, 'userIdentity') ?? objectField(raw, 'requestParameters') ?? objectField(raw, 'responseElements');
+  if (notObject !== null) return at(notObject);
+  for (let i = 0; i < STRING_FIELDS.length; i++) {
+    const field = STRING_FIELDS[i]!;
     const v = raw[field];
     if (v !== undefined && v !== null && typeof v !== 'string') return at(`${field}: expected a string, got ${typeName(v)}`);
   }
@@ -136,35 +135,60 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null): P
   if (!isAssume && identity.type !== 'AssumedRole') return { kind: 'ignored', eventId, eventTime };
 
   const principal = parsePrincipal(identity, raw);
-  const base = {
-    eventId,
-    eventTime,
-    eventName,
-    eventSource: str(raw.eventSource) ?? '',
-    eventVersion: str(raw.eventVersion),
-    awsRegion: str(raw.awsRegion) ?? '',
-    recipientAccountId: str(raw.recipientAccountId),
-    sharedEventId: str(raw.sharedEventID),
-    source: classifySource(str(raw.sourceIPAddress)),
-    userAgent: str(raw.userAgent) ?? '',
-    vpcEndpointId: str(raw.vpcEndpointId),
-    principal,
-    errorCode: str(raw.errorCode),
-    errorMessage: str(raw.errorMessage),
-  };
-  if (!isAssume) return { kind: 'session-activity', ...base } satisfies SessionActivity;
+  // Both kinds are built whole (not spread from a common part): one object, one shape each.
+  const eventSource = str(raw.eventSource) ?? '';
+  const eventVersion = str(raw.eventVersion);
+  const awsRegion = str(raw.awsRegion) ?? '';
+  const recipientAccountId = str(raw.recipientAccountId);
+  const sharedEventId = str(raw.sharedEventID);
+  const source = classifySource(str(raw.sourceIPAddress));
+  const userAgent = str(raw.userAgent) ?? '';
+  const vpcEndpointId = str(raw.vpcEndpointId);
+  const errorCode = str(raw.errorCode);
+  const errorMessage = str(raw.errorMessage);
+  if (!isAssume) {
+    return {
+      kind: 'session-activity',
+      eventId,
+      eventTime,
+      eventName,
+      eventSource,
+      eventVersion,
+      awsRegion,
+      recipientAccountId,
+      sharedEventId,
+      source,
+      userAgent,
+      vpcEndpointId,
+      principal,
+      errorCode,
+      errorMessage,
+    } satisfies SessionActivity;
+  }
 
   const request = (raw.requestParameters as Json | null | undefined) ?? null;
   const response = (raw.responseElements as Json | null | undefined) ?? null;
-  const roleArn = str(request?.roleArn) ?? roleFromResources(raw.resources) ?? roleFromError(base.errorMessage);
+  const roleArn = str(request?.roleArn) ?? roleFromResources(raw.resources) ?? roleFromError(errorMessage);
   const credentials = isObject(response?.credentials) ? (response!.credentials as Json) : null;
   const assumedRoleUser = isObject(response?.assumedRoleUser) ? (response!.assumedRoleUser as Json) : null;
   const roleAccountId = roleArn ? accountOf(roleArn) : null;
   const duration = request?.durationSeconds;
   return {
     kind: 'assume-role',
-    ...base,
+    eventId,
+    eventTime,
     eventName: eventName as AssumeRoleEventName,
+    eventSource,
+    eventVersion,
+    awsRegion,
+    recipientAccountId,
+    sharedEventId,
+    source,
+    userAgent,
+    vpcEndpointId,
+    principal,
+    errorCode,
+    errorMessage,
     roleArn,
     roleAccountId,
     roleSessionName: str(request?.roleSessionName),
@@ -174,8 +198,17 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null): P
     issuedSessionArn: str(assumedRoleUser?.arn),
     expiresAt: parseExpiration(credentials?.expiration),
     providerArn: str(request?.principalArn) ?? arnOrNull(str(response?.provider)),
-    copy: copyOf(base.recipientAccountId, principal.accountId, roleAccountId),
+    copy: copyOf(recipientAccountId, principal.accountId, roleAccountId),
   } satisfies AssumeRoleCall;
+}
+
+/** Fields that must be strings when present. */
+const STRING_FIELDS = ['eventSource', 'awsRegion', 'sourceIPAddress', 'userAgent', 'errorCode', 'errorMessage', 'recipientAccountId', 'sharedEventID'] as const;
+
+/** The rejection reason when a field that must be an object (or null) is something else. */
+function objectField(raw: Json, field: 'userIdentity' | 'requestParameters' | 'responseElements'): string | null {
+  const v = raw[field];
+  return v === undefined || v === null || isObject(v) ? null : `${field}: expected an object or null, got ${typeName(v)}`;
 }
 
 /** CloudTrail added `eventID` in eventVersion 1.01; older records get one derived from their content. */
@@ -244,8 +277,19 @@ function roleFromResources(resources: unknown): string | null {
 
 /** The account ID in an ARN (`arn:partition:service:region:account:resource`). */
 export function accountOf(arn: string): string | null {
-  const account = arn.split(':', 5)[4];
-  return account && /^\d{12}$/.test(account) ? account : null;
+  let start = -1;
+  for (let colons = 0; colons < 4; colons++) {
+    start = arn.indexOf(':', start + 1);
+    if (start === -1) return null;
+  }
+  start += 1;
+  const end = arn.indexOf(':', start);
+  if ((end === -1 ? arn.length : end) - start !== 12) return null;
+  for (let i = start; i < start + 12; i++) {
+    const c = arn.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  return arn.slice(start, start + 12);
 }
 
 /**
@@ -266,6 +310,41 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[
  * (`2024-06-02 20:27:12`, as log platforms like Panther and Athena export it) is UTC.
  */
 export function parseIsoTime(text: string): number | null {
+  return cloudTrailTime(text) ?? isoTime(text);
+}
+
+/**
+ * CloudTrail's own form, `2024-06-02T20:27:12Z`, read without the regular expression (every
+ * record has one or more). Null for anything else, which {@link isoTime} then decides.
+ */
+function cloudTrailTime(t: string): number | null {
+  if (t.length !== 20 || t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(10) !== 84 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58 || t.charCodeAt(19) !== 90) {
+    return null;
+  }
+  const year = digits(t, 0, 4);
+  const month = digits(t, 5, 2);
+  const day = digits(t, 8, 2);
+  const hour = digits(t, 11, 2);
+  const minute = digits(t, 14, 2);
+  const second = digits(t, 17, 2);
+  // The ranges Date.parse accepts (a 31st of any month rolls over, as it does there); years
+  // before 1000 and hour 24 are left to the general path.
+  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59)) return null;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
+}
+
+/** The decimal number in `length` characters from `start`; NaN when one is not a digit. */
+function digits(text: string, start: number, length: number): number {
+  let n = 0;
+  for (let i = start; i < start + length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+function isoTime(text: string): number | null {
   const m = ISO.exec(text);
   if (!m) return null;
   const zone = m[8] ?? 'Z';
@@ -283,8 +362,9 @@ const CONSOLE_TIME = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\
 export function parseExpiration(value: unknown): number | null {
   if (typeof value === 'number' && Number.isFinite(value)) return value < 1e11 ? value * 1000 : value;
   if (typeof value !== 'string') return null;
-  const iso = parseIsoTime(value);
-  if (iso !== null) return iso;
+  // The console form starts with the month's name (AssumeRole responses use it).
+  const first = value.charCodeAt(0);
+  if (!(first >= 65 && first <= 90)) return parseIsoTime(value);
   const m = CONSOLE_TIME.exec(value);
   if (!m) return null;
   const month = MONTHS[m[1]!];

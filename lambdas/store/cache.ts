@@ -32,6 +32,35 @@ export function readKey(pk: string, sk: string, enough?: (cached: StateItem) => 
   return { pk, sk, id: `${pk}\u0000${sk}`, enough };
 }
 
+/** Distinct values a {@link KeyNames} remembers before it starts again (a flood, not a vendor). */
+const MAX_NAMES = 10_000;
+
+/**
+ * The keys of items named after one value (a role, an account, a session): each key's strings
+ * are built once per value and then shared, so the maps a batch goes through hash a key once
+ * and compare it by identity after that (a key built afresh per call is hashed and compared
+ * character by character in every map).
+ */
+export class KeyNames {
+  private readonly names = new Map<string, ReadKey>();
+
+  constructor(
+    private readonly pkPrefix: string,
+    private readonly sk: string,
+  ) {}
+
+  /** The key of `value`'s item, read with `enough` (see {@link ReadKey.enough}). */
+  of(value: string, enough?: (cached: StateItem) => boolean): ReadKey {
+    let name = this.names.get(value);
+    if (name === undefined) {
+      name = readKey(`${this.pkPrefix}${value}`, this.sk);
+      if (this.names.size >= MAX_NAMES) this.names.clear();
+      this.names.set(value, name);
+    }
+    return enough === undefined ? name : { pk: name.pk, sk: name.sk, id: name.id, enough };
+  }
+}
+
 const DAY_MS = 86_400_000;
 
 interface Entry {

@@ -4,6 +4,7 @@
  */
 import {
   applyInPlace,
+  copySet,
   keyString,
   type Attr,
   TTL_ATTRIBUTE,
@@ -25,7 +26,7 @@ import {
  */
 function applySorted(item: StateItem | undefined, update: StateUpdate): StateItem {
   const next: Record<string, Attr> = { ...item };
-  applyInPlace(next, update, (values) => [...values]);
+  applyInPlace(next, update, copySet);
   // A set that gained members is a new array; its stored part is sorted already, so sorting a
   // sorted run and a few new members is linear.
   if (update.addToSet) for (const name in update.addToSet) if (next[name] !== item?.[name]) (next[name] as string[]).sort();

@@ -72,8 +72,19 @@ export function keyString(key: StateKey): string {
   return key.id ?? `${key.pk}\u0000${key.sk}`;
 }
 
-/** Set members' indexes, per array. An array changes in place only in `applyInPlace` on an array its owner gave it, which keeps the index current. */
-const memberIndexes = new WeakMap<readonly string[], Set<string>>();
+/**
+ * A string set's member index: the members of the array it was copied from (shared, never
+ * changed) and those it gained since. A batch copies a set the first time it adds to it, and
+ * so does the embedded store when it commits: the copy inherits the index instead of hashing
+ * every member again.
+ */
+interface MemberIndex {
+  readonly base: ReadonlySet<string>;
+  readonly added: Set<string>;
+}
+
+/** Indexes per array. An array changes in place only in `applyInPlace` on an array its owner gave it, which keeps the index current. */
+const memberIndexes = new WeakMap<readonly string[], MemberIndex>();
 /** Below this many members a scan is as quick as an index. */
 const INDEX_FROM = 16;
 
@@ -83,17 +94,30 @@ export function hasMember(values: readonly string[] | undefined, value: string):
   if (values.length < INDEX_FROM) return values.includes(value);
   let index = memberIndexes.get(values);
   if (index === undefined) {
-    index = new Set(values);
+    index = { base: new Set(values), added: new Set() };
     memberIndexes.set(values, index);
   }
-  return index.has(value);
+  return index.base.has(value) || index.added.has(value);
+}
+
+/** A copy of a string set for its new owner to append to; it inherits the original's index. */
+export function copySet(values: readonly string[]): string[] {
+  const copy = [...values];
+  const index = memberIndexes.get(values);
+  if (index !== undefined) {
+    // Once the additions outgrow a quarter of the shared part they fold into a new one, so a
+    // set copied batch after batch costs its additions, not its size.
+    const fold = index.added.size * 4 > index.base.size;
+    memberIndexes.set(copy, fold ? { base: new Set(values), added: new Set() } : { base: index.base, added: new Set(index.added) });
+  }
+  return copy;
 }
 
 /** The item after an update, with the semantics a DynamoDB UpdateItem gives. */
 export function applyUpdate(item: StateItem | undefined, update: StateUpdate): StateItem {
   const next: Record<string, Attr> = { ...(item ?? {}) };
   // Arrays are never changed in place (callers may hold them): a set that gains a member is new.
-  applyInPlace(next, update, (values) => [...values]);
+  applyInPlace(next, update, copySet);
   return next;
 }
 
@@ -117,7 +141,7 @@ export function applyInPlace(item: Record<string, Attr>, update: StateUpdate, ow
           item[name] = owned = own(members);
         } else if (hasMember(owned, v)) continue;
         owned.push(v);
-        memberIndexes.get(owned)?.add(v);
+        memberIndexes.get(owned)?.added.add(v);
       }
     }
   }

@@ -28,8 +28,9 @@ export interface ReplayOptions {
   /** Called now and then with running totals (for a progress line). */
   readonly onProgress?: (progress: ReplayProgress) => void;
   /**
-   * Parse log files on a reader thread, ahead of the engine (twice the throughput on two
-   * cores). @default true from 64 log files on (a thread takes a few milliseconds to start)
+   * Parse log files on a reader thread, ahead of the engine; the engine's thread parses files
+   * too whenever it would wait (see read-ahead.ts). @default true from 64 log files on (a
+   * thread takes a few milliseconds to start)
    */
   readonly readerThread?: boolean;
 }

@@ -1,0 +1,96 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listInputs, readDocument } from '../lambdas/cli/inputs';
+import { ReadAhead, type ReadAheadFile } from '../lambdas/cli/read-ahead';
+import type { ParseResult } from '../lambdas/engine/parse';
+
+const EXAMPLES = join(__dirname, '..', 'examples', 'AWSLogs');
+
+/** The example log files, with a corrupt gzip file and a vanished one among them. */
+async function files(): Promise<ReadAheadFile[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'arw-read-ahead-'));
+  const broken = join(dir, 'broken.json.gz');
+  writeFileSync(broken, 'not gzip');
+  const { files: examples } = await listInputs([EXAMPLES]);
+  const all = examples.slice(0, 200).map((f) => ({ path: f.path, display: f.display }));
+  all.splice(50, 0, { path: broken, display: broken });
+  all.splice(120, 0, { path: join(dir, 'vanished.json'), display: 'vanished.json' });
+  return all.map((f, index) => ({ ...f, index: index * 2 }));
+}
+
+/** Each file's results (or its error) as the caller's thread reads it alone. */
+function inline(list: readonly ReadAheadFile[]): (ParseResult[] | string)[] {
+  return list.map((f) => {
+    try {
+      return readDocument(f);
+    } catch (e) {
+      return (e as Error).message;
+    }
+  });
+}
+
+async function take(reader: ReadAhead, list: readonly ReadAheadFile[], pause = 0): Promise<(ParseResult[] | string)[]> {
+  const out: (ParseResult[] | string)[] = [];
+  for (const f of list) {
+    try {
+      out.push(await reader.results(f.index));
+    } catch (e) {
+      out.push((e as Error).message);
+    }
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+  return out;
+}
+
+describe('the replay reader thread', () => {
+  it('gives each file its results once, in any mix of thread and caller, errors included', async () => {
+    // Given 200 example files with a corrupt and a vanished one among them
+    const list = await files();
+    const expected = inline(list);
+    // When the caller asks for each as fast as it can (so it parses some itself while the thread starts)
+    const reader = new ReadAhead(list, 8);
+    try {
+      const got = await take(reader, list);
+      // Then every file's results are what reading it alone gives, errors at the same files
+      expect(got).toStrictEqual(expected);
+      expect(got.filter((r) => typeof r === 'string')).toHaveLength(2);
+      expect(reader.filesParsedHere).toBeGreaterThan(0);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('shares the parsing when the caller is the faster side', async () => {
+    // Given the files, and the thread started with 8 files parsed ahead
+    const list = await files();
+    const reader = new ReadAhead(list, 8);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // When a caller with nothing else to do takes them all
+      const got = await take(reader, list);
+      // Then the results are the same, and the caller parsed some files itself rather than wait
+      expect(got).toStrictEqual(inline(list));
+      expect(reader.filesParsedHere).toBeGreaterThan(0);
+      expect(reader.filesParsedHere).toBeLessThanOrEqual(list.length - 8);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('leaves the parsing to the thread when the caller is the slower side', async () => {
+    // Given the files and a caller that takes a while over each
+    const list = (await files()).slice(0, 40);
+    const reader = new ReadAhead(list, 64);
+    try {
+      // (the thread has started and parsed ahead before the first is asked for)
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const got = await take(reader, list, 2);
+      // Then the results are the same, and the caller parsed none itself
+      expect(got).toStrictEqual(inline(list));
+      expect(reader.filesParsedHere).toBe(0);
+    } finally {
+      await reader.close();
+    }
+  });
+});

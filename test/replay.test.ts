@@ -6,7 +6,9 @@ import { gzipSync } from 'node:zlib';
 import { ADDRESSES, outboundSession, outToCustomer, sessionCall } from '../lambdas/detectors/case-records';
 import { CASE_BASE_CONFIG } from '../lambdas/detectors/cases';
 import { main, type Io } from '../lambdas/cli/main';
-import { replay, type ReplayReport } from '../lambdas/cli/replay';
+import { replay, TimeHeap, type ReplayReport } from '../lambdas/cli/replay';
+import type { ParsedCall } from '../lambdas/engine/types';
+import { seededRandom } from './support/random';
 import type { Alert } from '../lambdas/engine/engine';
 import { loadConfig } from '../lambdas/engine/config';
 import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
@@ -178,3 +180,43 @@ describe('assumerole-watch replay', () => {
     expect(threaded.report.rejected.map((r) => r.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/^not JSON/), expect.stringMatching(/^eventTime: expected an ISO 8601 string/)]));
   });
 });
+
+describe('the reorder buffer', () => {
+  it('gives calls back by event time, ties in the order they came, however pushes and pops interleave', () => {
+    // Given 20,000 calls with times from a small range (many ties), pushed in random order with pops between
+    const next = seededRandom(21);
+    const heap = new TimeHeap();
+    const pushed: { time: number; n: number }[] = [];
+    const popped: { time: number; n: number }[] = [];
+    const call = (time: number, n: number): ParsedCall => ({ eventTime: time, eventId: String(n) }) as ParsedCall;
+    const take = (): void => {
+      const c = heap.pop();
+      popped.push({ time: c.eventTime, n: Number(c.eventId) });
+    };
+    for (let n = 0; n < 20_000; n++) {
+      const time = Math.floor(next() * 500);
+      heap.push(call(time, n));
+      pushed.push({ time, n });
+      if (next() < 0.3) take();
+    }
+    while (heap.size > 0) take();
+    // Then every call comes out once, and each pop is the earliest (then first-pushed) of those still in
+    expect(popped).toHaveLength(pushed.length);
+    const order = (a: { time: number; n: number }, b: { time: number; n: number }): number => a.time - b.time || a.n - b.n;
+    // Replaying the pushes and pops against a sorted list gives the same sequence
+    const expected: { time: number; n: number }[] = [];
+    const pending: { time: number; n: number }[] = [];
+    const next2 = seededRandom(21);
+    for (let n = 0; n < 20_000; n++) {
+      const time = Math.floor(next2() * 500);
+      pending.push({ time, n });
+      if (next2() < 0.3) {
+        pending.sort(order);
+        expected.push(pending.shift()!);
+      }
+    }
+    expected.push(...pending.sort(order));
+    expect(popped).toEqual(expected);
+  });
+});
+

@@ -169,8 +169,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   };
 }
 
-/** A binary min-heap of calls by event time, ties in arrival order (stable). */
-class TimeHeap {
+/** A binary min-heap of calls by event time, ties in arrival order (stable): the reorder buffer. */
+export class TimeHeap {
   private readonly items: { call: ParsedCall; time: number; seq: number }[] = [];
   private seq = 0;
 
@@ -184,40 +184,43 @@ class TimeHeap {
 
   push(call: ParsedCall): void {
     const items = this.items;
-    items.push({ call, time: call.eventTime, seq: this.seq++ });
-    let i = items.length - 1;
+    const item = { call, time: call.eventTime, seq: this.seq++ };
+    // Sift up with a hole: parents move down until the new item's place is found.
+    let i = items.length;
+    items.push(item);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      if (!before(item, items[parent]!)) break;
+      items[i] = items[parent]!;
       i = parent;
     }
+    items[i] = item;
   }
 
   pop(): ParsedCall {
     const items = this.items;
     const top = items[0]!;
     const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
+    const n = items.length;
+    if (n > 0) {
+      // Sift the last item down from the root, with a hole.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < items.length && this.less(l, m)) m = l;
-        if (r < items.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
-        i = m;
+        const child = r < n && before(items[r]!, items[l]!) ? r : l;
+        if (!before(items[child]!, last)) break;
+        items[i] = items[child]!;
+        i = child;
       }
+      items[i] = last;
     }
     return top.call;
   }
+}
 
-  private less(a: number, b: number): boolean {
-    const x = this.items[a]!;
-    const y = this.items[b]!;
-    return x.time < y.time || (x.time === y.time && x.seq < y.seq);
-  }
+/** Event time, then arrival order. */
+function before(x: { readonly time: number; readonly seq: number }, y: { readonly time: number; readonly seq: number }): boolean {
+  return x.time < y.time || (x.time === y.time && x.seq < y.seq);
 }

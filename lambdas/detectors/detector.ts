@@ -158,21 +158,21 @@ export function eventFingerprint(eventId: string): string {
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** The hex digits of a UUID's text, dashes skipped: 18 of them make 72 bits. */
 const UUID_HEX = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20] as const;
+const FINGERPRINT_CODES = new Array<number>(12).fill(0);
 
 /** The first 72 bits of a lower-case UUID (`8-4-4-4-12` hex digits) in base64url; null for anything else. */
 function uuidFingerprint(id: string): string | null {
   if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return null;
   for (let i = 0; i < 36; i++) if (i !== 8 && i !== 13 && i !== 18 && i !== 23 && hexDigit(id.charCodeAt(i)) < 0) return null;
-  let out = '';
-  // Three hex digits (12 bits) become two base64url characters.
+  // Three hex digits (12 bits) become two base64url characters; the string is made at once
+  // (appending would make a rope that every set lookup flattens).
+  const codes = FINGERPRINT_CODES;
   for (let g = 0; g < UUID_HEX.length; g += 3) {
-    const a = hexDigit(id.charCodeAt(UUID_HEX[g]!));
-    const b = hexDigit(id.charCodeAt(UUID_HEX[g + 1]!));
-    const c = hexDigit(id.charCodeAt(UUID_HEX[g + 2]!));
-    const bits = (a << 8) | (b << 4) | c;
-    out += BASE64URL[bits >> 6]! + BASE64URL[bits & 63]!;
+    const bits = (hexDigit(id.charCodeAt(UUID_HEX[g]!)) << 8) | (hexDigit(id.charCodeAt(UUID_HEX[g + 1]!)) << 4) | hexDigit(id.charCodeAt(UUID_HEX[g + 2]!));
+    codes[(g / 3) * 2] = BASE64URL.charCodeAt(bits >> 6);
+    codes[(g / 3) * 2 + 1] = BASE64URL.charCodeAt(bits & 63);
   }
-  return out;
+  return String.fromCharCode(codes[0]!, codes[1]!, codes[2]!, codes[3]!, codes[4]!, codes[5]!, codes[6]!, codes[7]!, codes[8]!, codes[9]!, codes[10]!, codes[11]!);
 }
 
 /** 0–15 for a lower-case hex digit, else -1. */

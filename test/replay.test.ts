@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ADDRESSES, outboundSession, outToCustomer, sessionCall } from '../lambdas/detectors/case-records';
 import { CASE_BASE_CONFIG } from '../lambdas/detectors/cases';
+import { writeCorpus } from '../lambdas/cli/generate';
 import { main, type Io } from '../lambdas/cli/main';
 import { replay, TimeHeap, type ReplayReport } from '../lambdas/cli/replay';
 import type { ParsedCall } from '../lambdas/engine/types';
@@ -12,6 +13,7 @@ import { seededRandom } from './support/random';
 import type { Alert } from '../lambdas/engine/engine';
 import { loadConfig } from '../lambdas/engine/config';
 import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
+import type { StateUpdate } from '../lambdas/store/port';
 
 const ROOT = join(__dirname, '..');
 
@@ -217,6 +219,35 @@ describe('the reorder buffer', () => {
     }
     expected.push(...pending.sort(order));
     expect(popped).toEqual(expected);
+  });
+});
+
+describe('the embedded store keeping a batch\'s own items', () => {
+  /** A store that always applies the updates itself, as one in another process must. */
+  class ApplyingStore extends MemoryStore {
+    override async commit(updates: readonly StateUpdate[]): Promise<void> {
+      await super.commit(updates);
+    }
+  }
+
+  it('ends with the same table and alerts as applying every update', async () => {
+    // Given the examples and three more days of generated traffic with its incidents
+    const dir = tempDir();
+    await writeCorpus(dir, { days: 3, customers: 40, seed: 9 });
+    const config = loadConfig(JSON.parse(readFileSync(join(ROOT, 'examples', 'config.json'), 'utf8')) as Record<string, unknown>);
+    const run = async (state: MemoryStore): Promise<{ alerts: Alert[]; table: Map<string, unknown> }> => {
+      const alerts: Alert[] = [];
+      await replay({ paths: [join(ROOT, 'examples', 'AWSLogs'), dir], config, ports: { state, ledger: new MemoryLedger() }, onAlert: (a) => alerts.push(a) });
+      return { alerts, table: state.dump() };
+    };
+    // When replayed into a store that keeps the batches' items, and into one that applies each update
+    const kept = await run(new MemoryStore());
+    const applied = await run(new ApplyingStore());
+    // Then the tables and the alerts are the same
+    expect(kept.table.size).toBeGreaterThan(100);
+    expect(kept.alerts.length).toBeGreaterThan(10);
+    expect(kept.table).toEqual(applied.table);
+    expect(kept.alerts).toEqual(applied.alerts);
   });
 });
 

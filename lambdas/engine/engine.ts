@@ -13,6 +13,7 @@ import {
   type AlertLedger,
   type Attr,
   type AlertReservation,
+  type BatchItemResult,
   type StateItem,
   type StateKey,
   type StateStore,
@@ -245,6 +246,8 @@ async function readState(planned: readonly Planned[], ports: EnginePorts, nowMs:
  */
 class BatchState {
   private readonly items: Map<string, StateItem>;
+  /** Each changed item as it was loaded (undefined where there was none). */
+  private readonly loaded = new Map<string, StateItem | undefined>();
   private readonly ownedItems = new Set<string>();
   private readonly ownedSets = new WeakSet<readonly string[]>();
   private readonly merger = new UpdateMerger();
@@ -268,6 +271,7 @@ class BatchState {
     const id = keyString(update.key);
     let item = this.items.get(id) as Record<string, Attr> | undefined;
     if (item === undefined || !this.ownedItems.has(id)) {
+      this.loaded.set(id, item);
       item = { ...item };
       this.items.set(id, item);
       this.ownedItems.add(id);
@@ -278,6 +282,13 @@ class BatchState {
   /** One update per key written in the batch. */
   writes(): StateUpdate[] {
     return this.merger.size > 0 ? this.merger.updates() : [];
+  }
+
+  /** Each written item as loaded and as the batch left it (the batch's own copies, see StateStore.commit). */
+  results(): Map<string, BatchItemResult> {
+    const out = new Map<string, BatchItemResult>();
+    for (const [id, loaded] of this.loaded) out.set(id, { loaded, updated: this.items.get(id)! });
+    return out;
   }
 }
 
@@ -329,7 +340,7 @@ async function evaluate(
     if (committed) throw new Error('the batch state was already written');
     committed = true;
     if (merged.length === 0) return;
-    await ports.state.commit(merged);
+    await ports.state.commit(merged, state.results());
     if (ports.cache) for (const u of merged) if (cacheable.has(keyString(u.key))) ports.cache.committed(u, nowMs);
   };
   const alerts = groups.filter((_, i) => outcomes[i] === 'send').map((g) => g.alert);

@@ -17,6 +17,7 @@ import {
   type AlertLedger,
   type AlertRef,
   type AlertReservation,
+  type BatchItemResult,
   type ReservationOutcome,
 } from './port';
 
@@ -31,6 +32,12 @@ function applySorted(item: StateItem | undefined, update: StateUpdate): StateIte
   // sorted run and a few new members is linear.
   if (update.addToSet) for (const name in update.addToSet) if (next[name] !== item?.[name]) (next[name] as string[]).sort();
   return next;
+}
+
+/** `item` with the sets `update` added to (and so are new arrays, the item's own) sorted in place. */
+function sortGained(item: StateItem, before: StateItem | undefined, update: StateUpdate): StateItem {
+  if (update.addToSet) for (const name in update.addToSet) if (item[name] !== before?.[name]) (item[name] as string[]).sort();
+  return item;
 }
 
 /** In-memory {@link StateStore}. */
@@ -52,11 +59,16 @@ export class MemoryStore implements StateStore {
     return items;
   }
 
-  async commit(updates: readonly StateUpdate[]): Promise<void> {
+  async commit(updates: readonly StateUpdate[], results?: ReadonlyMap<string, BatchItemResult>): Promise<void> {
     this.requests += 1;
     for (const u of updates) {
       const k = keyString(u.key);
-      this.items.set(k, applySorted(this.items.get(k), u));
+      const stored = this.items.get(k);
+      const result = results?.get(k);
+      // Unchanged since the batch loaded it: the batch's item is this update applied to it
+      // (only its sets that gained members need sorting), so it is kept as it is.
+      if (result !== undefined && result.loaded === stored) this.items.set(k, sortGained(result.updated, stored, u));
+      else this.items.set(k, applySorted(stored, u));
     }
   }
 

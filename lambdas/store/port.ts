@@ -43,6 +43,12 @@ export interface StateUpdate {
   readonly expiresAt: number;
 }
 
+/** One item of a batch: as loaded (undefined when absent) and after the batch's updates. */
+export interface BatchItemResult {
+  readonly loaded: StateItem | undefined;
+  readonly updated: StateItem;
+}
+
 /** Request units a store consumed (for metrics and benchmarks). */
 export interface Consumption {
   readonly readUnits: number;
@@ -61,8 +67,13 @@ export interface Consumption {
 export interface StateStore {
   /** Reads the items; expired ones (TTL before `nowMs`) are omitted. */
   load(keys: readonly StateKey[], nowMs: number): Promise<ReadonlyMap<string, StateItem>>;
-  /** Applies the updates, each atomically; a retry after a partial commit is harmless. */
-  commit(updates: readonly StateUpdate[]): Promise<void>;
+  /**
+   * Applies the updates, each atomically; a retry after a partial commit is harmless.
+   * `results` may give, per key, the item the batch loaded and the item it ended with (the
+   * updates applied to it, in arrays the store may keep): a store in this process may keep
+   * that item where its own is still the one loaded, rather than apply the update again.
+   */
+  commit(updates: readonly StateUpdate[], results?: ReadonlyMap<string, BatchItemResult>): Promise<void>;
   /** Totals since the store was created. */
   consumption(): Consumption;
 }

@@ -155,31 +155,36 @@ export function eventFingerprint(eventId: string): string {
   return uuidFingerprint(eventId) ?? hash('sha256', eventId, 'base64url').slice(0, 12);
 }
 
+/** Hex digit values by character code (-1: not a lower-case hex digit). */
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-/** The hex digits of a UUID's text, dashes skipped: 18 of them make 72 bits. */
-const UUID_HEX = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20] as const;
-const FINGERPRINT_CODES = new Array<number>(12).fill(0);
 
 /** The first 72 bits of a lower-case UUID (`8-4-4-4-12` hex digits) in base64url; null for anything else. */
 function uuidFingerprint(id: string): string | null {
-  if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return null;
-  for (let i = 0; i < 36; i++) if (i !== 8 && i !== 13 && i !== 18 && i !== 23 && hexDigit(id.charCodeAt(i)) < 0) return null;
-  // Three hex digits (12 bits) become two base64url characters; the string is made at once
-  // (appending would make a rope that every set lookup flattens).
-  const codes = FINGERPRINT_CODES;
-  for (let g = 0; g < UUID_HEX.length; g += 3) {
-    const bits = (hexDigit(id.charCodeAt(UUID_HEX[g]!)) << 8) | (hexDigit(id.charCodeAt(UUID_HEX[g + 1]!)) << 4) | hexDigit(id.charCodeAt(UUID_HEX[g + 2]!));
-    codes[(g / 3) * 2] = BASE64URL.charCodeAt(bits >> 6);
-    codes[(g / 3) * 2 + 1] = BASE64URL.charCodeAt(bits & 63);
+  if (id.length !== 36) return null;
+  const codes: number[] = [];
+  let bits = 0;
+  let digits = 0;
+  for (let i = 0; i < 36; i++) {
+    const c = id.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return null;
+      continue;
+    }
+    const v = c < 128 ? HEX[c]! : -1;
+    if (v < 0) return null;
+    if (digits === 18) continue;
+    // Three hex digits (12 bits) become two base64url characters.
+    bits = (bits << 4) | v;
+    digits += 1;
+    if (digits % 3 === 0) {
+      codes.push(BASE64URL.charCodeAt(bits >> 6), BASE64URL.charCodeAt(bits & 63));
+      bits = 0;
+    }
   }
-  return String.fromCharCode(codes[0]!, codes[1]!, codes[2]!, codes[3]!, codes[4]!, codes[5]!, codes[6]!, codes[7]!, codes[8]!, codes[9]!, codes[10]!, codes[11]!);
-}
-
-/** 0–15 for a lower-case hex digit, else -1. */
-function hexDigit(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 97 && code <= 102) return code - 87;
-  return -1;
+  // One string made at once (appending would make a rope that every set lookup flattens).
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** The count a counter item holds: its event fingerprints plus any overflow past the cap. */

@@ -230,6 +230,23 @@ describe('the embedded store keeping a batch\'s own items', () => {
     }
   }
 
+  it('keeps every string set sorted as it grows, a few members or many at a time', async () => {
+    // Given a set that gains random members over 300 commits of 1 to 400 members each
+    const next = seededRandom(5);
+    const store = new MemoryStore();
+    const key = { pk: 'p', sk: 's' };
+    const expected = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const members = Array.from({ length: 1 + Math.floor(next() * (next() < 0.1 ? 400 : 8)) }, () => Math.floor(next() * 1e9).toString(36));
+      members.forEach((m) => expected.add(m));
+      // When each is committed
+      await store.commit([{ key, addToSet: { events: members }, expiresAt: 2e9 }]);
+      // Then the stored set is every member once, in order
+      const events = (await store.load([key], 0)).get('p\u0000s')?.events;
+      expect(events).toEqual([...expected].sort());
+    }
+  });
+
   it('ends with the same table and alerts as applying every update', async () => {
     // Given the examples and three more days of generated traffic with its incidents
     const dir = tempDir();

@@ -28,15 +28,47 @@ import {
 function applySorted(item: StateItem | undefined, update: StateUpdate): StateItem {
   const next: Record<string, Attr> = { ...item };
   applyInPlace(next, update, copySet);
-  // A set that gained members is a new array; its stored part is sorted already, so sorting a
-  // sorted run and a few new members is linear.
-  if (update.addToSet) for (const name in update.addToSet) if (next[name] !== item?.[name]) (next[name] as string[]).sort();
+  // A set that gained members is a new array: its stored part, sorted, then the new members.
+  if (update.addToSet) for (const name in update.addToSet) if (next[name] !== item?.[name]) sortAfter(next[name] as string[], setLength(item?.[name]));
   return next;
 }
 
-/** `item` with the sets `update` added to (and so are new arrays, the item's own) sorted in place. */
+function setLength(value: Attr | undefined): number {
+  return Array.isArray(value) ? value.length : 0;
+}
+
+/**
+ * Sorts a set whose first `sorted` members are in order (what the store held) and the rest
+ * new: the new ones are sorted and each put in its place by binary search, so the stored run
+ * is not compared member by member again.
+ */
+function sortAfter(values: string[], sorted: number): void {
+  if (values.length - sorted >= sorted) {
+    values.sort();
+    return;
+  }
+  const added = values.slice(sorted).sort();
+  let end = sorted;
+  let write = values.length;
+  for (let j = added.length - 1; j >= 0; j--) {
+    const v = added[j]!;
+    let lo = 0;
+    let hi = end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (values[mid]! > v) hi = mid;
+      else lo = mid + 1;
+    }
+    values.copyWithin(write - (end - lo), lo, end);
+    write -= end - lo;
+    end = lo;
+    values[--write] = v;
+  }
+}
+
+/** `item` with the sets `update` added to (new arrays, the item's own: the loaded set, then the new members) sorted in place. */
 function sortGained(item: StateItem, before: StateItem | undefined, update: StateUpdate): StateItem {
-  if (update.addToSet) for (const name in update.addToSet) if (item[name] !== before?.[name]) (item[name] as string[]).sort();
+  if (update.addToSet) for (const name in update.addToSet) if (item[name] !== before?.[name]) sortAfter(item[name] as string[], setLength(before?.[name]));
   return item;
 }
 

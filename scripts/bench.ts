@@ -504,8 +504,12 @@ async function hotPaths(): Promise<void> {
     return { relevant, cpuMicros: used.user + used.system };
   };
   for (let i = 0; i < 3; i++) await pass();
-  const { relevant, cpuMicros } = await pass();
-  report('hot paths', `engine and detectors: ${fmt(cpuMicros / relevant, 1)} µs CPU per relevant event (in-memory state, ${fmt(relevant)} events, after three warm-up passes)`);
+  // The quickest of five measured passes: a pass is a fraction of a second, so one busy moment
+  // of a shared machine would otherwise decide the figure.
+  const measured: { relevant: number; cpuMicros: number }[] = [];
+  for (let i = 0; i < 5; i++) measured.push(await pass());
+  const { relevant, cpuMicros } = measured.reduce((a, b) => (b.cpuMicros < a.cpuMicros ? b : a));
+  report('hot paths', `engine and detectors: ${fmt(cpuMicros / relevant, 1)} µs CPU per relevant event (in-memory state, ${fmt(relevant)} events, the quickest of five passes after three warm-up passes)`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,26 +18,23 @@ interface WindowKeys {
   readonly read: readonly ReadKey[];
 }
 
-const keysMemo = new Map<string, WindowKeys>();
-/** Each role's keys last asked for: a batch's calls mostly share their role, window and day. */
+/**
+ * Each role's keys for the window and day it was last asked for: calls reach a detector in
+ * event-time order, so they are built once per role and window.
+ */
 const lastKeys = new Map<string, { readonly w: number; readonly day: number; readonly keys: WindowKeys }>();
 
 function windowKeys(role: string, w: number, day: number): WindowKeys {
   const last = lastKeys.get(role);
   if (last !== undefined && last.w === w && last.day === day) return last.keys;
-  const memo = `${role}\u0000${w}\u0000${day}`;
-  let keys = keysMemo.get(memo);
-  if (!keys) {
-    // Window counts change with every call: always read. Peaks only rise, and a lower one makes
-    // the baseline stricter, never blind: any cached copy will do (an absent one too).
-    const current = readKey(`volume#${role}`, `w#${w}`);
-    const previous = readKey(`volume#${role}`, `w#${w - 1}`);
-    const peaks: ReadKey[] = [];
-    for (let d = day; d >= day - BASELINE_DAYS; d--) peaks.push(readKey(`volume#${role}`, `peak#${d}`, always));
-    keys = { current, previous, peaks, read: [current, previous, ...peaks] };
-    if (keysMemo.size >= 256) keysMemo.clear();
-    keysMemo.set(memo, keys);
-  }
+  // Window counts change with every call: always read. Peaks only rise, and a lower one makes
+  // the baseline stricter, never blind: any cached copy will do (an absent one too).
+  const current = readKey(`volume#${role}`, `w#${w}`);
+  const previous = readKey(`volume#${role}`, `w#${w - 1}`);
+  const peaks: ReadKey[] = [];
+  for (let d = day; d >= day - BASELINE_DAYS; d--) peaks.push(readKey(`volume#${role}`, `peak#${d}`, always));
+  const keys = { current, previous, peaks, read: [current, previous, ...peaks] };
+  // A deployment watches a handful of roles; the bound only guards against a flood.
   if (lastKeys.size >= 256) lastKeys.clear();
   lastKeys.set(role, { w, day, keys });
   return keys;

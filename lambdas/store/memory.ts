@@ -28,9 +28,7 @@ import {
 function applySorted(item: StateItem | undefined, update: StateUpdate): StateItem {
   const next: Record<string, Attr> = { ...item };
   applyInPlace(next, update, copySet);
-  // A set that gained members is a new array: its stored part, sorted, then the new members.
-  if (update.addToSet) for (const name in update.addToSet) if (next[name] !== item?.[name]) sortAfter(next[name] as string[], setLength(item?.[name]));
-  return next;
+  return sortGained(next, item, update);
 }
 
 function setLength(value: Attr | undefined): number {
@@ -66,7 +64,10 @@ function sortAfter(values: string[], sorted: number): void {
   }
 }
 
-/** `item` with the sets `update` added to (new arrays, the item's own: the loaded set, then the new members) sorted in place. */
+/**
+ * `item` with the sets `update` added to sorted in place. Each such set is a new array, the
+ * item's own: the set as `before` held it (sorted), then the new members.
+ */
 function sortGained(item: StateItem, before: StateItem | undefined, update: StateUpdate): StateItem {
   if (update.addToSet) for (const name in update.addToSet) if (item[name] !== before?.[name]) sortAfter(item[name] as string[], setLength(before?.[name]));
   return item;

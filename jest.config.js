@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test', '<rootDir>/lambdas'],
+  roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // Replays of the examples and DynamoDB Local runs take seconds; on a loaded CI machine, more.
   testTimeout: 60_000,

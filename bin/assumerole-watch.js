@@ -3,7 +3,7 @@
 'use strict';
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
-const entry = join(__dirname, '..', 'dist', 'lambdas', 'cli', 'run.js');
+const entry = join(__dirname, '..', 'dist', 'cli', 'run.js');
 if (!existsSync(entry)) {
   process.stderr.write('assumerole-watch: not built yet; run `npm run build` (npm ci does it)\n');
   process.exit(2);

@@ -9,9 +9,9 @@
  * problem is reported at once naming the key and the expected form, and misspelt keys get a
  * "did you mean". Free of CDK on purpose: the README generator imports it.
  */
-import { CONFIG_KEYS, ConfigError, resolveConfig, type EngineConfig } from '../lambdas/engine/config';
-import { closest, parseJsonOr, show, toList } from '../lambdas/engine/config-values';
-import { SEVERITIES, type Severity } from '../lambdas/engine/types';
+import { CONFIG_KEYS, ConfigError, resolveConfig, type EngineConfig } from '../lambdas/core/config';
+import { closest, parseJsonOr, show, toList } from '../lambdas/core/config-values';
+import { SEVERITIES, type Severity } from '../lambdas/core/types';
 import { environmentProblem } from './lambda-environment';
 
 export { ConfigError };

@@ -5,7 +5,7 @@
  * the handler's SDK imports, so the README generator can load it.
  */
 import { ENVIRONMENT } from '../lambdas/detect/contract';
-import type { EngineConfig } from '../lambdas/engine/config';
+import type { EngineConfig } from '../lambdas/core/config';
 
 /** Lambda's limit on the total size of a function's environment variables (names and values). */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;

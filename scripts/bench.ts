@@ -17,11 +17,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, copyFileSync, wr
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEPLOY_KEYS } from '../lib/config';
-import { generateCorpus, scenarioConfig, writeCorpus, type CloudTrailRecord } from '../lambdas/cli/generate';
+import { generateCorpus, scenarioConfig, writeCorpus, type CloudTrailRecord } from '../cli/generate';
 import { handleBatch } from '../lambdas/detect/handler';
-import { loadConfig } from '../lambdas/engine/config';
-import type { IpAddress } from '../lambdas/engine/ip';
-import type { ParsedCall } from '../lambdas/engine/types';
+import { loadConfig } from '../lambdas/core/config';
+import type { IpAddress } from '../lambdas/core/ip';
+import type { ParsedCall } from '../lambdas/core/types';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { freshTable, testClient } from '../test/support/dynamodb';
 import { dynamoDependencies, FakeSns, TestClock } from '../test/support/handler';
@@ -91,7 +91,7 @@ interface PassResult {
   readonly maxRssMbAt100k?: number;
 }
 
-const DIST = join(ROOT, 'dist', 'lambdas');
+const DIST = join(ROOT, 'dist');
 
 /**
  * The floor any replay pays, on one thread: read each file, gunzip, JSON.parse, and touch every
@@ -118,8 +118,8 @@ const { listInputs } = require(${JSON.stringify(join(DIST, 'cli', 'inputs.js'))}
 const REPLAY = `
 const { readFileSync } = require('node:fs');
 const { replay } = require(${JSON.stringify(join(DIST, 'cli', 'replay.js'))});
-const { loadConfig } = require(${JSON.stringify(join(DIST, 'engine', 'config.js'))});
-const { MemoryLedger, MemoryStore } = require(${JSON.stringify(join(DIST, 'store', 'memory.js'))});
+const { loadConfig } = require(${JSON.stringify(join(DIST, 'lambdas', 'core', 'config.js'))});
+const { MemoryLedger, MemoryStore } = require(${JSON.stringify(join(DIST, 'lambdas', 'state', 'memory.js'))});
 (async () => {
   const dir = process.argv[1];
   // The corpus has 400 customers: ten times the call ceiling of the 40-customer scenario.
@@ -468,11 +468,11 @@ function compiled<T>(module: string): T {
 
 async function hotPaths(): Promise<void> {
   heading('6. Hot paths (the compiled code)');
-  const { loadAwsIpRanges, parseIp } = compiled<typeof import('../lambdas/engine/ip')>('engine/ip.js');
-  const { loadConfig } = compiled<typeof import('../lambdas/engine/config')>('engine/config.js');
-  const { processBatch } = compiled<typeof import('../lambdas/engine/engine')>('engine/engine.js');
-  const { parseText } = compiled<typeof import('../lambdas/engine/parse')>('engine/parse.js');
-  const { MemoryLedger, MemoryStore } = compiled<typeof import('../lambdas/store/memory')>('store/memory.js');
+  const { loadAwsIpRanges, parseIp } = compiled<typeof import('../lambdas/core/ip')>('lambdas/core/ip.js');
+  const { loadConfig } = compiled<typeof import('../lambdas/core/config')>('lambdas/core/config.js');
+  const { processBatch } = compiled<typeof import('../lambdas/engine/engine')>('lambdas/engine/engine.js');
+  const { parseText } = compiled<typeof import('../lambdas/core/parse')>('lambdas/core/parse.js');
+  const { MemoryLedger, MemoryStore } = compiled<typeof import('../lambdas/state/memory')>('lambdas/state/memory.js');
   const ranges = loadAwsIpRanges();
   const rand = seededRandom(42);
   const v4: IpAddress[] = Array.from({ length: 100_000 }, () => parseIp(`${Math.floor(rand() * 223) + 1}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`)!);

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS } from '../lambdas/detectors';
-import { CONFIG_KEYS } from '../lambdas/engine/config';
+import { CONFIG_KEYS } from '../lambdas/core/config';
 import { DEPLOY_KEYS } from '../lib/config';
 
 const README = join(__dirname, '..', 'README.md');

@@ -3,13 +3,13 @@
  * never changes an alert, even when several instances with their own caches share the state.
  */
 import { join } from 'node:path';
-import { replay } from '../lambdas/cli/replay';
+import { replay } from '../cli/replay';
 import type { Alert } from '../lambdas/engine/engine';
 import { processBatch } from '../lambdas/engine/engine';
-import { StateCache, type ReadKey } from '../lambdas/store/cache';
-import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
-import { parseText } from '../lambdas/engine/parse';
-import type { ParsedCall } from '../lambdas/engine/types';
+import { StateCache, type ReadKey } from '../lambdas/state/cache';
+import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import { parseText } from '../lambdas/core/parse';
+import type { ParsedCall } from '../lambdas/core/types';
 import { examplesConfig } from './support/handler';
 import { batches, exampleRecords } from './support/sqs';
 

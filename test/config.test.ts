@@ -1,6 +1,6 @@
-import { CONFIG_KEYS, ConfigError, loadConfig, resolveConfig } from '../lambdas/engine/config';
-import { parseIp } from '../lambdas/engine/ip';
-import { regexSafetyProblem } from '../lambdas/engine/regex-safety';
+import { CONFIG_KEYS, ConfigError, loadConfig, resolveConfig } from '../lambdas/core/config';
+import { parseIp } from '../lambdas/core/ip';
+import { regexSafetyProblem } from '../lambdas/core/regex-safety';
 
 const MINIMAL = { monitoredRoleArns: ['arn:aws:iam::210987654321:role/outbound-*'] };
 

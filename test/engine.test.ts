@@ -1,11 +1,11 @@
-import { ADDRESSES, CUSTOMERS, intoOutbound, outToCustomer, retimed, sessionCall, outboundSession, times, iamUser } from '../lambdas/detectors/case-records';
-import { CASE_BASE_CONFIG } from '../lambdas/detectors/cases';
-import { loadConfig } from '../lambdas/engine/config';
+import { ADDRESSES, CUSTOMERS, intoOutbound, outToCustomer, retimed, sessionCall, outboundSession, times, iamUser } from './support/case-records';
+import { CASE_BASE_CONFIG } from './detectors/cases';
+import { loadConfig } from '../lambdas/core/config';
 import { processBatch, type BatchResult, type EnginePorts } from '../lambdas/engine/engine';
-import { parseRecord } from '../lambdas/engine/parse';
-import type { ParsedCall } from '../lambdas/engine/types';
-import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
-import { keyString, type StateUpdate } from '../lambdas/store/port';
+import { parseRecord } from '../lambdas/core/parse';
+import type { ParsedCall } from '../lambdas/core/types';
+import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import { keyString, type StateUpdate } from '../lambdas/core/state';
 
 const config = loadConfig({ ...CASE_BASE_CONFIG, minAlertSeverity: 'medium', volumeMaxCalls: 5 });
 const T = '2024-08-01T10:00:00Z';

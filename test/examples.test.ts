@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readConfig } from '../lambdas/cli/main';
-import { replay, type ReplayReport } from '../lambdas/cli/replay';
+import { readConfig } from '../cli/main';
+import { replay, type ReplayReport } from '../cli/replay';
 import type { Alert } from '../lambdas/engine/engine';
 import type { EnginePorts } from '../lambdas/engine/engine';
-import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
+import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
 
 const memory = (): EnginePorts => ({ state: new MemoryStore(), ledger: new MemoryLedger() });
 

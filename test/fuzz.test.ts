@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { handleBatch } from '../lambdas/detect/handler';
-import { MemoryPublisher } from '../lambdas/alerts/sns';
-import { parseDocument, parseRecord, parseText } from '../lambdas/engine/parse';
+import { MemoryPublisher } from '../lambdas/delivery/sns';
+import { parseDocument, parseRecord, parseText } from '../lambdas/core/parse';
 import { checkMutation, fuzzWorld, mutationArb, mutationText, type FuzzWorld } from './support/fuzz';
 import { testDependencies } from './support/handler';
 import { eventBridgeEnvelope, sqsMessage } from './support/sqs';

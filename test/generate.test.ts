@@ -13,7 +13,7 @@ import {
   type CorpusSummary,
   type IncidentLabel,
   type WriteSummary,
-} from '../lambdas/cli/generate';
+} from '../cli/generate';
 
 jest.setTimeout(60_000);
 

@@ -6,13 +6,13 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { join } from 'node:path';
-import type { AlertPublisher } from '../lambdas/alerts/sns';
+import type { AlertPublisher } from '../lambdas/delivery/sns';
 import { handleBatch } from '../lambdas/detect/handler';
 import type { Alert } from '../lambdas/engine/engine';
-import { main, type Io } from '../lambdas/cli/main';
-import { replay } from '../lambdas/cli/replay';
-import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
-import { TTL_ATTRIBUTE } from '../lambdas/store/schema';
+import { main, type Io } from '../cli/main';
+import { replay } from '../cli/replay';
+import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import { TTL_ATTRIBUTE } from '../lambdas/state/schema';
 import { freshTable, localEndpoint, scanAll, testClient } from './support/dynamodb';
 import { dynamoDependencies, examplesConfig, FakeSns, TestClock } from './support/handler';
 import { batches, exampleRecords, messageIdOf, sqsEvent, sqsMessage, type RawRecord } from './support/sqs';

@@ -1,7 +1,7 @@
-import { MemoryPublisher } from '../lambdas/alerts/sns';
+import { MemoryPublisher } from '../lambdas/delivery/sns';
 import { dependenciesFromEnvironment, handleBatch } from '../lambdas/detect/handler';
 import type { Alert } from '../lambdas/engine/engine';
-import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
+import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
 import { testDependencies } from './support/handler';
 import { exampleRecords, messageIdOf, sqsEvent, sqsMessage, type RawRecord } from './support/sqs';
 

@@ -1,6 +1,6 @@
-import { ResultDecoder, ResultEncoder } from '../lambdas/cli/handover';
-import { generateCorpus } from '../lambdas/cli/generate';
-import { parseRecord, type ParseResult } from '../lambdas/engine/parse';
+import { ResultDecoder, ResultEncoder } from '../cli/handover';
+import { generateCorpus } from '../cli/generate';
+import { parseRecord, type ParseResult } from '../lambdas/core/parse';
 import { fixtureRecords } from './support/fixtures';
 
 /** Results in files of `perFile`, encoded and decoded in order, as the reader thread hands them over. */

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONFIG_KEYS } from '../lambdas/engine/config';
+import { CONFIG_KEYS } from '../lambdas/core/config';
 import { ConfigError, DEPLOY_KEYS, loadAppConfig, type AppConfig } from '../lib/config';
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../lib/lambda-environment';
 import { cdkJsonContext, ROOT } from './support/infra';

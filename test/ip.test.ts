@@ -17,7 +17,7 @@ import {
   loadAwsIpRanges,
   parseCidr,
   parseIp,
-} from '../lambdas/engine/ip';
+} from '../lambdas/core/ip';
 import IPCIDR from 'ip-cidr';
 import { seededRandom } from './support/random';
 

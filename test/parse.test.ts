@@ -1,5 +1,5 @@
-import { accountOf, parseDocument, parseExpiration, parseIsoTime, parseRecord, parseText, type ParseResult } from '../lambdas/engine/parse';
-import type { AssumeRoleCall } from '../lambdas/engine/types';
+import { accountOf, parseDocument, parseExpiration, parseIsoTime, parseRecord, parseText, type ParseResult } from '../lambdas/core/parse';
+import type { AssumeRoleCall } from '../lambdas/core/types';
 import { fixture, fixtureRecords } from './support/fixtures';
 import { seededRandom } from './support/random';
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listInputs, readDocument } from '../lambdas/cli/inputs';
-import { ReadAhead, type ReadAheadFile } from '../lambdas/cli/read-ahead';
-import type { ParseResult } from '../lambdas/engine/parse';
+import { listInputs, readDocument } from '../cli/inputs';
+import { ReadAhead, type ReadAheadFile } from '../cli/read-ahead';
+import type { ParseResult } from '../lambdas/core/parse';
 
 const EXAMPLES = join(__dirname, '..', 'examples', 'AWSLogs');
 

@@ -3,17 +3,17 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ADDRESSES, outboundSession, outToCustomer, sessionCall } from '../lambdas/detectors/case-records';
-import { CASE_BASE_CONFIG } from '../lambdas/detectors/cases';
-import { writeCorpus } from '../lambdas/cli/generate';
-import { main, type Io } from '../lambdas/cli/main';
-import { replay, TimeHeap, type ReplayReport } from '../lambdas/cli/replay';
-import type { ParsedCall } from '../lambdas/engine/types';
+import { ADDRESSES, outboundSession, outToCustomer, sessionCall } from './support/case-records';
+import { CASE_BASE_CONFIG } from './detectors/cases';
+import { writeCorpus } from '../cli/generate';
+import { main, type Io } from '../cli/main';
+import { replay, TimeHeap, type ReplayReport } from '../cli/replay';
+import type { ParsedCall } from '../lambdas/core/types';
 import { seededRandom } from './support/random';
 import type { Alert } from '../lambdas/engine/engine';
-import { loadConfig } from '../lambdas/engine/config';
-import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
-import type { StateUpdate } from '../lambdas/store/port';
+import { loadConfig } from '../lambdas/core/config';
+import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import type { StateUpdate } from '../lambdas/core/state';
 
 const ROOT = join(__dirname, '..');
 
@@ -144,7 +144,7 @@ describe('assumerole-watch replay', () => {
     const dir = tempDir();
     const { first, second } = stolenSession();
     // When the process runs
-    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'lambdas', 'cli', 'run.ts'), 'replay', '-', '--config', writeConfig(dir), '--json'], {
+    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'run.ts'), 'replay', '-', '--config', writeConfig(dir), '--json'], {
       input: `${JSON.stringify(first)}\n${JSON.stringify(second)}\n`,
       encoding: 'utf8',
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -1,6 +1,6 @@
 import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AlertPublishError, consoleEventUrl, MemoryPublisher, SnsPublisher, type SnsAlertRecord } from '../lambdas/alerts/sns';
+import { AlertPublishError, consoleEventUrl, MemoryPublisher, SnsPublisher, type SnsAlertRecord } from '../lambdas/delivery/sns';
 import type { Alert } from '../lambdas/engine/engine';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:210987654321:assumerole-watch-alerts';

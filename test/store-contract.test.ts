@@ -4,11 +4,11 @@
  * test/support/global-setup.ts, and dynalite in process). No mocked client anywhere.
  */
 import { DescribeTimeToLiveCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { readConfig } from '../lambdas/cli/main';
-import { replay, type ReplayReport } from '../lambdas/cli/replay';
+import { readConfig } from '../cli/main';
+import { replay, type ReplayReport } from '../cli/replay';
 import type { Alert, EnginePorts } from '../lambdas/engine/engine';
-import { consumptionSince, DynamoLedger, DynamoStore } from '../lambdas/store/dynamodb';
-import { MemoryLedger, MemoryStore } from '../lambdas/store/memory';
+import { consumptionSince, DynamoLedger, DynamoStore } from '../lambdas/state/dynamodb';
+import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
 import {
   ALERT_LEASE_MS,
   applyUpdate,
@@ -21,8 +21,8 @@ import {
   type StateKey,
   type StateStore,
   type StateUpdate,
-} from '../lambdas/store/port';
-import { ensureTable } from '../lambdas/store/schema';
+} from '../lambdas/core/state';
+import { ensureTable } from '../lambdas/state/schema';
 import { freshTable, localEndpoint, scanAll, startDynalite, testClient } from './support/dynamodb';
 import { seededRandom } from './support/random';
 

@@ -10,15 +10,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { AlertPublishError, SnsPublisher, snsModule, type AlertPublisher, type PublishResult } from '../alerts/sns';
-import { loadConfig, type CompiledConfig } from '../engine/config';
+import { AlertPublishError, SnsPublisher, snsModule, type AlertPublisher, type PublishResult } from '../delivery/sns';
+import { loadConfig, type CompiledConfig } from '../core/config';
 import { prepareBatch, recoverAlerts, type Alert, type BatchResult, type Clock, type EnginePorts, type PreparedBatch } from '../engine/engine';
-import { parseText } from '../engine/parse';
-import type { ParsedCall } from '../engine/types';
-import { CapacityMeter, DynamoLedger, DynamoStore } from '../store/dynamodb';
-import { StateCache } from '../store/cache';
+import { parseText } from '../core/parse';
+import type { ParsedCall } from '../core/types';
+import { CapacityMeter, DynamoLedger, DynamoStore } from '../state/dynamodb';
+import { StateCache } from '../state/cache';
 import { ASSUME_ROLE_EVENTS_METRIC, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from './contract';
-import type { Consumption } from '../store/port';
+import type { Consumption } from '../core/state';
 
 /** Everything the handler needs, injected. */
 export interface DetectDependencies {

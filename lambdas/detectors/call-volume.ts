@@ -1,6 +1,6 @@
 /** call-volume: a burst of assumptions by a monitored role. */
-import { readKey, type ReadKey } from '../store/cache';
-import { hasMember, type StateKey, type StateUpdate } from '../store/port';
+import { readKey, type ReadKey } from '../state/cache';
+import { hasMember, type StateKey, type StateUpdate } from '../core/state';
 import { countOf, countOnce, evidenceOf, ttlAfter, windowOf, type Detector, type FindingDraft, type StateView } from './detector';
 
 /** Days of daily peaks the learned baseline looks back over. */

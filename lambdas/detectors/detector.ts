@@ -3,10 +3,10 @@
  * for and the configuration, and returns findings and state updates. It never fetches.
  */
 import { createHash, hash } from 'node:crypto';
-import type { CompiledConfig } from '../engine/config';
-import type { Evidence, Finding, ParsedCall, Severity } from '../engine/types';
-import { hasMember, type StateItem, type StateKey, type StateUpdate } from '../store/port';
-import type { ReadKey } from '../store/cache';
+import type { CompiledConfig } from '../core/config';
+import type { Evidence, Finding, ParsedCall, Severity } from '../core/types';
+import { hasMember, type StateItem, type StateKey, type StateUpdate } from '../core/state';
+import type { ReadKey } from '../state/cache';
 
 /** A call the engine selected, with the monitored roles it touches. */
 export interface Subject {

@@ -1,7 +1,7 @@
 /** external-id: missing, shared between tenants, or changed external IDs. */
 import { createHash } from 'node:crypto';
-import { KeyNames, type ReadKey } from '../store/cache';
-import { hasMember, type StateUpdate } from '../store/port';
+import { KeyNames, type ReadKey } from '../state/cache';
+import { hasMember, type StateUpdate } from '../core/state';
 import { evidenceOf, stateless, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 const MAPPING_TTL_DAYS = 400;

@@ -1,6 +1,6 @@
 /** failed-assume: bursts of denied AssumeRole calls around a monitored role. */
-import { readKey } from '../store/cache';
-import { hasMember, type StateKey, type StateUpdate } from '../store/port';
+import { readKey } from '../state/cache';
+import { hasMember, type StateKey, type StateUpdate } from '../core/state';
 import { boundedMember, countOf, countOnce, evidenceOf, ttlAfter, windowOf, type Detector, type Subject } from './detector';
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/i;

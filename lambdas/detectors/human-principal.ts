@@ -1,6 +1,6 @@
 /** human-principal: a person, not the vendor's backend, assumed the outbound role. */
-import type { CompiledConfig } from '../engine/config';
-import type { AssumeRoleCall } from '../engine/types';
+import type { CompiledConfig } from '../core/config';
+import type { AssumeRoleCall } from '../core/types';
 import { callerIdentities, describePrincipal, evidenceOf, lower, stateless, type Detector } from './detector';
 
 const FEDERATED_TYPES = new Set(['SAMLUser', 'WebIdentityUser', 'FederatedUser']);

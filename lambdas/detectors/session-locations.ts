@@ -1,9 +1,9 @@
 /** session-locations: one outbound session used from a second location. */
-import { isPrivate, locationPrefix } from '../engine/ip';
-import type { CompiledConfig } from '../engine/config';
-import type { ParsedCall } from '../engine/types';
-import { KeyNames, type ReadKey } from '../store/cache';
-import { hasMember, type StateItem, type StateUpdate } from '../store/port';
+import { isPrivate, locationPrefix } from '../core/ip';
+import type { CompiledConfig } from '../core/config';
+import type { ParsedCall } from '../core/types';
+import { KeyNames, type ReadKey } from '../state/cache';
+import { hasMember, type StateItem, type StateUpdate } from '../core/state';
 import { boundedMember, evidenceOf, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 /** Role sessions last at most 12 hours; keep locations a little longer. */

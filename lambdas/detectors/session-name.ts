@@ -1,7 +1,7 @@
 /** session-name: a role session name that breaks the pattern or the learned shapes. */
 import { createHash } from 'node:crypto';
-import { KeyNames } from '../store/cache';
-import { hasMember, type StateUpdate } from '../store/port';
+import { KeyNames } from '../state/cache';
+import { hasMember, type StateUpdate } from '../core/state';
 import { boundedMember, evidenceOf, ttlAfter, type Detector, type FindingDraft } from './detector';
 
 const MAX_SHAPES = 64;

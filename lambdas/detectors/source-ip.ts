@@ -1,6 +1,6 @@
 /** source-ip: a monitored AssumeRole call came from outside the vendor's egress addresses. */
-import { isPrivate, locationPrefix } from '../engine/ip';
-import type { Severity } from '../engine/types';
+import { isPrivate, locationPrefix } from '../core/ip';
+import type { Severity } from '../core/types';
 import { evidenceOf, stateless, type Detector } from './detector';
 
 /** See the registry; evaluated on AssumeRole calls into or out of a monitored role. */

@@ -1,5 +1,5 @@
 /** unexpected-caller: a principal outside the expected callers assumed the outbound role. */
-import { accountOf } from '../engine/parse';
+import { accountOf } from '../core/parse';
 import { callerIdentities, describePrincipal, evidenceOf, lower, stateless, type Detector } from './detector';
 import { humanReasons, roleName } from './human-principal';
 

@@ -18,10 +18,10 @@ import {
   type StateKey,
   type StateStore,
   type StateUpdate,
-} from '../store/port';
-import { readKey, type ReadKey, type StateCache } from '../store/cache';
-import type { CompiledConfig } from './config';
-import { SEVERITIES, type Finding, type ParsedCall } from './types';
+} from '../core/state';
+import { readKey, type ReadKey, type StateCache } from '../state/cache';
+import type { CompiledConfig } from '../core/config';
+import { SEVERITIES, type Finding, type ParsedCall } from '../core/types';
 
 /** Time source; the Lambda uses the wall clock, replay the latest event time. */
 export interface Clock {

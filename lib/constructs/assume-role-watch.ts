@@ -19,8 +19,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ASSUME_ROLE_EVENTS_METRIC, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
-import type { EngineConfig } from '../../lambdas/engine/config';
-import { TABLE_SCHEMA } from '../../lambdas/store/schema';
+import type { EngineConfig } from '../../lambdas/core/config';
+import { TABLE_SCHEMA } from '../../lambdas/state/schema';
 import type { AlarmDestination, EmailSubscriber, HttpsSubscriber } from '../config';
 import { detectionConfigJson, environmentProblem, FIXED_ENVIRONMENT } from '../lambda-environment';
 import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
@@ -187,7 +187,7 @@ export class AssumeRoleWatch extends Construct {
     }));
     this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'StateTable',
-      // lambdas/store/dynamodb.ts: BatchGetItem for state and the ledger's pointers and slots,
+      // lambdas/state/dynamodb.ts: BatchGetItem for state and the ledger's pointers and slots,
       // GetItem on a slot, conditional PutItem and atomic UpdateItem. Never Query, Scan,
       // DeleteItem or table management.
       actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -4,7 +4,7 @@
  */
 import * as events from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
-import { ASSUME_ROLE_EVENT_NAMES } from '../../lambdas/engine/types';
+import { ASSUME_ROLE_EVENT_NAMES } from '../../lambdas/core/types';
 
 /**
  * AssumeRole records are read-only management events; a rule in the plain `ENABLED` state never

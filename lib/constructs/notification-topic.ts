@@ -9,7 +9,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { SEVERITIES, type Severity } from '../../lambdas/engine/types';
+import { SEVERITIES, type Severity } from '../../lambdas/core/types';
 import type { EmailSubscriber, HttpsSubscriber } from '../config';
 
 /** Severities at or above `min`, lowest first: the values a subscription's filter policy allows. */

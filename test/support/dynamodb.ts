@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
-import { ensureTable } from '../../lambdas/store/schema';
+import { ensureTable } from '../../lambdas/state/schema';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb-local';
 
 /** The DynamoDB Local endpoint of this jest run. */

@@ -11,14 +11,14 @@
  * and the alert renderers, and throws on any broken property.
  */
 import fc from 'fast-check';
-import { renderAlert, SNS_MAX_MESSAGE_BYTES, SUBJECT_MAX_LENGTH } from '../../lambdas/alerts/sns';
-import { terminalJson, toRecord, toText } from '../../lambdas/alerts/format';
-import { ADDRESSES, CUSTOMERS, iamUser, intoOutbound, outboundSession, outToCustomer, sessionCall } from '../../lambdas/detectors/case-records';
-import { loadConfig, type CompiledConfig } from '../../lambdas/engine/config';
+import { renderAlert, SNS_MAX_MESSAGE_BYTES, SUBJECT_MAX_LENGTH } from '../../lambdas/delivery/sns';
+import { terminalJson, toRecord, toText } from '../../lambdas/delivery/format';
+import { ADDRESSES, CUSTOMERS, iamUser, intoOutbound, outboundSession, outToCustomer, sessionCall } from './case-records';
+import { loadConfig, type CompiledConfig } from '../../lambdas/core/config';
 import { processBatch, select, type Alert, type BatchResult, type Clock } from '../../lambdas/engine/engine';
-import { parseDocument, parseRecord, parseText, type ParseResult } from '../../lambdas/engine/parse';
-import { ASSUME_ROLE_EVENT_NAMES, type Finding, type ParsedCall } from '../../lambdas/engine/types';
-import { MemoryLedger, MemoryStore } from '../../lambdas/store/memory';
+import { parseDocument, parseRecord, parseText, type ParseResult } from '../../lambdas/core/parse';
+import { ASSUME_ROLE_EVENT_NAMES, type Finding, type ParsedCall } from '../../lambdas/core/types';
+import { MemoryLedger, MemoryStore } from '../../lambdas/state/memory';
 import { fixtureRecords } from './fixtures';
 
 type Json = Record<string, unknown>;

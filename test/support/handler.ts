@@ -4,14 +4,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MemoryPublisher, SnsPublisher, type AlertPublisher, type SnsAlertRecord } from '../../lambdas/alerts/sns';
+import { MemoryPublisher, SnsPublisher, type AlertPublisher, type SnsAlertRecord } from '../../lambdas/delivery/sns';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import type { DetectDependencies } from '../../lambdas/detect/handler';
-import { loadConfig } from '../../lambdas/engine/config';
+import { loadConfig } from '../../lambdas/core/config';
 import type { Clock, EnginePorts } from '../../lambdas/engine/engine';
-import { StateCache } from '../../lambdas/store/cache';
-import { CapacityMeter, DynamoLedger, DynamoStore } from '../../lambdas/store/dynamodb';
-import { MemoryLedger, MemoryStore } from '../../lambdas/store/memory';
+import { StateCache } from '../../lambdas/state/cache';
+import { CapacityMeter, DynamoLedger, DynamoStore } from '../../lambdas/state/dynamodb';
+import { MemoryLedger, MemoryStore } from '../../lambdas/state/memory';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 

@@ -1,5 +1,5 @@
 /** Cases of session-locations: one outbound session used from a second location. */
-import { ADDRESSES, after, BASTION_ACCOUNT, OUTBOUND_ROLE, outboundSession, outToCustomer, sessionCall, type Json } from './case-records';
+import { ADDRESSES, after, BASTION_ACCOUNT, OUTBOUND_ROLE, outboundSession, outToCustomer, sessionCall, type Json } from '../support/case-records';
 import type { DetectorCase } from './cases';
 
 const T = '2024-08-01T10:45:22Z';

@@ -8,9 +8,9 @@
  * The encoder and the decoder keep the same table: messages must be decoded in the order they
  * were encoded (a worker's messages arrive in the order it posts them).
  */
-import type { ParseResult } from '../engine/parse';
-import type { IpAddress } from '../engine/ip';
-import type { AssumeRoleCall, ParsedCall, Principal, SessionActivity, SourceAddress } from '../engine/types';
+import type { ParseResult } from '../lambdas/core/parse';
+import type { IpAddress } from '../lambdas/core/ip';
+import type { AssumeRoleCall, ParsedCall, Principal, SessionActivity, SourceAddress } from '../lambdas/core/types';
 
 /** One file's results, as they cross between threads. */
 export type Encoded = readonly unknown[];

@@ -1,5 +1,5 @@
 /** Cases of external-id: missing, shared (tenant confusion) or changed external IDs. */
-import { BASTION_ACCOUNT, customerRole, CUSTOMERS, externalIdOf, outboundSession, outToCustomer, type Json } from './case-records';
+import { BASTION_ACCOUNT, customerRole, CUSTOMERS, externalIdOf, outboundSession, outToCustomer, type Json } from '../support/case-records';
 import type { DetectorCase } from './cases';
 
 const T = '2024-08-01T10:45:22Z';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { parseJsonLine, parseText, type ParseResult } from '../engine/parse';
+import { parseJsonLine, parseText, type ParseResult } from '../lambdas/core/parse';
 
 /** A file to replay, with the time its name says it covers (CloudTrail's `…_YYYYMMDDTHHmmZ_…`). */
 export interface InputFile {

@@ -19,7 +19,7 @@ import {
   type AlertReservation,
   type BatchItemResult,
   type ReservationOutcome,
-} from './port';
+} from '../core/state';
 
 /**
  * The item after an update, its string sets sorted as DynamoDB returns them (order carries no

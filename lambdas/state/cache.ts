@@ -8,7 +8,7 @@
  * ({@link ReadKey.enough}: "the session's locations include this call's location"); when it is
  * not, the engine reads the table. So a stale entry costs a read, never a missed alert.
  */
-import { applyUpdate, keyString, TTL_ATTRIBUTE, type StateItem, type StateKey, type StateUpdate } from './port';
+import { applyUpdate, keyString, TTL_ATTRIBUTE, type StateItem, type StateKey, type StateUpdate } from '../core/state';
 
 /** A key a detector reads, and optionally when a cached lower bound of its item decides. */
 export interface ReadKey extends StateKey {

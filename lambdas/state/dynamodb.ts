@@ -34,7 +34,7 @@ import {
   type StateKey,
   type StateStore,
   type StateUpdate,
-} from './port';
+} from '../core/state';
 import { PARTITION_KEY, SORT_KEY } from './schema';
 
 type Item = Record<string, AttributeValue>;

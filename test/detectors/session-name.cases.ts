@@ -1,5 +1,5 @@
 /** Cases of session-name: names that break the pattern or the learned shapes of the outbound role. */
-import { outToCustomer } from './case-records';
+import { outToCustomer } from '../support/case-records';
 import type { DetectorCase } from './cases';
 
 /** The backend's scheme: `ar-sync-<epoch seconds>` (the default of {@link outToCustomer}). */

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ParseResult } from '../engine/parse';
+import type { ParseResult } from '../lambdas/core/parse';
 import { ResultDecoder, type Encoded } from './handover';
 import { readDocument } from './inputs';
 

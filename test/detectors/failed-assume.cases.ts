@@ -1,5 +1,5 @@
 /** Cases of failed-assume: bursts of denied AssumeRole calls from or against the outbound role. */
-import { BASTION_ACCOUNT, outToCustomer, retimed, times, type Json } from './case-records';
+import { BASTION_ACCOUNT, outToCustomer, retimed, times, type Json } from '../support/case-records';
 import type { DetectorCase } from './cases';
 import { STRATUS_DENIED_IAM_USER } from './human-principal.cases';
 

@@ -1,5 +1,5 @@
 /** Cases of region: regional outbound roles used through another region's STS endpoint. */
-import { BASTION_ACCOUNT, intoOutbound, outboundSession, outToCustomer } from './case-records';
+import { BASTION_ACCOUNT, intoOutbound, outboundSession, outToCustomer } from '../support/case-records';
 import type { DetectorCase } from './cases';
 
 /** The EU outbound role, pinned to eu-west-1. */

@@ -3,10 +3,10 @@
  * Events go through in event-time order (a bounded reorder buffer), in batches, with the
  * replay clock at the latest event time so TTLs and windows behave as they did live.
  */
-import type { CompiledConfig } from '../engine/config';
-import { processBatch, type Alert, type Clock, type EnginePorts } from '../engine/engine';
-import type { ParsedCall, Rejection } from '../engine/types';
-import type { ParseResult } from '../engine/parse';
+import type { CompiledConfig } from '../lambdas/core/config';
+import { processBatch, type Alert, type Clock, type EnginePorts } from '../lambdas/engine/engine';
+import type { ParsedCall, Rejection } from '../lambdas/core/types';
+import type { ParseResult } from '../lambdas/core/parse';
 import { isDocument, listInputs, readInput, type InputFile, type UnreadableInput } from './inputs';
 import { ReadAhead } from './read-ahead';
 

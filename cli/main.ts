@@ -7,11 +7,11 @@
  * Exit codes: 0 no alerts, 1 alerts, 2 usage error or unreadable input.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { CONFIG_KEYS, ConfigError, loadConfig, type CompiledConfig } from '../engine/config';
-import type { EnginePorts } from '../engine/engine';
-import { MemoryLedger, MemoryStore } from '../store/memory';
-import type { Consumption } from '../store/port';
-import { printable, terminalJson, toRecord, toText } from '../alerts/format';
+import { CONFIG_KEYS, ConfigError, loadConfig, type CompiledConfig } from '../lambdas/core/config';
+import type { EnginePorts } from '../lambdas/engine/engine';
+import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import type { Consumption } from '../lambdas/core/state';
+import { printable, terminalJson, toRecord, toText } from '../lambdas/delivery/format';
 import { replay, type ReplayReport } from './replay';
 
 const USAGE = `usage:
@@ -175,8 +175,8 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
 async function dynamoPorts(options: ReplayArgs): Promise<{ ports: EnginePorts; consumption: () => Consumption }> {
   const [{ DynamoDBClient }, { CapacityMeter, DynamoLedger, DynamoStore }, { ensureTable }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
-    import('../store/dynamodb'),
-    import('../store/schema'),
+    import('../lambdas/state/dynamodb'),
+    import('../lambdas/state/schema'),
   ]);
   const client = new DynamoDBClient({
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),

@@ -9,7 +9,7 @@ import {
   roleSession,
   rootUser,
   type Json,
-} from './case-records';
+} from '../support/case-records';
 import type { DetectorCase } from './cases';
 
 const BOTO3_AGENT = 'Boto3/1.34.144 md/Botocore#1.34.144 ua/2.0 os/macos#23.5.0 md/arch#arm64 lang/python#3.12.4 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.144';

@@ -1,7 +1,7 @@
 /** Cases of unexpected-caller: principals outside `expectedCallerArns` assuming the outbound role. */
-import { awsService, BASTION_ACCOUNT, intoOutbound, OUTBOUND_ROLE, roleSession, type Json } from './case-records';
+import { awsService, BASTION_ACCOUNT, intoOutbound, OUTBOUND_ROLE, roleSession, type Json } from '../support/case-records';
 import type { DetectorCase } from './cases';
-import { STRATUS_IAM_USER_ASSUME } from './fixture-records';
+import { STRATUS_IAM_USER_ASSUME } from '../support/fixture-records';
 
 const REPORTING_ROLE = `arn:aws:iam::${BASTION_ACCOUNT}:role/reporting-worker`;
 /** A vendor workload account whose backend role is an expected caller in one case. */

@@ -1,7 +1,7 @@
 /** Cases of source-ip: monitored AssumeRole calls from outside the allow-listed egress addresses. */
-import { ADDRESSES, intoOutbound, outToCustomer } from './case-records';
+import { ADDRESSES, intoOutbound, outToCustomer } from '../support/case-records';
 import type { DetectorCase } from './cases';
-import { STRATUS_IAM_USER_ASSUME } from './fixture-records';
+import { STRATUS_IAM_USER_ASSUME } from '../support/fixture-records';
 
 const T = '2024-08-01T10:45:22Z';
 

@@ -3,7 +3,7 @@
  * record that must make the detector fire or keep it quiet, optionally after a history of
  * records that builds state (learning, earlier locations, counters).
  */
-import type { Severity } from '../engine/types';
+import type { Severity } from '../../lambdas/core/types';
 
 /** One case of one detector. */
 export interface DetectorCase {

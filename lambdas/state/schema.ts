@@ -10,7 +10,7 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { TTL_ATTRIBUTE } from './port';
+import { TTL_ATTRIBUTE } from '../core/state';
 
 /** Partition key attribute (string). */
 export const PARTITION_KEY = 'pk';

@@ -1,5 +1,5 @@
 /** Cases of call-volume: bursts of assumptions by the outbound role, against ceilings and the learned peak. */
-import { CUSTOMERS, outToCustomer, times, type Json } from './case-records';
+import { CUSTOMERS, outToCustomer, times, type Json } from '../support/case-records';
 import type { DetectorCase } from './cases';
 
 /** The i-th of many customer accounts (a daily scan visits every tenant once). */

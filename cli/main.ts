@@ -8,8 +8,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { CONFIG_KEYS, ConfigError, loadConfig, type CompiledConfig } from '../lambdas/core/config';
-import type { EnginePorts } from '../lambdas/engine/engine';
-import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import type { StatePorts } from '../lambdas/delivery/batch-runner';
+import { MemoryLedger } from '../lambdas/state/memory-ledger';
+import { MemoryStore } from '../lambdas/state/memory-store';
 import type { Consumption } from '../lambdas/core/state';
 import { printable, terminalJson, toRecord, toText } from '../lambdas/delivery/format';
 import { replay, type ReplayReport } from './replay';
@@ -172,10 +173,12 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
 }
 
 /** DynamoDB-backed ports for `--store dynamodb`, creating the table from the shared schema if missing. */
-async function dynamoPorts(options: ReplayArgs): Promise<{ ports: EnginePorts; consumption: () => Consumption }> {
-  const [{ DynamoDBClient }, { CapacityMeter, DynamoLedger, DynamoStore }, { ensureTable }] = await Promise.all([
+async function dynamoPorts(options: ReplayArgs): Promise<{ ports: StatePorts; consumption: () => Consumption }> {
+  const [{ DynamoDBClient }, { CapacityMeter }, { DynamoLedger }, { DynamoStore }, { ensureTable }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
-    import('../lambdas/state/dynamodb'),
+    import('../lambdas/state/meter'),
+    import('../lambdas/state/dynamodb-ledger'),
+    import('../lambdas/state/dynamodb-store'),
     import('../lambdas/state/schema'),
   ]);
   const client = new DynamoDBClient({

@@ -4,7 +4,12 @@
  * replay clock at the latest event time so TTLs and windows behave as they did live.
  */
 import type { CompiledConfig } from '../lambdas/core/config';
-import { processBatch, type Alert, type Clock, type EnginePorts } from '../lambdas/engine/engine';
+import { runBatch, type StatePorts } from '../lambdas/delivery/batch-runner';
+import type { AlertPublisher } from '../lambdas/delivery/publisher';
+import { DETECTORS } from '../lambdas/detectors';
+import type { Detector } from '../lambdas/detectors/detector';
+import type { Alert } from '../lambdas/engine/alerts';
+import type { Clock } from '../lambdas/engine/engine';
 import type { ParsedCall, Rejection } from '../lambdas/core/types';
 import type { ParseResult } from '../lambdas/core/parse';
 import { isDocument, listInputs, readInput, type InputFile, type UnreadableInput } from './inputs';
@@ -18,7 +23,9 @@ export interface ReplayOptions {
   readonly paths: readonly string[];
   readonly config: CompiledConfig;
   /** State store and alert ledger (in memory, or DynamoDB to seed or inspect a table). */
-  readonly ports: EnginePorts;
+  readonly ports: StatePorts;
+  /** @default every registered detector */
+  readonly detectors?: readonly Detector[];
   /** Events per engine batch (the Lambda's SQS batch size). @default 100 */
   readonly batchSize?: number;
   /** How far back in event time a late record may arrive and still be ordered. @default 60 */
@@ -81,6 +88,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   let firstEventTime: number | null = null;
   const totals = { ignored: 0, relevant: 0, duplicates: 0, findings: 0, alerts: 0, suppressed: 0, belowSeverity: 0 };
   const clock: Clock = { now: () => replayNow };
+  // Replay "publishes" by handing each alert to the caller as its batch is done.
+  const publisher: AlertPublisher = {
+    async publish(alerts) {
+      for (const alert of alerts) options.onAlert?.(alert);
+      return { accepted: alerts.map((a) => ({ alertId: a.alertId, messageId: null, truncated: false })), failed: [] };
+    },
+  };
+  const deps = { detectors: options.detectors ?? DETECTORS, config: options.config, clock, ports: options.ports, publisher };
   let batch: ParsedCall[] = [];
 
   const flush = async (): Promise<void> => {
@@ -88,19 +103,19 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     const calls = batch;
     batch = [];
     replayNow = Math.max(replayNow, calls[calls.length - 1]!.eventTime);
-    const result = await processBatch(calls, options.ports, options.config, clock);
+    const result = await runBatch({ calls }, deps);
+    // Offline there is no one to retry for us: a failure (a DynamoDB table refusing writes) ends the replay.
+    if (result.error) throw result.error;
     totals.ignored += result.stats.ignored;
     totals.relevant += result.stats.relevant;
     totals.duplicates += result.stats.duplicates;
     totals.findings += result.stats.findings;
     totals.suppressed += result.stats.suppressed;
     totals.belowSeverity += result.stats.belowSeverity;
-    for (const alert of result.alerts) {
+    for (const alert of result.delivered) {
       totals.alerts += 1;
       alertsByDetector[alert.detector] = (alertsByDetector[alert.detector] ?? 0) + 1;
-      options.onAlert?.(alert);
     }
-    if (result.alerts.length > 0) await options.ports.ledger.markSent(result.alerts);
   };
   const drain = async (until: number): Promise<void> => {
     while (heap.size > 0 && heap.peekTime() <= until) {

@@ -14,6 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEPLOY_KEYS } from '../lib/config';
@@ -27,6 +28,7 @@ import { freshTable, testClient } from '../test/support/dynamodb';
 import { dynamoDependencies, FakeSns, TestClock } from '../test/support/handler';
 import { seededRandom } from '../test/support/random';
 import { sqsEvent } from '../test/support/sqs';
+import { BENCH_PAGE, writeBenchRun } from './gen-docs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -61,6 +63,7 @@ const DEPLOYED = {
 // Output
 // ---------------------------------------------------------------------------------------------
 
+/** Every figure of the run; a full run writes them to docs/performance.md (see `main`). */
 const rows: { section: string; figure: string; target: string; pass: boolean | null }[] = [];
 
 function report(section: string, figure: string, target = '', pass: boolean | null = null): void {
@@ -119,7 +122,8 @@ const REPLAY = `
 const { readFileSync } = require('node:fs');
 const { replay } = require(${JSON.stringify(join(DIST, 'cli', 'replay.js'))});
 const { loadConfig } = require(${JSON.stringify(join(DIST, 'lambdas', 'core', 'config.js'))});
-const { MemoryLedger, MemoryStore } = require(${JSON.stringify(join(DIST, 'lambdas', 'state', 'memory.js'))});
+const { MemoryLedger } = require(${JSON.stringify(join(DIST, 'lambdas', 'state', 'memory-ledger.js'))});
+const { MemoryStore } = require(${JSON.stringify(join(DIST, 'lambdas', 'state', 'memory-store.js'))});
 (async () => {
   const dir = process.argv[1];
   // The corpus has 400 customers: ten times the call ceiling of the 40-customer scenario.
@@ -470,9 +474,12 @@ async function hotPaths(): Promise<void> {
   heading('6. Hot paths (the compiled code)');
   const { loadAwsIpRanges, parseIp } = compiled<typeof import('../lambdas/core/ip')>('lambdas/core/ip.js');
   const { loadConfig } = compiled<typeof import('../lambdas/core/config')>('lambdas/core/config.js');
-  const { processBatch } = compiled<typeof import('../lambdas/engine/engine')>('lambdas/engine/engine.js');
+  const { runBatch } = compiled<typeof import('../lambdas/delivery/batch-runner')>('lambdas/delivery/batch-runner.js');
+  const { MemoryPublisher } = compiled<typeof import('../lambdas/delivery/memory-publisher')>('lambdas/delivery/memory-publisher.js');
+  const { DETECTORS } = compiled<typeof import('../lambdas/detectors')>('lambdas/detectors/index.js');
   const { parseText } = compiled<typeof import('../lambdas/core/parse')>('lambdas/core/parse.js');
-  const { MemoryLedger, MemoryStore } = compiled<typeof import('../lambdas/state/memory')>('lambdas/state/memory.js');
+  const { MemoryLedger } = compiled<typeof import('../lambdas/state/memory-ledger')>('lambdas/state/memory-ledger.js');
+  const { MemoryStore } = compiled<typeof import('../lambdas/state/memory-store')>('lambdas/state/memory-store.js');
   const ranges = loadAwsIpRanges();
   const rand = seededRandom(42);
   const v4: IpAddress[] = Array.from({ length: 100_000 }, () => parseIp(`${Math.floor(rand() * 223) + 1}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`)!);
@@ -493,12 +500,13 @@ async function hotPaths(): Promise<void> {
   const pass = async (): Promise<{ relevant: number; cpuMicros: number }> => {
     const state = new MemoryStore();
     const ledger = new MemoryLedger();
+    const publisher = new MemoryPublisher();
     let relevant = 0;
     const cpu = process.cpuUsage();
     for (let i = 0; i < calls.length; i += 100) {
       const batch = calls.slice(i, i + 100);
       const now = batch[batch.length - 1]!.eventTime;
-      relevant += (await processBatch(batch, { state, ledger }, config, { now: () => now })).stats.relevant;
+      relevant += (await runBatch({ calls: batch }, { detectors: DETECTORS, config, clock: { now: () => now }, ports: { state, ledger }, publisher })).stats.relevant;
     }
     const used = process.cpuUsage(cpu);
     return { relevant, cpuMicros: used.user + used.system };
@@ -521,7 +529,8 @@ async function main(): Promise<void> {
   const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const run = (name: string): boolean => !only || only.includes(name);
   mkdirSync(WORK, { recursive: true });
-  process.stdout.write(`assumerole-watch benchmarks${quick ? ' (--quick)' : ''}, Node ${process.version}, ${new Date().toISOString()}\n`);
+  const started = new Date();
+  process.stdout.write(`assumerole-watch benchmarks${quick ? ' (--quick)' : ''}, Node ${process.version}, ${started.toISOString()}\n`);
   // The passes that time the engine run the compiled code, as the CLI does.
   if (run('throughput') || run('hot')) build();
   if (run('throughput')) await throughput(quick);
@@ -531,6 +540,14 @@ async function main(): Promise<void> {
   if (run('hot')) await hotPaths();
   const missed = rows.filter((r) => r.pass === false);
   process.stdout.write(`\n${rows.filter((r) => r.pass !== null).length - missed.length} targets met, ${missed.length} missed${missed.length ? `: ${missed.map((m) => m.section).join(', ')}` : ''}\n`);
+  // Only a full run is recorded: a --quick or --only run measures smaller corpora or some parts,
+  // so its figures would not be comparable with the full run the page holds.
+  if (quick || only) {
+    process.stdout.write(`(not written to ${BENCH_PAGE}: a --quick or --only run only prints)\n`);
+  } else {
+    writeBenchRun({ date: started.toISOString().slice(0, 10), node: process.version, cpus: cpus().length, rows });
+    process.stdout.write(`written to ${BENCH_PAGE} and the README's summary\n`);
+  }
 }
 
 main().catch((e: unknown) => {

@@ -1,61 +1,243 @@
 /**
- * Generates the README's detector and configuration tables from the code (the registry,
- * CONFIG_KEYS, and DEPLOY_KEYS for the deployment keys), between `<!-- generated:NAME -->`
- * markers. `--check` fails when the README is stale instead of writing it (the test suite runs that).
+ * `npm run docs`: renders the generated blocks of README.md and docs/*.md, between
+ * `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` markers, from the code — the detector
+ * registry (the full table in docs/detectors.md, the one-line summary in the README),
+ * CONFIG_KEYS and DEPLOY_KEYS (docs/configuration.md) — and the README's benchmark summary from
+ * the block `npm run bench` writes in docs/performance.md. `--check` fails when a file is stale
+ * instead of writing it. The bench block itself is only checked here: its figures come from a
+ * run, not from the code (the bench writes it with {@link writeBenchRun}).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS } from '../lambdas/detectors';
 import { CONFIG_KEYS } from '../lambdas/core/config';
 import { DEPLOY_KEYS } from '../lib/config';
 
-const README = join(__dirname, '..', 'README.md');
+const ROOT = join(__dirname, '..');
+
+/** The page the bench writes, and the name of its block there. */
+export const BENCH_PAGE = 'docs/performance.md';
+const BENCH_BLOCK = 'bench';
+
+/** Which file holds each block rendered from the code (paths relative to the repository). */
+const BLOCK_FILES: Readonly<Record<string, string>> = {
+  'detector-summary': 'README.md',
+  'bench-summary': 'README.md',
+  detectors: 'docs/detectors.md',
+  config: 'docs/configuration.md',
+  'deploy-config': 'docs/configuration.md',
+};
+
+/** One figure the bench reports; `pass` is null when the figure has no target. */
+export interface BenchRow {
+  readonly section: string;
+  readonly figure: string;
+  readonly target: string;
+  readonly pass: boolean | null;
+}
+
+/** A full bench run as the performance page records it. */
+export interface BenchRun {
+  /** The day the run started, `YYYY-MM-DD`. */
+  readonly date: string;
+  /** `process.version` of the run. */
+  readonly node: string;
+  readonly cpus: number;
+  readonly rows: readonly BenchRow[];
+}
 
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return text.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|');
 }
 
-/** The generated sections, by marker name. */
-export function generatedSections(): Record<string, string> {
-  const detectors = [
-    '| id | severity | fires when | runbook |',
-    '|---|---|---|---|',
-    ...DETECTORS.map((d) => `| \`${d.id}\` | ${d.severity} | ${cell(d.description)} | ${cell(d.runbook)} |`),
-  ].join('\n');
-  const config = [
-    '| key | type | default | meaning |',
-    '|---|---|---|---|',
-    ...CONFIG_KEYS.map((k) => `| \`${k.name}\` | ${cell(k.type)} | ${k.required ? '*required*' : `\`${JSON.stringify(k.default)}\``} | ${cell(k.description)}${k.min !== undefined ? ` Range ${k.min}–${k.max}.` : ''} |`),
-  ].join('\n');
-  const deployConfig = [
-    '| key | type | default | meaning |',
-    '|---|---|---|---|',
-    ...DEPLOY_KEYS.map((k) => `| \`${k.name}\` | ${cell(k.type)} | ${k.defaultText ? cell(k.defaultText) : `\`${JSON.stringify(k.default)}\``} | ${cell(k.description)}${k.min !== undefined ? ` Range ${k.min}–${k.max}.` : ''} |`),
-  ].join('\n');
-  return { detectors, config, 'deploy-config': deployConfig };
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-/** The README with every generated section replaced. */
-export function renderReadme(text: string): string {
+const verdict = (pass: boolean | null): string => (pass === null ? '—' : pass ? 'PASS' : 'MISS');
+
+function tally(rows: readonly BenchRow[]): string {
+  const met = rows.filter((r) => r.pass === true).length;
+  const missed = rows.filter((r) => r.pass === false).length;
+  return `${met} targets met, ${missed} missed`;
+}
+
+/** The bench block's text for a run: a header line (date, Node, CPUs, verdict count) and the figures. */
+export function renderBenchBlock(run: BenchRun): string {
+  const header = `Full run of \`npm run bench\` (no \`--quick\`, no \`--only\`) on ${run.date}, Node ${run.node}, ${run.cpus} CPUs: ${tally(run.rows)}.`;
+  const rows = run.rows.map((r) => [cell(r.section), cell(r.figure), r.target ? cell(r.target) : '—', verdict(r.pass)]);
+  return `${header}\n\n${table(['what', 'figure', 'target', 'verdict'], rows)}`;
+}
+
+const BENCH_HEADER = /^Full run of `npm run bench` \(no `--quick`, no `--only`\) on (\d{4}-\d{2}-\d{2}), Node (\S+), (\d+) CPUs: \d+ targets met, \d+ missed\.$/;
+
+/** Reads a bench block back; throws, saying what is wrong, when it is not in the bench's format. */
+export function parseBenchBlock(body: string): BenchRun {
+  const lines = body.split('\n');
+  const head = BENCH_HEADER.exec(lines[0] ?? '');
+  if (!head) throw new Error(`the bench block's first line is not the bench's header: ${JSON.stringify(lines[0])}`);
+  if (lines[1] !== '' || lines[2] !== '| what | figure | target | verdict |' || lines[3] !== '|---|---|---|---|') {
+    throw new Error('the bench block has no "| what | figure | target | verdict |" table after its header');
+  }
+  const rows = lines.slice(4).map((line, i): BenchRow => {
+    const cells = line.startsWith('| ') && line.endsWith(' |') ? line.slice(2, -2).split(' | ') : [];
+    const [section, figure, target, mark] = cells.map((c) => c.replace(/\\\|/g, '|'));
+    if (cells.length !== 4 || !section || !figure || !['PASS', 'MISS', '—'].includes(mark!) || (target === '—') !== (mark === '—')) {
+      throw new Error(`bench row ${i + 1} is not "| what | figure | target | PASS, MISS or — |" (— for both when there is no target): ${line}`);
+    }
+    return { section, figure, target: target === '—' ? '' : target!, pass: mark === '—' ? null : mark === 'PASS' };
+  });
+  if (rows.length === 0) throw new Error('the bench block has no figures');
+  return { date: head[1]!, node: head[2]!, cpus: Number(head[3]), rows };
+}
+
+/** README's short form of a run: the figures with a target, each up to its first parenthesis. */
+function benchSummary(run: BenchRun): string {
+  const rows = run.rows.filter((r) => r.pass !== null).map((r) => [cell(r.section), cell(r.figure.replace(/ \(.*$/, '')), cell(r.target), verdict(r.pass)]);
+  return [
+    `Full run of ${run.date} (Node ${run.node}, ${run.cpus} CPUs): ${tally(run.rows)}. Every figure, how it is measured, what bounds it and what was tried: [docs/performance.md](docs/performance.md).`,
+    '',
+    table(['what', 'figure', 'target', 'verdict'], rows),
+  ].join('\n');
+}
+
+function markerPattern(name: string): RegExp {
+  const n = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(<!-- generated:${n} -->)\\n?([\\s\\S]*?)\\n?(<!-- /generated:${n} -->)`);
+}
+
+/** The names of a text's generated blocks, in order; throws on an unclosed, stray or repeated marker. */
+export function blockNames(text: string, file = 'the text'): string[] {
+  const names: string[] = [];
+  let open: string | null = null;
+  for (const m of text.matchAll(/<!-- (\/?)generated:([\w-]+) -->/g)) {
+    const [, close, name] = m;
+    if (!close) {
+      if (open) throw new Error(`${file}: generated:${name} opens inside generated:${open}`);
+      if (names.includes(name!)) throw new Error(`${file}: generated:${name} appears twice`);
+      open = name!;
+      names.push(name!);
+    } else if (open !== name) {
+      throw new Error(`${file}: /generated:${name} closes ${open ? `generated:${open}` : 'nothing'}`);
+    } else {
+      open = null;
+    }
+  }
+  if (open) throw new Error(`${file}: generated:${open} is never closed`);
+  return names;
+}
+
+/** The body of one generated block (without its markers), or null when the text has none. */
+export function blockBody(text: string, name: string): string | null {
+  const m = markerPattern(name).exec(text);
+  return m ? m[2]! : null;
+}
+
+function replaceBlock(text: string, name: string, body: string): string {
+  return text.replace(markerPattern(name), (_m, open: string, _old: string, close: string) => `${open}\n${body}\n${close}`);
+}
+
+/** The markdown files whose blocks are generated and whose links are checked: README.md and docs/*.md. */
+export function docFiles(root = ROOT): string[] {
+  const docs = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`);
+  return ['README.md', ...docs];
+}
+
+/** Every block rendered from the code (and the README's bench summary from the performance page), by name. */
+export function generatedSections(root = ROOT): Record<string, string> {
+  const detectors = table(
+    ['id', 'severity', 'fires when', 'runbook'],
+    DETECTORS.map((d) => [`\`${d.id}\``, d.severity, cell(d.description), cell(d.runbook)]),
+  );
+  const detectorSummary = table(
+    ['id', 'severity', 'alerts on'],
+    DETECTORS.map((d) => [`\`${d.id}\``, d.severity, cell(d.title)]),
+  );
+  const range = (k: { min?: number; max?: number }): string => (k.min !== undefined ? ` Range ${k.min}–${k.max}.` : '');
+  const config = table(
+    ['key', 'type', 'default', 'meaning'],
+    CONFIG_KEYS.map((k) => [`\`${k.name}\``, cell(k.type), k.required ? '*required*' : `\`${JSON.stringify(k.default)}\``, `${cell(k.description)}${range(k)}`]),
+  );
+  const deployConfig = table(
+    ['key', 'type', 'default', 'meaning'],
+    DEPLOY_KEYS.map((k) => [`\`${k.name}\``, cell(k.type), k.defaultText ? cell(k.defaultText) : `\`${JSON.stringify(k.default)}\``, `${cell(k.description)}${range(k)}`]),
+  );
+  const benchBody = blockBody(readFileSync(join(root, BENCH_PAGE), 'utf8'), BENCH_BLOCK);
+  if (benchBody === null) throw new Error(`${BENCH_PAGE} has no <!-- generated:${BENCH_BLOCK} --> block`);
+  return {
+    'detector-summary': detectorSummary,
+    'bench-summary': benchSummary(parseBenchBlock(benchBody)),
+    detectors,
+    config,
+    'deploy-config': deployConfig,
+  };
+}
+
+/**
+ * A doc file with every generated block rendered. Throws when the file lacks a block it should
+ * hold, holds one that belongs elsewhere or that nothing generates, or its bench block is not in
+ * the bench's format.
+ */
+export function renderDoc(file: string, text: string, sections: Readonly<Record<string, string>>): string {
+  const present = blockNames(text, file);
+  const expected = Object.keys(BLOCK_FILES).filter((name) => BLOCK_FILES[name] === file);
+  if (file === BENCH_PAGE) expected.push(BENCH_BLOCK);
+  const missing = expected.filter((name) => !present.includes(name));
+  if (missing.length > 0) throw new Error(`${file} has no ${missing.map((n) => `<!-- generated:${n} --> … <!-- /generated:${n} -->`).join(', ')} block`);
   let out = text;
-  for (const [name, body] of Object.entries(generatedSections())) {
-    const pattern = new RegExp(`(<!-- generated:${name} -->)[\\s\\S]*?(<!-- /generated:${name} -->)`);
-    if (!pattern.test(out)) throw new Error(`README.md has no <!-- generated:${name} --> … <!-- /generated:${name} --> section`);
-    out = out.replace(pattern, (_m, open: string, close: string) => `${open}\n${body}\n${close}`);
+  for (const name of present) {
+    if (!expected.includes(name)) {
+      const home = name === BENCH_BLOCK ? BENCH_PAGE : BLOCK_FILES[name];
+      throw new Error(`${file}: nothing generates a "${name}" block here${home ? ` (it belongs in ${home})` : ''}`);
+    }
+    if (name === BENCH_BLOCK) {
+      const body = blockBody(out, name)!;
+      const run = parseBenchBlock(body);
+      if (renderBenchBlock(run) !== body) throw new Error(`${file}: the bench block is not exactly as the bench writes it (run \`npm run bench\`, or match renderBenchBlock)`);
+      continue;
+    }
+    out = replaceBlock(out, name, sections[name]!);
   }
   return out;
 }
 
+/** Each doc file that `npm run docs` would change, with its current and rendered text. */
+export function staleDocs(root = ROOT): { file: string; current: string; next: string }[] {
+  const sections = generatedSections(root);
+  return docFiles(root)
+    .map((file) => {
+      const current = readFileSync(join(root, file), 'utf8');
+      return { file, current, next: renderDoc(file, current, sections) };
+    })
+    .filter((d) => d.next !== d.current);
+}
+
+/**
+ * Records a full bench run: its block in the performance page, then the README's summary of it.
+ * The bench calls this; partial runs (`--quick`, `--only`) do not.
+ */
+export function writeBenchRun(run: BenchRun, root = ROOT): void {
+  const page = join(root, BENCH_PAGE);
+  const text = readFileSync(page, 'utf8');
+  if (blockBody(text, BENCH_BLOCK) === null) throw new Error(`${BENCH_PAGE} has no <!-- generated:${BENCH_BLOCK} --> block`);
+  writeFileSync(page, replaceBlock(text, BENCH_BLOCK, renderBenchBlock(run)));
+  const readme = join(root, 'README.md');
+  const current = readFileSync(readme, 'utf8');
+  const next = replaceBlock(current, 'bench-summary', generatedSections(root)['bench-summary']!);
+  if (next !== current) writeFileSync(readme, next);
+}
+
 if (require.main === module) {
-  const current = readFileSync(README, 'utf8');
-  const next = renderReadme(current);
+  const stale = staleDocs();
   if (process.argv.includes('--check')) {
-    if (next !== current) {
-      process.stderr.write('README.md is out of date: run `npm run docs`\n');
+    if (stale.length > 0) {
+      process.stderr.write(`out of date: ${stale.map((d) => d.file).join(', ')}: run \`npm run docs\`\n`);
       process.exit(1);
     }
-  } else if (next !== current) {
-    writeFileSync(README, next);
-    process.stderr.write('README.md updated\n');
+  } else {
+    for (const d of stale) {
+      writeFileSync(join(ROOT, d.file), d.next);
+      process.stderr.write(`${d.file} updated\n`);
+    }
   }
 }

@@ -4,10 +4,12 @@
  */
 import { join } from 'node:path';
 import { replay } from '../cli/replay';
-import type { Alert } from '../lambdas/engine/engine';
-import { processBatch } from '../lambdas/engine/engine';
-import { StateCache, type ReadKey } from '../lambdas/state/cache';
-import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import type { Alert } from '../lambdas/engine/alerts';
+import { processBatch } from './support/engine';
+import type { ReadKey } from '../lambdas/core/keys';
+import { StateCache } from '../lambdas/state/cache';
+import { MemoryLedger } from '../lambdas/state/memory-ledger';
+import { MemoryStore } from '../lambdas/state/memory-store';
 import { parseText } from '../lambdas/core/parse';
 import type { ParsedCall } from '../lambdas/core/types';
 import { examplesConfig } from './support/handler';

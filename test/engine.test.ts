@@ -1,10 +1,12 @@
 import { ADDRESSES, CUSTOMERS, intoOutbound, outToCustomer, retimed, sessionCall, outboundSession, times, iamUser } from './support/case-records';
 import { CASE_BASE_CONFIG } from './detectors/cases';
 import { loadConfig } from '../lambdas/core/config';
-import { processBatch, type BatchResult, type EnginePorts } from '../lambdas/engine/engine';
+import type { StatePorts as EnginePorts } from '../lambdas/delivery/batch-runner';
+import { processBatch, type BatchResult } from './support/engine';
 import { parseRecord } from '../lambdas/core/parse';
 import type { ParsedCall } from '../lambdas/core/types';
-import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import { MemoryLedger } from '../lambdas/state/memory-ledger';
+import { MemoryStore } from '../lambdas/state/memory-store';
 import { keyString, type StateUpdate } from '../lambdas/core/state';
 
 const config = loadConfig({ ...CASE_BASE_CONFIG, minAlertSeverity: 'medium', volumeMaxCalls: 5 });

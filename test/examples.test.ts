@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig } from '../cli/main';
 import { replay, type ReplayReport } from '../cli/replay';
-import type { Alert } from '../lambdas/engine/engine';
-import type { EnginePorts } from '../lambdas/engine/engine';
-import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import type { StatePorts as EnginePorts } from '../lambdas/delivery/batch-runner';
+import type { Alert } from '../lambdas/engine/alerts';
+import { MemoryLedger } from '../lambdas/state/memory-ledger';
+import { MemoryStore } from '../lambdas/state/memory-store';
 
 const memory = (): EnginePorts => ({ state: new MemoryStore(), ledger: new MemoryLedger() });
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { handleBatch } from '../lambdas/detect/handler';
-import { MemoryPublisher } from '../lambdas/delivery/sns';
+import { MemoryPublisher } from '../lambdas/delivery/memory-publisher';
 import { parseDocument, parseRecord, parseText } from '../lambdas/core/parse';
 import { checkMutation, fuzzWorld, mutationArb, mutationText, type FuzzWorld } from './support/fuzz';
 import { testDependencies } from './support/handler';

@@ -6,12 +6,13 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { join } from 'node:path';
-import type { AlertPublisher } from '../lambdas/delivery/sns';
+import type { AlertPublisher } from '../lambdas/delivery/publisher';
 import { handleBatch } from '../lambdas/detect/handler';
-import type { Alert } from '../lambdas/engine/engine';
+import type { Alert } from '../lambdas/engine/alerts';
 import { main, type Io } from '../cli/main';
 import { replay } from '../cli/replay';
-import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import { MemoryLedger } from '../lambdas/state/memory-ledger';
+import { MemoryStore } from '../lambdas/state/memory-store';
 import { TTL_ATTRIBUTE } from '../lambdas/state/schema';
 import { freshTable, localEndpoint, scanAll, testClient } from './support/dynamodb';
 import { dynamoDependencies, examplesConfig, FakeSns, TestClock } from './support/handler';

@@ -1,7 +1,9 @@
-import { MemoryPublisher } from '../lambdas/delivery/sns';
-import { dependenciesFromEnvironment, handleBatch } from '../lambdas/detect/handler';
-import type { Alert } from '../lambdas/engine/engine';
-import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import { MemoryPublisher } from '../lambdas/delivery/memory-publisher';
+import { dependenciesFromEnvironment } from '../lambdas/detect/environment';
+import { handleBatch } from '../lambdas/detect/handler';
+import type { Alert } from '../lambdas/engine/alerts';
+import { MemoryLedger } from '../lambdas/state/memory-ledger';
+import { MemoryStore } from '../lambdas/state/memory-store';
 import { testDependencies } from './support/handler';
 import { exampleRecords, messageIdOf, sqsEvent, sqsMessage, type RawRecord } from './support/sqs';
 

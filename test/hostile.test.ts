@@ -8,7 +8,7 @@ import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SNS_MAX_MESSAGE_BYTES, type SnsAlertRecord } from '../lambdas/delivery/sns';
+import { SNS_MAX_MESSAGE_BYTES, type SnsAlertRecord } from '../lambdas/delivery/sns-publisher';
 import { main, type Io } from '../cli/main';
 import { handleBatch } from '../lambdas/detect/handler';
 import { ADDRESSES, assumeRole, CUSTOMERS, iamUser, intoOutbound, OUTBOUND_ROLE, outboundSession, outToCustomer, roleSession, sessionCall, type Json } from './support/case-records';

@@ -10,9 +10,10 @@ import { main, type Io } from '../cli/main';
 import { replay, TimeHeap, type ReplayReport } from '../cli/replay';
 import type { ParsedCall } from '../lambdas/core/types';
 import { seededRandom } from './support/random';
-import type { Alert } from '../lambdas/engine/engine';
+import type { Alert } from '../lambdas/engine/alerts';
 import { loadConfig } from '../lambdas/core/config';
-import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import { MemoryLedger } from '../lambdas/state/memory-ledger';
+import { MemoryStore } from '../lambdas/state/memory-store';
 import type { StateUpdate } from '../lambdas/core/state';
 
 const ROOT = join(__dirname, '..');

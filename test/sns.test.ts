@@ -1,7 +1,10 @@
 import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AlertPublishError, consoleEventUrl, MemoryPublisher, SnsPublisher, type SnsAlertRecord } from '../lambdas/delivery/sns';
-import type { Alert } from '../lambdas/engine/engine';
+import { consoleEventUrl } from '../lambdas/delivery/format';
+import { MemoryPublisher } from '../lambdas/delivery/memory-publisher';
+import { AlertPublishError } from '../lambdas/delivery/publisher';
+import { SnsPublisher, type SnsAlertRecord } from '../lambdas/delivery/sns-publisher';
+import type { Alert } from '../lambdas/engine/alerts';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:210987654321:assumerole-watch-alerts';
 const ROLE = 'arn:aws:iam::210987654321:role/outbound-eu';

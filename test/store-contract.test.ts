@@ -6,9 +6,13 @@
 import { DescribeTimeToLiveCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readConfig } from '../cli/main';
 import { replay, type ReplayReport } from '../cli/replay';
-import type { Alert, EnginePorts } from '../lambdas/engine/engine';
-import { consumptionSince, DynamoLedger, DynamoStore } from '../lambdas/state/dynamodb';
-import { MemoryLedger, MemoryStore } from '../lambdas/state/memory';
+import type { StatePorts as EnginePorts } from '../lambdas/delivery/batch-runner';
+import type { Alert } from '../lambdas/engine/alerts';
+import { DynamoLedger } from '../lambdas/state/dynamodb-ledger';
+import { DynamoStore } from '../lambdas/state/dynamodb-store';
+import { consumptionSince } from '../lambdas/state/meter';
+import { MemoryLedger } from '../lambdas/state/memory-ledger';
+import { MemoryStore } from '../lambdas/state/memory-store';
 import {
   ALERT_LEASE_MS,
   applyUpdate,

@@ -4,6 +4,7 @@
  * `applyUpdate` defines their meaning once; the in-memory store and the engine's per-batch
  * view both use it.
  */
+import type { ReadKey } from './keys';
 
 /** A state item's key in the single table. */
 export interface StateKey {
@@ -76,6 +77,20 @@ export interface StateStore {
   commit(updates: readonly StateUpdate[], results?: ReadonlyMap<string, BatchItemResult>): Promise<void>;
   /** Totals since the store was created. */
   consumption(): Consumption;
+}
+
+/**
+ * A warm instance's memory of state items that only grow (sets that gain members, maxima,
+ * values written once), each a lower bound of what the table holds. The engine asks it before
+ * reading; a key's readers say when such a copy decides (`ReadKey.enough` in keys.ts).
+ */
+export interface StateCache {
+  /** The cached item when every reader finds it enough, else undefined (read the table). */
+  lookup(key: StateKey, readers: readonly ReadKey[], nowMs: number): StateItem | undefined;
+  /** Keeps an item just read from the table (an empty item: it did not exist). */
+  remember(key: StateKey, item: StateItem, nowMs: number): void;
+  /** Brings an entry up to date with an update this instance committed. */
+  committed(update: StateUpdate, nowMs: number): void;
 }
 
 /** The map key of a {@link StateKey}. */

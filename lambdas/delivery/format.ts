@@ -1,9 +1,10 @@
 /**
- * Alert renderings: the flat JSON record (replay `--json`, SNS `default`) and readable text.
+ * Alert renderings: the flat JSON record (replay `--json`, SNS `default`), readable text, and the
+ * console link of an event (SNS `default` and e-mail).
  * Attackers choose many of the strings in an alert (session names, user agents, error
  * messages), so text meant for terminals and e-mail goes through {@link printable}.
  */
-import type { Alert } from '../engine/engine';
+import type { Alert } from '../engine/alerts';
 
 /** Version of the alert JSON; bump when a field changes meaning. */
 export const ALERT_SCHEMA_VERSION = 1;
@@ -57,6 +58,24 @@ export function toRecord(alert: Alert): AlertRecord {
     runbook: alert.runbook,
     details: e.details,
   };
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/**
+ * The CloudTrail console's view of one event:
+ * `https://<region>.console.aws.amazon.com/cloudtrail/home?region=<region>#/events/<eventId>`.
+ * The event ID is URL-encoded; a region that is not a region name is left out of the host name.
+ */
+export function consoleEventUrl(region: string, eventId: string): string {
+  const id = encodeURIComponent(wellFormed(eventId));
+  if (REGION.test(region)) return `https://${region}.console.aws.amazon.com/cloudtrail/home?region=${region}#/events/${id}`;
+  return `https://console.aws.amazon.com/cloudtrail/home?region=${encodeURIComponent(wellFormed(region))}#/events/${id}`;
+}
+
+/** Lone surrogates replaced by U+FFFD, so the text can be URL-encoded. */
+function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 // C0 and C1 controls (Cc), line and paragraph separators (Zl, Zp: some mail clients break lines

@@ -3,6 +3,7 @@
  * a missing or invalid environment variable fails the init phase naming it, before any
  * message is taken from the queue.
  */
-import { createHandler, dependenciesFromEnvironment } from './handler';
+import { dependenciesFromEnvironment } from './environment';
+import { createHandler } from './handler';
 
 export const handler = createHandler(dependenciesFromEnvironment());

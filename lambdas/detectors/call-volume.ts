@@ -1,49 +1,16 @@
 /** call-volume: a burst of assumptions by a monitored role. */
-import { readKey, type ReadKey } from '../state/cache';
-import { hasMember, type StateKey, type StateUpdate } from '../core/state';
-import { countOf, countOnce, evidenceOf, ttlAfter, windowOf, type Detector, type FindingDraft, type StateView } from './detector';
+import { keys, type VolumeKeys } from '../core/keys';
+import { hasMember, type StateUpdate } from '../core/state';
+import { DAY_MS, dayOf, ttlAfter, windowOf } from '../core/time';
+import { countOf, countOnce, evidenceOf, type Detector, type FindingDraft, type StateView } from './detector';
 
 /** Days of daily peaks the learned baseline looks back over. */
 const BASELINE_DAYS = 7;
-const DAY_MS = 86_400_000;
-
-const always = (): boolean => true;
-
-/** A role's keys for one window and day: the same for every call in them (a burst has thousands). */
-interface WindowKeys {
-  readonly current: StateKey;
-  readonly previous: StateKey;
-  /** Today's peak, then the previous days' (the baseline). */
-  readonly peaks: readonly StateKey[];
-  readonly read: readonly ReadKey[];
-}
-
-/**
- * Each role's keys for the window and day it was last asked for: calls reach a detector in
- * event-time order, so they are built once per role and window.
- */
-const lastKeys = new Map<string, { readonly w: number; readonly day: number; readonly keys: WindowKeys }>();
-
-function windowKeys(role: string, w: number, day: number): WindowKeys {
-  const last = lastKeys.get(role);
-  if (last !== undefined && last.w === w && last.day === day) return last.keys;
-  // Window counts change with every call: always read. Peaks only rise, and a lower one makes
-  // the baseline stricter, never blind: any cached copy will do (an absent one too).
-  const current = readKey(`volume#${role}`, `w#${w}`);
-  const previous = readKey(`volume#${role}`, `w#${w - 1}`);
-  const peaks: ReadKey[] = [];
-  for (let d = day; d >= day - BASELINE_DAYS; d--) peaks.push(readKey(`volume#${role}`, `peak#${d}`, always));
-  const keys = { current, previous, peaks, read: [current, previous, ...peaks] };
-  // A deployment watches a handful of roles; the bound only guards against a flood.
-  if (lastKeys.size >= 256) lastKeys.clear();
-  lastKeys.set(role, { w, day, keys });
-  return keys;
-}
 
 /** The learned baseline: the busiest window of the previous days. */
-function baselinePeak(keys: WindowKeys, state: StateView): number {
+function baselinePeak(volume: VolumeKeys, state: StateView): number {
   let peak = 0;
-  for (let i = 1; i < keys.peaks.length; i++) peak = Math.max(peak, (state.get(keys.peaks[i]!)?.peak as number | undefined) ?? 0);
+  for (let i = 1; i < volume.peaks.length; i++) peak = Math.max(peak, (state.get(volume.peaks[i]!)?.peak as number | undefined) ?? 0);
   return peak;
 }
 
@@ -61,15 +28,14 @@ export const detector: Detector = {
     const role = subject.outRole;
     if (role === null || call.kind !== 'assume-role' || call.errorCode !== null) return null;
     const windowMs = config.volumeWindowMinutes * 60_000;
-    const day = Math.floor(call.eventTime / DAY_MS);
-    const keys = windowKeys(role, windowOf(call.eventTime, config.volumeWindowMinutes), day);
+    const volume = keys.volume(role, windowOf(call.eventTime, config.volumeWindowMinutes), dayOf(call.eventTime), BASELINE_DAYS);
     return {
-      keys: keys.read,
+      keys: volume.read,
       evaluate: (state) => {
-        const current = state.get(keys.current);
-        const previousCalls = countOf(state.get(keys.previous));
+        const current = state.get(volume.current);
+        const previousCalls = countOf(state.get(volume.previous));
         const windowTtl = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
-        const counted = countOnce(keys.current, call.eventId, current, windowTtl);
+        const counted = countOnce(volume.current, call.eventId, current, windowTtl);
         // Counted already (a redelivery): it crosses no limit again, but may still record the
         // window's peak (a count, so the same whenever it is written).
         const repeated = counted.update === null;
@@ -83,7 +49,7 @@ export const detector: Detector = {
         const estimate = Math.round(after);
         const updates: StateUpdate[] = counted.update ? [counted.update] : [];
         if (newAccount && accountCount <= config.volumeMaxTargetAccounts + 1) {
-          updates.push({ key: keys.current, addToSet: { accounts: [call.roleAccountId!] }, expiresAt: windowTtl });
+          updates.push({ key: volume.current, addToSet: { accounts: [call.roleAccountId!] }, expiresAt: windowTtl });
         }
         // Alert when this call takes the window over a limit, not on every call of a long burst.
         const crosses = (limit: number, from: number, to: number): boolean => from <= limit && to > limit;
@@ -92,7 +58,7 @@ export const detector: Detector = {
         if (newAccount && crosses(config.volumeMaxTargetAccounts, accountCount - 1, accountCount)) {
           reasons.push(`${accountCount} target accounts exceed the ceiling of ${config.volumeMaxTargetAccounts}`);
         }
-        const peak = baselinePeak(keys, state);
+        const peak = baselinePeak(volume, state);
         const spikeLimit = Math.max(config.volumeSpikeFactor * peak, config.volumeSpikeMinCalls - 0.5);
         const learned = state.learned(role, call.eventTime);
         if (learned && crosses(spikeLimit, before, after)) {
@@ -101,10 +67,10 @@ export const detector: Detector = {
         const overLimit = after > config.volumeMaxCalls || (learned && after > spikeLimit);
         if (reasons.length === 0) {
           // A window over a limit is not normal: it must not raise the baseline it is judged by.
-          const todayPeak = (state.get(keys.peaks[0]!)?.peak as number | undefined) ?? 0;
+          const todayPeak = (state.get(volume.peaks[0]!)?.peak as number | undefined) ?? 0;
           // The peak is the busiest fixed window's count: it ends the same whatever order the calls
           // arrive in (a sliding estimate would depend on it).
-          if (!overLimit && counted.count > todayPeak) updates.push({ key: keys.peaks[0]!, max: { peak: counted.count }, expiresAt: ttlAfter(call.eventTime, BASELINE_DAYS + 2) });
+          if (!overLimit && counted.count > todayPeak) updates.push({ key: volume.peaks[0]!, max: { peak: counted.count }, expiresAt: ttlAfter(call.eventTime, BASELINE_DAYS + 2) });
           return { findings: [], updates };
         }
         const finding: FindingDraft = {

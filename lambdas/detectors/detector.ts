@@ -6,7 +6,7 @@ import { createHash, hash } from 'node:crypto';
 import type { CompiledConfig } from '../core/config';
 import type { Evidence, Finding, ParsedCall, Severity } from '../core/types';
 import { hasMember, type StateItem, type StateKey, type StateUpdate } from '../core/state';
-import type { ReadKey } from '../state/cache';
+import type { ReadKey } from '../core/keys';
 
 /** A call the engine selected, with the monitored roles it touches. */
 export interface Subject {
@@ -87,16 +87,6 @@ export function evidenceOf(subject: Subject, details: Evidence['details'] = {}, 
     details,
     ...extra,
   };
-}
-
-/** Epoch seconds for a TTL `days` after an event. */
-export function ttlAfter(eventTime: number, days: number): number {
-  return Math.ceil(eventTime / 1000 + days * 86_400);
-}
-
-/** The fixed window an event falls in, for windowed counters. */
-export function windowOf(eventTime: number, minutes: number): number {
-  return Math.floor(eventTime / (minutes * 60_000));
 }
 
 /** Raises a severity by one step (capped at critical). */

@@ -1,38 +1,21 @@
 /** external-id: missing, shared between tenants, or changed external IDs. */
-import { createHash } from 'node:crypto';
-import { KeyNames, type ReadKey } from '../state/cache';
+import { externalIdFingerprint, keys, type ReadKey } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
-import { evidenceOf, stateless, ttlAfter, type Detector, type FindingDraft } from './detector';
+import { ttlAfter } from '../core/time';
+import { evidenceOf, stateless, type Detector, type FindingDraft } from './detector';
 
 const MAPPING_TTL_DAYS = 400;
 const MAX_ACCOUNTS_PER_ID = 32;
 const MAX_IDS_PER_ACCOUNT = 16;
 
-/** External IDs are shared secrets: state and alerts hold a fingerprint, never the value. */
-export function fingerprint(externalId: string): string {
-  let hash = fingerprints.get(externalId);
-  if (hash === undefined) {
-    hash = createHash('sha256').update(externalId).digest('hex').slice(0, 16);
-    // A vendor has a few thousand customers at most; the bound only guards against a flood.
-    if (fingerprints.size >= 10_000) fingerprints.clear();
-    fingerprints.set(externalId, hash);
-  }
-  return hash;
-}
-
-const fingerprints = new Map<string, string>();
-
-const accountsOf = new KeyNames('xid#', 'accounts');
-const idsOf = new KeyNames('account#', 'xids');
-
 /** The accounts an external ID was sent to (a set: a cached copy listing `account` decides). */
 function idKey(hash: string, account: string): ReadKey {
-  return accountsOf.of(hash, (item) => hasMember(setOf(item.accounts), account));
+  return keys.externalIdAccounts(hash, (item) => hasMember(setOf(item.accounts), account));
 }
 
 /** The external IDs an account was assumed with (a set: a cached copy listing `hash` decides). */
 function accountKey(account: string, hash: string): ReadKey {
-  return idsOf.of(account, (item) => hasMember(setOf(item.xids), hash));
+  return keys.accountExternalIds(account, (item) => hasMember(setOf(item.xids), hash));
 }
 
 function setOf(value: unknown): readonly string[] {
@@ -70,7 +53,7 @@ export const detector: Detector = {
         updates: [],
       });
     }
-    const hash = fingerprint(call.externalId);
+    const hash = externalIdFingerprint(call.externalId);
     const byId = idKey(hash, account);
     const byAccount = accountKey(account, hash);
     return {

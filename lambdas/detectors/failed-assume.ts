@@ -1,7 +1,8 @@
 /** failed-assume: bursts of denied AssumeRole calls around a monitored role. */
-import { readKey } from '../state/cache';
-import { hasMember, type StateKey, type StateUpdate } from '../core/state';
-import { boundedMember, countOf, countOnce, evidenceOf, ttlAfter, windowOf, type Detector, type Subject } from './detector';
+import { keys } from '../core/keys';
+import { hasMember, type StateUpdate } from '../core/state';
+import { DAY_MS, ttlAfter, windowOf } from '../core/time';
+import { boundedMember, countOf, countOnce, evidenceOf, type Detector, type Subject } from './detector';
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/i;
 const MAX_TARGETS = 32;
@@ -12,10 +13,6 @@ function caller(subject: Subject): string | null {
   if (!subject.intoRole && !subject.outRole) return null;
   const p = call.principal;
   return p.arn ?? (p.accountId ? `account:${p.accountId}` : null) ?? (call.source.text ? `address:${call.source.text}` : null);
-}
-
-function windowKey(who: string, window: number): StateKey {
-  return readKey(`failed#${who}`, `w#${window}`);
 }
 
 /** See the registry; evaluated on denied AssumeRole calls from or against a monitored role. */
@@ -33,13 +30,13 @@ export const detector: Detector = {
     if (!who || call.kind !== 'assume-role') return null;
     const windowMs = config.failedAssumeWindowMinutes * 60_000;
     const w = windowOf(call.eventTime, config.failedAssumeWindowMinutes);
-    const currentKey = windowKey(who, w);
-    const previousKey = windowKey(who, w - 1);
+    const currentKey = keys.failedWindow(who, w);
+    const previousKey = keys.failedWindow(who, w - 1);
     return {
       keys: [currentKey, previousKey],
       evaluate: (state) => {
         const current = state.get(currentKey);
-        const expiresAt = ttlAfter(call.eventTime, (2 * windowMs) / 86_400_000);
+        const expiresAt = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
         const counted = countOnce(currentKey, call.eventId, current, expiresAt);
         const previous = countOf(state.get(previousKey));
         const estimate = Math.round(counted.count + previous * (1 - (call.eventTime % windowMs) / windowMs));

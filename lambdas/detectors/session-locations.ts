@@ -2,9 +2,10 @@
 import { isPrivate, locationPrefix } from '../core/ip';
 import type { CompiledConfig } from '../core/config';
 import type { ParsedCall } from '../core/types';
-import { KeyNames, type ReadKey } from '../state/cache';
+import { keys, type ReadKey } from '../core/keys';
 import { hasMember, type StateItem, type StateUpdate } from '../core/state';
-import { boundedMember, evidenceOf, ttlAfter, type Detector, type FindingDraft } from './detector';
+import { ttlAfter } from '../core/time';
+import { boundedMember, evidenceOf, type Detector, type FindingDraft } from './detector';
 
 /** Role sessions last at most 12 hours; keep locations a little longer. */
 const SESSION_TTL_DAYS = 13 / 24;
@@ -24,17 +25,14 @@ export function locationOf(call: ParsedCall, config: CompiledConfig): string | n
   return locationPrefix(call.source.ip);
 }
 
-const byAccessKey = new KeyNames('session#key#', 'locations');
-const bySessionArn = new KeyNames('session#arn#', 'locations');
-
 /** The session's items (by access key and by role-session ARN), read where a cached copy lacks `location`. */
 function sessionKeys(call: ParsedCall, location: string): { key: ReadKey; label: string }[] {
   // Locations only accumulate: a cached copy that has this one decides (nothing new here).
   const enough = (item: StateItem): boolean => Array.isArray(item.locations) && hasMember(item.locations as readonly string[], location);
-  const keys: { key: ReadKey; label: string }[] = [];
-  if (call.principal.accessKeyId) keys.push({ key: byAccessKey.of(call.principal.accessKeyId, enough), label: 'access key' });
-  if (call.principal.arn) keys.push({ key: bySessionArn.of(call.principal.arn, enough), label: 'role session' });
-  return keys;
+  const found: { key: ReadKey; label: string }[] = [];
+  if (call.principal.accessKeyId) found.push({ key: keys.sessionByAccessKey(call.principal.accessKeyId, enough), label: 'access key' });
+  if (call.principal.arn) found.push({ key: keys.sessionByArn(call.principal.arn, enough), label: 'role session' });
+  return found;
 }
 
 /** See the registry; evaluated on every call a monitored role's session makes. */

@@ -1,13 +1,12 @@
 /** session-name: a role session name that breaks the pattern or the learned shapes. */
 import { createHash } from 'node:crypto';
-import { KeyNames } from '../state/cache';
+import { keys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
-import { boundedMember, evidenceOf, ttlAfter, type Detector, type FindingDraft } from './detector';
+import { ttlAfter } from '../core/time';
+import { boundedMember, evidenceOf, type Detector, type FindingDraft } from './detector';
 
 const MAX_SHAPES = 64;
 const SHAPES_TTL_DAYS = 180;
-/** A role's learned session-name shapes. */
-const shapesOf = new KeyNames('shapes#', 'session-name');
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
@@ -41,7 +40,7 @@ export const detector: Detector = {
     const name = call.roleSessionName;
     const shape = shapeOf(name);
     // Shapes only accumulate: a cached copy that knows this one decides.
-    const key = shapesOf.of(role, (item) => Array.isArray(item.shapes) && hasMember(item.shapes as readonly string[], shape));
+    const key = keys.sessionNameShapes(role, (item) => Array.isArray(item.shapes) && hasMember(item.shapes as readonly string[], shape));
     return {
       keys: [key],
       evaluate: (state) => {

@@ -8,16 +8,9 @@
  * ({@link ReadKey.enough}: "the session's locations include this call's location"); when it is
  * not, the engine reads the table. So a stale entry costs a read, never a missed alert.
  */
-import { applyUpdate, keyString, TTL_ATTRIBUTE, type StateItem, type StateKey, type StateUpdate } from '../core/state';
-
-/** A key a detector reads, and optionally when a cached lower bound of its item decides. */
-export interface ReadKey extends StateKey {
-  /**
-   * True when this item (as cached: a subset of what the table holds) is enough to evaluate
-   * the call. Give it only for items that grow one way; leave it out to always read.
-   */
-  readonly enough?: (cached: StateItem) => boolean;
-}
+import type { ReadKey } from '../core/keys';
+import { applyUpdate, keyString, TTL_ATTRIBUTE, type StateCache as StateCachePort, type StateItem, type StateKey, type StateUpdate } from '../core/state';
+import { DAY_MS } from '../core/time';
 
 /** Options of {@link StateCache}. */
 export interface StateCacheOptions {
@@ -26,42 +19,6 @@ export interface StateCacheOptions {
   /** How long an entry is trusted after it was read or written. @default 1 day (daily scans find their accounts again) */
   readonly maxAgeMs?: number;
 }
-
-/** A {@link ReadKey} with its key string computed once (the shape every hot-path key shares). */
-export function readKey(pk: string, sk: string, enough?: (cached: StateItem) => boolean): ReadKey {
-  return { pk, sk, id: `${pk}\u0000${sk}`, enough };
-}
-
-/** Distinct values a {@link KeyNames} remembers before it starts again (a flood, not a vendor). */
-const MAX_NAMES = 10_000;
-
-/**
- * The keys of items named after one value (a role, an account, a session): each key's strings
- * are built once per value and then shared, so the maps a batch goes through hash a key once
- * and compare it by identity after that (a key built afresh per call is hashed and compared
- * character by character in every map).
- */
-export class KeyNames {
-  private readonly names = new Map<string, ReadKey>();
-
-  constructor(
-    private readonly pkPrefix: string,
-    private readonly sk: string,
-  ) {}
-
-  /** The key of `value`'s item, read with `enough` (see {@link ReadKey.enough}). */
-  of(value: string, enough?: (cached: StateItem) => boolean): ReadKey {
-    let name = this.names.get(value);
-    if (name === undefined) {
-      name = readKey(`${this.pkPrefix}${value}`, this.sk);
-      if (this.names.size >= MAX_NAMES) this.names.clear();
-      this.names.set(value, name);
-    }
-    return enough === undefined ? name : { pk: name.pk, sk: name.sk, id: name.id, enough };
-  }
-}
-
-const DAY_MS = 86_400_000;
 
 interface Entry {
   item: StateItem;
@@ -76,7 +33,7 @@ export interface CacheStats {
 }
 
 /** The per-instance cache of one-way-growing state items. */
-export class StateCache {
+export class StateCache implements StateCachePort {
   private readonly entries = new Map<string, Entry>();
   private readonly maxItems: number;
   private readonly maxAgeMs: number;

@@ -11,14 +11,18 @@
  * and the alert renderers, and throws on any broken property.
  */
 import fc from 'fast-check';
-import { renderAlert, SNS_MAX_MESSAGE_BYTES, SUBJECT_MAX_LENGTH } from '../../lambdas/delivery/sns';
+import { SUBJECT_MAX_LENGTH } from '../../lambdas/delivery/email';
+import { renderAlert, SNS_MAX_MESSAGE_BYTES } from '../../lambdas/delivery/sns-publisher';
 import { terminalJson, toRecord, toText } from '../../lambdas/delivery/format';
 import { ADDRESSES, CUSTOMERS, iamUser, intoOutbound, outboundSession, outToCustomer, sessionCall } from './case-records';
 import { loadConfig, type CompiledConfig } from '../../lambdas/core/config';
-import { processBatch, select, type Alert, type BatchResult, type Clock } from '../../lambdas/engine/engine';
+import type { Alert } from '../../lambdas/engine/alerts';
+import { select, type Clock } from '../../lambdas/engine/engine';
+import { processBatch, type BatchResult } from './engine';
 import { parseDocument, parseRecord, parseText, type ParseResult } from '../../lambdas/core/parse';
 import { ASSUME_ROLE_EVENT_NAMES, type Finding, type ParsedCall } from '../../lambdas/core/types';
-import { MemoryLedger, MemoryStore } from '../../lambdas/state/memory';
+import { MemoryLedger } from '../../lambdas/state/memory-ledger';
+import { MemoryStore } from '../../lambdas/state/memory-store';
 import { fixtureRecords } from './fixtures';
 
 type Json = Record<string, unknown>;

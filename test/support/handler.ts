@@ -4,14 +4,20 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MemoryPublisher, SnsPublisher, type AlertPublisher, type SnsAlertRecord } from '../../lambdas/delivery/sns';
+import { MemoryPublisher } from '../../lambdas/delivery/memory-publisher';
+import type { AlertPublisher } from '../../lambdas/delivery/publisher';
+import { SnsPublisher, type SnsAlertRecord } from '../../lambdas/delivery/sns-publisher';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import type { DetectDependencies } from '../../lambdas/detect/handler';
 import { loadConfig } from '../../lambdas/core/config';
-import type { Clock, EnginePorts } from '../../lambdas/engine/engine';
+import type { StatePorts as EnginePorts } from '../../lambdas/delivery/batch-runner';
+import type { Clock } from '../../lambdas/engine/engine';
 import { StateCache } from '../../lambdas/state/cache';
-import { CapacityMeter, DynamoLedger, DynamoStore } from '../../lambdas/state/dynamodb';
-import { MemoryLedger, MemoryStore } from '../../lambdas/state/memory';
+import { DynamoLedger } from '../../lambdas/state/dynamodb-ledger';
+import { DynamoStore } from '../../lambdas/state/dynamodb-store';
+import { CapacityMeter } from '../../lambdas/state/meter';
+import { MemoryLedger } from '../../lambdas/state/memory-ledger';
+import { MemoryStore } from '../../lambdas/state/memory-store';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 

@@ -1,56 +1,27 @@
 /**
  * Alert delivery through SNS: one message per alert, published with PublishBatch (10 entries and
  * 256 KiB a call), rendered per protocol with `MessageStructure: 'json'`: the alert JSON for
- * queues, Lambda and HTTPS (`default`), readable text for e-mail (`email`).
+ * queues, Lambda and HTTPS (`default`, {@link toSnsRecord}), readable text for e-mail (`email`,
+ * from `email.ts`).
  *
- * Attackers choose many strings in an alert. The JSON keeps them exactly (JSON escapes them);
- * the e-mail text shows them through {@link printable}; the Subject is reduced to printable ASCII.
+ * Attackers choose many strings in an alert; the JSON keeps them exactly (JSON escapes them).
  * An alert too large for SNS is cut down, never refused: evidence lists and long strings are
  * shortened step by step and the message says it was (`"truncated": true`).
  */
 import type { MessageAttributeValue, PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
-import type { Alert } from '../engine/engine';
-import { printable, toRecord, type AlertRecord } from './format';
+import type { Alert } from '../engine/alerts';
+import { toEmailText, toSubject } from './email';
+import { consoleEventUrl, toRecord, type AlertRecord } from './format';
+import { AlertPublishError, type AcceptedAlert, type AlertPublisher, type FailedAlert, type PublishResult } from './publisher';
 
 /** SNS's default limit on one message and on one PublishBatch call: body plus attributes, in bytes. */
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
 /** PublishBatch takes at most this many entries. */
 export const SNS_MAX_BATCH_ENTRIES = 10;
-/** SNS: "Subjects must be … less than 100 characters long". */
-export const SUBJECT_MAX_LENGTH = 99;
 /** PublishBatch entry Ids: alphanumeric, `-` and `_`, at most 80 characters. */
 const ENTRY_ID_MAX_LENGTH = 80;
 /** An IAM ARN is at most 2048 characters; longer attribute values are cut. */
 const ATTRIBUTE_MAX_LENGTH = 2048;
-
-/** An alert SNS accepted. */
-export interface AcceptedAlert {
-  readonly alertId: string;
-  /** SNS's message ID; null from publishers that have none. */
-  readonly messageId: string | null;
-  /** The message was shortened to fit the size limit. */
-  readonly truncated: boolean;
-}
-
-/** An alert SNS did not accept, with SNS's reason. */
-export interface FailedAlert {
-  readonly alertId: string;
-  readonly code: string;
-  readonly message: string;
-  /** SNS blames the request (retrying the same message will not help). */
-  readonly senderFault: boolean;
-}
-
-/** What became of each alert given to {@link AlertPublisher.publish}; each alertId appears once. */
-export interface PublishResult {
-  readonly accepted: readonly AcceptedAlert[];
-  readonly failed: readonly FailedAlert[];
-}
-
-/** Delivers alerts. Per-alert failures are reported in the result; only a failed call throws. */
-export interface AlertPublisher {
-  publish(alerts: readonly Alert[]): Promise<PublishResult>;
-}
 
 /** A link to one CloudTrail event in the console's event history. */
 export interface ConsoleLink {
@@ -85,24 +56,12 @@ export interface SnsPublisherOptions {
   readonly maxMessageBytes?: number;
 }
 
-/** A PublishBatch call failed as a whole; `partial` tells what the other calls of the same publish achieved. */
-export class AlertPublishError extends Error {
-  constructor(
-    message: string,
-    readonly partial: PublishResult,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'AlertPublishError';
-  }
-}
-
-/** Publishes alerts to an SNS topic with PublishBatch. */
 /** The SNS client module, loaded when first needed rather than at the cold start. */
 export function snsModule(): typeof import('@aws-sdk/client-sns') {
   return require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
 }
 
+/** Publishes alerts to an SNS topic with PublishBatch. */
 export class SnsPublisher implements AlertPublisher {
   private readonly maxBytes: number;
 
@@ -187,30 +146,6 @@ export class SnsPublisher implements AlertPublisher {
   }
 }
 
-/** Keeps alerts in memory instead of publishing them; for replay and tests. */
-export class MemoryPublisher implements AlertPublisher {
-  /** Every alert given to {@link publish}, in order (repeats included). */
-  readonly alerts: Alert[] = [];
-
-  /** @param fail decides which alerts to refuse, and why (none by default). */
-  constructor(private readonly fail: (alert: Alert) => { code: string; message: string } | null = () => null) {}
-
-  async publish(alerts: readonly Alert[]): Promise<PublishResult> {
-    this.alerts.push(...alerts);
-    const accepted: AcceptedAlert[] = [];
-    const failed: FailedAlert[] = [];
-    const seen = new Set<string>();
-    for (const alert of alerts) {
-      if (seen.has(alert.alertId)) continue;
-      seen.add(alert.alertId);
-      const refusal = this.fail(alert);
-      if (refusal) failed.push({ alertId: alert.alertId, ...refusal, senderFault: false });
-      else accepted.push({ alertId: alert.alertId, messageId: null, truncated: false });
-    }
-    return { accepted, failed };
-  }
-}
-
 // ---- rendering ---------------------------------------------------------------------------------
 
 /** How far evidence is shortened: longest string, items per list, detail keys. */
@@ -258,37 +193,6 @@ export function toSnsRecord(alert: Alert, truncated = false): SnsAlertRecord {
     consoleLinks: alert.evidence.eventIds.map((eventId) => ({ eventId, url: consoleEventUrl(alert.evidence.awsRegion, eventId) })),
     truncated,
   };
-}
-
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-
-/**
- * The CloudTrail console's view of one event:
- * `https://<region>.console.aws.amazon.com/cloudtrail/home?region=<region>#/events/<eventId>`.
- * The event ID is URL-encoded; a region that is not a region name is left out of the host name.
- */
-export function consoleEventUrl(region: string, eventId: string): string {
-  const id = encodeURIComponent(wellFormed(eventId));
-  if (REGION.test(region)) return `https://${region}.console.aws.amazon.com/cloudtrail/home?region=${region}#/events/${id}`;
-  return `https://console.aws.amazon.com/cloudtrail/home?region=${encodeURIComponent(wellFormed(region))}#/events/${id}`;
-}
-
-/**
- * The e-mail subject: `[SEVERITY] detector: title`, printable ASCII only, one line, at most
- * {@link SUBJECT_MAX_LENGTH} characters (cut with `...`). SNS refuses subjects with line breaks or
- * control characters, and older API references require ASCII starting with a letter, digit or
- * punctuation mark; this meets both.
- */
-export function toSubject(alert: Alert): string {
-  const ascii = `[${alert.severity.toUpperCase()}] ${alert.detector}: ${alert.title}`
-    .replace(/[\s\u0085]+/g, ' ')
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '') // accents split off by NFKD: "é" → "e"
-    .replace(/[^\x20-\x7e]/g, '?')
-    .replace(/ {2,}/g, ' ')
-    .trim();
-  const cut = ascii.length > SUBJECT_MAX_LENGTH ? `${ascii.slice(0, SUBJECT_MAX_LENGTH - 3).trimEnd()}...` : ascii;
-  return /^[\x21-\x7e]/.test(cut) ? cut : 'Alert';
 }
 
 /** Attributes for subscription filter policies: severity, detector, roleArn (when known), alertId. */
@@ -391,45 +295,4 @@ function cutText(text: string, max: number): string {
   const code = text.charCodeAt(end - 1);
   if (end > 0 && code >= 0xd800 && code <= 0xdbff) end -= 1;
   return `${text.slice(0, end)}…`;
-}
-
-/** Lone surrogates replaced by U+FFFD, so the text can be URL-encoded. */
-function wellFormed(text: string): string {
-  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
-}
-
-/** The e-mail body: plain text, every attacker-chosen string through {@link printable}. */
-export function toEmailText(alert: Alert, truncated = false): string {
-  const e = alert.evidence;
-  const times = [...e.eventTimes].sort();
-  const when = times.length === 0 ? '-' : times.length === 1 || times[0] === times[times.length - 1] ? printable(times[0]!, 40) : `${printable(times[0]!, 40)} to ${printable(times[times.length - 1]!, 40)}`;
-  const lines: (string | null)[] = [
-    printable(alert.title, 200),
-    '',
-    `Severity:    ${printable(alert.severity.toUpperCase(), 16)}`,
-    `Detector:    ${printable(alert.detector, 64)}`,
-    `Cause:       ${printable(alert.cause, 1_024)}`,
-    '',
-    `Who:         ${printable(e.principalArn ?? '(no ARN in the record)')} (${printable(e.principalType, 64)})`,
-    e.sessionKey ? `Session key: ${printable(e.sessionKey, 128)}` : null,
-    e.userAgent ? `User agent:  ${printable(e.userAgent)}` : null,
-    `What:        ${printable(e.eventName, 64)}${e.roleArn ? ` ${printable(e.roleArn)}` : ''}${e.targetAccountId ? ` (account ${printable(e.targetAccountId, 32)})` : ''}`,
-    `Where:       from ${printable(e.sourceIp ?? '-', 128)} in ${printable(e.awsRegion, 40)}`,
-    `When:        ${when}${alert.occurrences > 1 ? ` (${alert.occurrences} findings)` : ''}`,
-    '',
-    `Events (${e.eventIds.length}):`,
-    ...e.eventIds.flatMap((id) => [`  ${printable(id, 128)}`, `    ${consoleEventUrl(e.awsRegion, id)}`]),
-  ];
-  const details = Object.entries(e.details);
-  if (details.length > 0) {
-    lines.push('', 'Details:');
-    for (const [key, value] of details) {
-      const text = Array.isArray(value) ? value.map((v) => printable(v, 256)).join(', ') : printable(String(value));
-      lines.push(`  ${printable(key, 64)}: ${printable(text, 2_048)}`);
-    }
-  }
-  lines.push('', `Runbook:     ${printable(alert.runbook, 4_096)}`);
-  if (truncated) lines.push('', 'Note: this alert was truncated to fit the SNS message size limit; the CloudTrail events above hold the full evidence.');
-  lines.push('', '--', `alertId: ${printable(alert.alertId, 128)}`);
-  return lines.filter((l): l is string => l !== null).join('\n');
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { replay } from '../cli/replay';
 import type { Alert } from '../lambdas/engine/alerts';
 import { processBatch } from './support/engine';
-import type { ReadKey } from '../lambdas/core/keys';
+import type { ReadKey } from '../lambdas/core/state';
 import { StateCache } from '../lambdas/state/cache';
 import { MemoryLedger } from '../lambdas/state/memory-ledger';
 import { MemoryStore } from '../lambdas/state/memory-store';

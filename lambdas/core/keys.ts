@@ -9,19 +9,7 @@
  * roles and a few thousand customers; the bounds only guard against a flood.
  */
 import { createHash } from 'node:crypto';
-import type { StateItem, StateKey } from './state';
-
-/** A key a detector reads, and optionally when a cached lower bound of its item decides. */
-export interface ReadKey extends StateKey {
-  /**
-   * True when this item (as cached: a subset of what the table holds) is enough to evaluate
-   * the call. Give it only for items that grow one way; leave it out to always read.
-   */
-  readonly enough?: (cached: StateItem) => boolean;
-}
-
-/** A predicate for {@link ReadKey.enough}. */
-export type Enough = (cached: StateItem) => boolean;
+import type { Enough, ReadKey } from './state';
 
 /** A {@link ReadKey} with its key string computed once (the shape every hot-path key shares). */
 export function readKey(pk: string, sk: string, enough?: Enough): ReadKey {

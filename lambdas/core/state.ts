@@ -4,7 +4,6 @@
  * `applyUpdate` defines their meaning once; the in-memory store and the engine's per-batch
  * view both use it.
  */
-import type { ReadKey } from './keys';
 
 /** A state item's key in the single table. */
 export interface StateKey {
@@ -78,6 +77,18 @@ export interface StateStore {
   /** Totals since the store was created. */
   consumption(): Consumption;
 }
+
+/** A key a detector reads, and optionally when a cached lower bound of its item decides. */
+export interface ReadKey extends StateKey {
+  /**
+   * True when this item (as cached: a subset of what the table holds) is enough to evaluate
+   * the call. Give it only for items that grow one way; leave it out to always read.
+   */
+  readonly enough?: (cached: StateItem) => boolean;
+}
+
+/** A predicate for {@link ReadKey.enough}: keys.ts builds keys with them. */
+export type Enough = (cached: StateItem) => boolean;
 
 /**
  * A warm instance's memory of state items that only grow (sets that gain members, maxima,

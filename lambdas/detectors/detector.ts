@@ -5,8 +5,7 @@
 import { createHash, hash } from 'node:crypto';
 import type { CompiledConfig } from '../core/config';
 import type { Evidence, Finding, ParsedCall, Severity } from '../core/types';
-import { hasMember, type StateItem, type StateKey, type StateUpdate } from '../core/state';
-import type { ReadKey } from '../core/keys';
+import { hasMember, type ReadKey, type StateItem, type StateKey, type StateUpdate } from '../core/state';
 
 /** A call the engine selected, with the monitored roles it touches. */
 export interface Subject {

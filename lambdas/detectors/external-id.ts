@@ -1,6 +1,6 @@
 /** external-id: missing, shared between tenants, or changed external IDs. */
-import { externalIdFingerprint, keys, type ReadKey } from '../core/keys';
-import { hasMember, type StateUpdate } from '../core/state';
+import { externalIdFingerprint, keys } from '../core/keys';
+import { hasMember, type ReadKey, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
 import { evidenceOf, stateless, type Detector, type FindingDraft } from './detector';
 

@@ -2,8 +2,8 @@
 import { isPrivate, locationPrefix } from '../core/ip';
 import type { CompiledConfig } from '../core/config';
 import type { ParsedCall } from '../core/types';
-import { keys, type ReadKey } from '../core/keys';
-import { hasMember, type StateItem, type StateUpdate } from '../core/state';
+import { keys } from '../core/keys';
+import { hasMember, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
 import { boundedMember, evidenceOf, type Detector, type FindingDraft } from './detector';
 

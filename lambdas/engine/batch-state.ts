@@ -2,13 +2,13 @@
  * A batch's view of state: read once (cache first, then one load), then changed in place as the
  * detectors make their updates, which are merged into one write per key.
  */
-import type { ReadKey } from '../core/keys';
 import {
   applyInPlace,
   copySet,
   keyString,
   UpdateMerger,
   type Attr,
+  type ReadKey,
   type BatchItemResult,
   type StateCache,
   type StateItem,

@@ -5,8 +5,8 @@
  * publishes them, and then calls `commit`.
  */
 import type { CompiledConfig } from '../core/config';
-import { keys, type ReadKey } from '../core/keys';
-import { keyString, type StateCache, type StateStore } from '../core/state';
+import { keys } from '../core/keys';
+import { keyString, type ReadKey, type StateCache, type StateStore } from '../core/state';
 import { DAY_MS, ttlAfter } from '../core/time';
 import { SEVERITIES, type Finding, type ParsedCall } from '../core/types';
 import type { Detector, FindingDraft, Plan, StateView, Subject } from '../detectors/detector';

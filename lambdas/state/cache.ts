@@ -8,8 +8,7 @@
  * ({@link ReadKey.enough}: "the session's locations include this call's location"); when it is
  * not, the engine reads the table. So a stale entry costs a read, never a missed alert.
  */
-import type { ReadKey } from '../core/keys';
-import { applyUpdate, keyString, TTL_ATTRIBUTE, type StateCache as StateCachePort, type StateItem, type StateKey, type StateUpdate } from '../core/state';
+import { applyUpdate, keyString, TTL_ATTRIBUTE, type ReadKey, type StateCache as StateCachePort, type StateItem, type StateKey, type StateUpdate } from '../core/state';
 import { DAY_MS } from '../core/time';
 
 /** Options of {@link StateCache}. */

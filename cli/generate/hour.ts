@@ -1,0 +1,257 @@
+/**
+ * One generated hour: what it knows (world, time), the sink that puts its records in order, and
+ * the scenario's calls — sessions assuming roles, other API calls — with every random part
+ * drawn from the hour's PRNG in a fixed order and the record written by `records.ts`.
+ */
+import type { Rng } from './random';
+import {
+  accessDenied,
+  apiCallRecord,
+  assumedRoleArn,
+  assumedRoleIdentity,
+  assumeRoleRecord,
+  drawAmzId2,
+  drawS3RequestId,
+  drawSessionKeyId,
+  drawSessionToken,
+  endpointHost,
+  iamUserIdentity,
+  isoSeconds,
+  serviceIdentity,
+  sharedWithRoleOwner,
+  USER_AGENTS,
+  type AssumeResult,
+  type CloudTrailRecord,
+  type IamUserRef,
+  type Json,
+  type RoleRef,
+} from './records';
+import { ACCOUNT, type Region } from './scenario';
+import type { CustomerAccount, World } from './world';
+
+/** Milliseconds in an hour. */
+export const HOUR = 3_600_000;
+/** Milliseconds in a day. */
+export const DAY = 24 * HOUR;
+/** Milliseconds in a second. */
+export const SEC = 1000;
+
+/** The hour being generated. */
+export interface HourContext {
+  readonly world: World;
+  readonly seed: number;
+  readonly hourStart: number;
+  /** Day of the corpus, from 0. */
+  readonly day: number;
+  readonly hourOfDay: number;
+  readonly weekday: number;
+}
+
+/** A role session: who it is, its key, where it runs from. */
+export interface Session {
+  readonly role: RoleRef;
+  readonly name: string;
+  readonly accessKeyId: string;
+  readonly createdAt: number;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  readonly region: Region;
+  /** Last time this session was used (for incidents that come "after" normal use). */
+  lastUse: number;
+}
+
+/** The ARN of a session's calls. */
+export const sessionArn = (s: Session): string => assumedRoleArn(s.role, s.name);
+
+/** Who makes a call. */
+export type Caller =
+  | { readonly kind: 'session'; readonly session: Session; readonly invokedBy?: string }
+  | { readonly kind: 'user'; readonly user: IamUserRef }
+  | { readonly kind: 'service'; readonly service: string };
+
+function identityOf(caller: Caller): Json {
+  switch (caller.kind) {
+    case 'service':
+      return serviceIdentity(caller.service);
+    case 'user':
+      return iamUserIdentity(caller.user);
+    case 'session': {
+      const s = caller.session;
+      return assumedRoleIdentity({
+        role: s.role,
+        sessionName: s.name,
+        accessKeyId: s.accessKeyId,
+        creationDate: isoSeconds(s.createdAt),
+        ...(caller.invokedBy ? { invokedBy: caller.invokedBy } : {}),
+      });
+    }
+  }
+}
+
+interface Item {
+  readonly t: number;
+  readonly seq: number;
+  readonly record: CloudTrailRecord;
+}
+
+/** An hour's records; items added by different builders (benign, incidents) share one sequence space. */
+export class HourSink {
+  /** Records with their event time (ms) and order of addition. */
+  readonly items: Item[] = [];
+  private seq = 0;
+
+  /** Adds `record`, made at `t` (ms; the record's eventTime is `t` to the second). */
+  add(t: number, record: CloudTrailRecord): void {
+    this.items.push({ t, seq: this.seq++, record });
+  }
+}
+
+/** Where a builder draws from and writes to. */
+export interface Builder {
+  readonly rng: Rng;
+  readonly sink: HourSink;
+}
+
+/** An AssumeRole of the scenario. */
+export interface AssumeSpec {
+  readonly t: number;
+  readonly caller: Caller;
+  /** The STS endpoint's region (the record's awsRegion). */
+  readonly region: Region;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  readonly role: RoleRef;
+  readonly sessionName: string;
+  readonly durationSeconds?: number;
+  readonly externalId?: string;
+  readonly denied?: boolean;
+  /** Source address and user agent of the created session's later calls. */
+  readonly sessionSourceIp?: string;
+  readonly sessionUserAgent?: string;
+  /**
+   * The key STS issued, when the session is known beforehand (ECS task credentials). One is
+   * still drawn, so the rest of the hour's stream is unchanged.
+   */
+  readonly issuedKeyId?: string;
+}
+
+/** An sts:AssumeRole record (caller's copy) and, on success, the session it created. */
+export function assumeRole(b: Builder, spec: AssumeSpec): { record: CloudTrailRecord; session: Session | null } {
+  const { rng } = b;
+  const identity = identityOf(spec.caller);
+  // A service's call is logged with the service as its address and agent.
+  const service = spec.caller.kind === 'service' ? spec.caller.service : null;
+  let session: Session | null = null;
+  let result: AssumeResult;
+  if (spec.denied) {
+    result = { error: accessDenied(identity, 'sts:AssumeRole', spec.role.arn) };
+  } else {
+    const drawnKeyId = drawSessionKeyId(rng);
+    session = {
+      role: spec.role,
+      name: spec.sessionName,
+      accessKeyId: spec.issuedKeyId ?? drawnKeyId,
+      createdAt: spec.t,
+      sourceIp: spec.sessionSourceIp ?? spec.sourceIp,
+      userAgent: spec.sessionUserAgent ?? spec.userAgent,
+      region: spec.region,
+      lastUse: spec.t,
+    };
+    result = { credentials: { accessKeyId: session.accessKeyId, sessionToken: drawSessionToken(rng, spec.region) } };
+  }
+  const requestId = rng.uuid();
+  const eventId = rng.uuid();
+  const shared = sharedWithRoleOwner(identity, spec.role, spec.denied === true);
+  const record = assumeRoleRecord({
+    identity,
+    eventTime: isoSeconds(spec.t),
+    region: spec.region,
+    sourceIp: service ?? spec.sourceIp,
+    userAgent: service ?? spec.userAgent,
+    role: spec.role,
+    sessionName: spec.sessionName,
+    ...(spec.durationSeconds !== undefined ? { durationSeconds: spec.durationSeconds } : {}),
+    ...(spec.externalId !== undefined ? { externalId: spec.externalId } : {}),
+    result,
+    ids: { requestId, eventId, ...(shared ? { sharedEventId: rng.uuid() } : {}) },
+    recipientAccountId: ACCOUNT,
+  });
+  b.sink.add(spec.t, record);
+  if (spec.caller.kind === 'session') spec.caller.session.lastUse = Math.max(spec.caller.session.lastUse, spec.t);
+  return { record, session };
+}
+
+/** Another API call of the scenario. */
+export interface CallSpec {
+  readonly t: number;
+  readonly caller: Caller;
+  readonly region: Region;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly requestParameters: Record<string, unknown> | null;
+  /** TLS host header; omitted for AWS Internal calls. */
+  readonly host: string | null;
+  readonly readOnly?: boolean;
+  readonly s3?: { readonly bytesOut: number; readonly resources?: readonly Record<string, string>[]; readonly data?: boolean };
+}
+
+/** Any other API call (session activity, admin work, service noise). */
+export function apiCall(b: Builder, spec: CallSpec): CloudTrailRecord {
+  const { rng } = b;
+  const s3 = spec.s3 ? { ...spec.s3, amzId2: drawAmzId2(rng) } : undefined;
+  const requestId = s3 ? drawS3RequestId(rng) : rng.uuid();
+  const eventId = rng.uuid();
+  const record = apiCallRecord({
+    identity: identityOf(spec.caller),
+    eventTime: isoSeconds(spec.t),
+    eventSource: spec.eventSource,
+    eventName: spec.eventName,
+    region: spec.region,
+    sourceIp: spec.sourceIp,
+    userAgent: spec.userAgent,
+    requestParameters: spec.requestParameters,
+    ids: { requestId, eventId },
+    ...(spec.readOnly !== undefined ? { readOnly: spec.readOnly } : {}),
+    recipientAccountId: ACCOUNT,
+    host: spec.host,
+    ...(s3 ? { s3 } : {}),
+  });
+  b.sink.add(spec.t, record);
+  if (spec.caller.kind === 'session') spec.caller.session.lastUse = Math.max(spec.caller.session.lastUse, spec.t);
+  return record;
+}
+
+/** The session checks who it is (`sts:GetCallerIdentity`), as SDKs do after getting credentials. */
+export function getCallerIdentity(b: Builder, t: number, session: Session, overrides: { sourceIp?: string; userAgent?: string } = {}): CloudTrailRecord {
+  return apiCall(b, {
+    t,
+    caller: { kind: 'session', session },
+    region: session.region,
+    sourceIp: overrides.sourceIp ?? session.sourceIp,
+    userAgent: overrides.userAgent ?? session.userAgent,
+    eventSource: 'sts.amazonaws.com',
+    eventName: 'GetCallerIdentity',
+    requestParameters: null,
+    host: endpointHost('sts.amazonaws.com', session.region),
+  });
+}
+
+/** An outbound session assumes a customer's role the normal way (AccessDenied if it is gone). */
+export function syncCall(b: Builder, time: number, session: Session, target: CustomerAccount, overrides: Partial<AssumeSpec> = {}): CloudTrailRecord {
+  const t = Math.max(time, session.createdAt + 1500);
+  return assumeRole(b, {
+    t,
+    caller: { kind: 'session', session },
+    region: session.region,
+    sourceIp: session.sourceIp,
+    userAgent: USER_AGENTS.jsSdkOnEcs('sts'),
+    role: target.role,
+    sessionName: `sync-${Math.floor(t / SEC)}`,
+    durationSeconds: 900,
+    externalId: target.externalId,
+    denied: target.offboarded,
+    ...overrides,
+  }).record;
+}

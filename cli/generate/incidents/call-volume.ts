@@ -1,0 +1,39 @@
+/** Incident 5: one outbound-eu session assumes hundreds of customer roles in ten minutes. */
+import { assumeRole, getCallerIdentity, SEC, syncCall } from '../hour';
+import { USER_AGENTS, type CloudTrailRecord } from '../records';
+import type { Incident } from './incident';
+
+/** A fresh, normal-looking session, then a burst that dwarfs even the daily scan. */
+export const callVolume: Incident = {
+  id: 'call-volume',
+  detector: 'call-volume',
+  hour: 14,
+  build({ world, hourStart: T }, b, benign) {
+    const { rng } = b;
+    const task = benign.backendSessions['eu-west-1'][0]!;
+    const t = T + (5 + rng.int(10)) * SEC;
+    const { session } = assumeRole(b, {
+      t,
+      caller: { kind: 'session', session: task },
+      region: 'eu-west-1',
+      sourceIp: task.sourceIp,
+      userAgent: USER_AGENTS.jsSdkOnEcs('sts'),
+      role: world.outbound['eu-west-1'],
+      sessionName: `backend-${rng.mixedHex(8)}`,
+      durationSeconds: 3600,
+    });
+    getCallerIdentity(b, t + 1500, session!);
+    const targets = world.byRegion['eu-west-1'].filter((a) => !a.offboarded);
+    // 600 at the default size; more for large customer counts so it still dwarfs the daily scan.
+    const calls = Math.max(600, targets.length * 4 * 6);
+    const records: CloudTrailRecord[] = [];
+    for (let i = 0; i < calls; i++) {
+      const at = t + 20 * SEC + Math.floor((i / calls) * 570 * SEC) + rng.int(1000);
+      records.push(syncCall(b, at, session!, targets[i % targets.length]!));
+    }
+    return {
+      description: `One outbound-eu session assumes ${calls} customer roles (${targets.length} accounts, cycled) within 10 minutes from 14:00`,
+      records,
+    };
+  },
+};

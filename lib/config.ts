@@ -136,6 +136,16 @@ export const DEPLOY_KEYS: readonly DeployKeySpec[] = [
 ];
 
 /**
+ * A deployment key's default, from {@link DEPLOY_KEYS}: the construct's props default to these
+ * too, so a vendor using the construct directly gets what `cdk deploy` gives.
+ */
+export function deployDefault<K extends keyof DeploymentConfig>(name: K): DeploymentConfig[K] {
+  const spec = DEPLOY_KEYS.find((k) => k.name === name);
+  if (spec === undefined) throw new Error(`no deployment key ${name}`);
+  return spec.default as DeploymentConfig[K];
+}
+
+/**
  * Context keys that belong to CDK, not to us: feature flags (`@aws-cdk/...`), the CLI's own
  * (`aws:cdk:...`), lookups cached in cdk.context.json (`availability-zones:account=...`).
  */

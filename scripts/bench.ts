@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, copyFileSync, wr
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DEPLOY_KEYS } from '../lib/config';
+import { deployDefault } from '../lib/config';
 import { generateCorpus, scenarioConfig, writeCorpus, type CloudTrailRecord } from '../cli/generate';
 import { handleBatch } from '../lambdas/detect/handler';
 import { loadConfig } from '../lambdas/core/config';
@@ -52,7 +52,6 @@ const PRICES = {
 } as const;
 
 /** The deployment defaults (lib/config.ts) the batching and the cost use. */
-const deployDefault = (name: string): number => DEPLOY_KEYS.find((k) => k.name === name)!.default as number;
 const DEPLOYED = {
   batchSize: deployDefault('batchSize'),
   batchingWindowMs: deployDefault('maxBatchingWindowSeconds') * 1000,

@@ -11,6 +11,7 @@ import { AwsSolutionsChecks, NagPack } from 'cdk-nag';
 import { ENVIRONMENT } from '../lambdas/detect/contract';
 import { ASSUME_ROLE_EVENT_NAMES } from '../lambdas/core/types';
 import { TABLE_SCHEMA } from '../lambdas/state/schema';
+import { deployDefault } from '../lib/config';
 import { AssumeRoleWatch } from '../lib/constructs/assume-role-watch';
 import { ALL_MANAGEMENT_EVENTS_STATE, CLOUDTRAIL_DETAIL_TYPE } from '../lib/constructs/cloudtrail-rules';
 import { NotificationTopic } from '../lib/constructs/notification-topic';
@@ -432,6 +433,29 @@ describe('NotificationTopic on a topic alarms publish to', () => {
 });
 
 describe('AssumeRoleWatch used directly', () => {
+  it('deploys with the deployment keys\' defaults when given only the detection configuration', () => {
+    // Given the construct in a vendor's own stack, with no other props
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } }), 'T');
+    new AssumeRoleWatch(stack, 'Pipeline', { detection: built.config.detection });
+    const t = Template.fromStack(stack);
+    // Then batching, concurrency, memory, timeout, receives, log retention and alarms are what `cdk deploy` gives by default
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: deployDefault('batchSize'),
+      MaximumBatchingWindowInSeconds: deployDefault('maxBatchingWindowSeconds'),
+      ScalingConfig: { MaximumConcurrency: deployDefault('reservedConcurrency') },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: deployDefault('lambdaMemoryMb'),
+      Timeout: deployDefault('lambdaTimeoutSeconds'),
+      ReservedConcurrentExecutions: deployDefault('reservedConcurrency'),
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: deployDefault('maxReceiveCount') }) });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: deployDefault('logRetentionDays') });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: deployDefault('oldestMessageAlarmMinutes') * 60 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AssumeRoleEvents', EvaluationPeriods: deployDefault('silenceAlarmHours') });
+    t.resourceCountIs('AWS::SNS::Topic', deployDefault('alarmTopic') === 'ops' ? 2 : 1);
+  });
+
   it('refuses a detection configuration too large for the function\'s environment', () => {
     // Given a configuration of 150 long role ARNs
     const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'T');

@@ -21,7 +21,7 @@ import { Construct } from 'constructs';
 import { ASSUME_ROLE_EVENTS_METRIC, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import type { EngineConfig } from '../../lambdas/core/config';
 import { TABLE_SCHEMA } from '../../lambdas/state/schema';
-import type { AlarmDestination, EmailSubscriber, HttpsSubscriber } from '../config';
+import { deployDefault, type AlarmDestination, type EmailSubscriber, type HttpsSubscriber } from '../config';
 import { detectionConfigJson, environmentProblem, FIXED_ENVIRONMENT } from '../lambda-environment';
 import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
 import { createTopicKey, NotificationTopic } from './notification-topic';
@@ -40,7 +40,11 @@ export const AWS_IP_RANGES_INDEX = 'aws-ip-ranges.index.json';
 /** Queue visibility timeout per unit of function timeout (AWS's guidance for SQS event sources). */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
-/** Properties of {@link AssumeRoleWatch}. */
+/**
+ * Properties of {@link AssumeRoleWatch}. Each default is the default of the deployment key of
+ * the same meaning (`DEPLOY_KEYS` in lib/config.ts, docs/configuration.md), so the construct
+ * alone deploys what `cdk deploy` deploys.
+ */
 export interface AssumeRoleWatchProps {
   /** The resolved detection configuration (`resolveConfig`), handed to the function as JSON. */
   readonly detection: EngineConfig;
@@ -48,27 +52,27 @@ export interface AssumeRoleWatchProps {
   readonly alertEmails?: readonly EmailSubscriber[];
   /** @default [] */
   readonly alertHttpsEndpoints?: readonly HttpsSubscriber[];
-  /** Where the alarms notify: a separate operations topic, or the alert topic. @default 'ops' */
+  /** Where the alarms notify: a separate operations topic, or the alert topic. @default 'ops' (`alarmTopic`) */
   readonly alarmTopic?: AlarmDestination;
   /** Subscribers of the operations topic. @default [] */
   readonly opsEmails?: readonly string[];
-  /** @default 100 */
+  /** Most messages per invocation. @default 100 (`batchSize`) */
   readonly batchSize?: number;
-  /** @default Duration.seconds(5) */
+  /** How long the event source gathers messages. @default Duration.seconds(30) (`maxBatchingWindowSeconds`) */
   readonly maxBatchingWindow?: Duration;
-  /** Reserved concurrency, also the event source's maximum concurrency; null for neither. @default 5 */
+  /** Reserved concurrency, also the event source's maximum concurrency; null for neither. @default 5 (`reservedConcurrency`) */
   readonly reservedConcurrency?: number | null;
-  /** @default 512 */
+  /** @default 512 (`lambdaMemoryMb`) */
   readonly memorySize?: number;
-  /** @default Duration.seconds(60) */
+  /** @default Duration.seconds(60) (`lambdaTimeoutSeconds`) */
   readonly timeout?: Duration;
-  /** Receives before a message moves to the dead-letter queue. @default 5 */
+  /** Receives before a message moves to the dead-letter queue. @default 5 (`maxReceiveCount`) */
   readonly maxReceiveCount?: number;
-  /** @default logs.RetentionDays.THREE_MONTHS */
+  /** @default logs.RetentionDays.THREE_MONTHS (`logRetentionDays`) */
   readonly logRetention?: logs.RetentionDays;
-  /** Hours without any AssumeRole event before the silence alarm fires. @default 6 */
+  /** Hours without any AssumeRole event before the silence alarm fires. @default 6 (`silenceAlarmHours`) */
   readonly silenceAlarmHours?: number;
-  /** Age of the oldest queued message that raises an alarm. @default Duration.minutes(30) */
+  /** Age of the oldest queued message that raises an alarm. @default Duration.minutes(30) (`oldestMessageAlarmMinutes`) */
   readonly oldestMessageAlarmAge?: Duration;
 }
 
@@ -112,10 +116,10 @@ export class AssumeRoleWatch extends Construct {
 
   constructor(scope: Construct, id: string, props: AssumeRoleWatchProps) {
     super(scope, id);
-    const timeout = props.timeout ?? Duration.seconds(60);
-    const batchingWindow = props.maxBatchingWindow ?? Duration.seconds(5);
-    const reservedConcurrency = props.reservedConcurrency === undefined ? 5 : props.reservedConcurrency;
-    const alarmDestination = props.alarmTopic ?? 'ops';
+    const timeout = props.timeout ?? Duration.seconds(deployDefault('lambdaTimeoutSeconds'));
+    const batchingWindow = props.maxBatchingWindow ?? Duration.seconds(deployDefault('maxBatchingWindowSeconds'));
+    const reservedConcurrency = props.reservedConcurrency === undefined ? deployDefault('reservedConcurrency') : props.reservedConcurrency;
+    const alarmDestination = props.alarmTopic ?? deployDefault('alarmTopic');
     const tooLarge = environmentProblem(props.detection);
     if (tooLarge) throw new Error(tooLarge);
 
@@ -157,7 +161,7 @@ export class AssumeRoleWatch extends Construct {
       ...queueDefaults,
       // A message must not reappear while a batch holding it may still be running.
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR + batchingWindow.toSeconds()),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? deployDefault('maxReceiveCount') },
     });
     this.targetDeadLetterQueue = new sqs.Queue(this, 'TargetDeadLetterQueue', queueDefaults);
     Validations.of(this.targetDeadLetterQueue).acknowledge({
@@ -173,7 +177,7 @@ export class AssumeRoleWatch extends Construct {
 
     // Function: its own role with exactly the actions the handler uses.
     this.logGroup = new logs.LogGroup(this, 'FunctionLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      retention: props.logRetention ?? (deployDefault('logRetentionDays') as logs.RetentionDays),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.functionRole = new iam.Role(this, 'FunctionRole', {
@@ -187,7 +191,7 @@ export class AssumeRoleWatch extends Construct {
     }));
     this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'StateTable',
-      // lambdas/state/dynamodb.ts: BatchGetItem for state and the ledger's pointers and slots,
+      // lambdas/state/dynamodb-store.ts and dynamodb-ledger.ts: BatchGetItem for state and the ledger's pointers and slots,
       // GetItem on a slot, conditional PutItem and atomic UpdateItem. Never Query, Scan,
       // DeleteItem or table management.
       actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -213,7 +217,7 @@ export class AssumeRoleWatch extends Construct {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? deployDefault('lambdaMemoryMb'),
       timeout,
       role: this.functionRole,
       logGroup: this.logGroup,
@@ -245,7 +249,7 @@ export class AssumeRoleWatch extends Construct {
       },
     });
     this.function.addEventSource(new SqsEventSource(this.queue, {
-      batchSize: props.batchSize ?? 100,
+      batchSize: props.batchSize ?? deployDefault('batchSize'),
       maxBatchingWindow: batchingWindow,
       reportBatchItemFailures: true,
       // Cap the pollers at the reservation: messages wait in the queue instead of being
@@ -253,70 +257,52 @@ export class AssumeRoleWatch extends Construct {
       maxConcurrency: reservedConcurrency ?? undefined,
     }));
 
-    // Alarms, notifying on ALARM and on recovery.
+    this.alarms = this.createAlarms(props);
+  }
+
+  /** The six alarms, each notifying the alarm topic on ALARM and on recovery. */
+  private createAlarms(props: AssumeRoleWatchProps): AssumeRoleWatch['alarms'] {
     const action = new cwActions.SnsAction(this.alarmTopic);
-    const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps): cloudwatch.Alarm => {
-      const a = new cloudwatch.Alarm(this, alarmId, alarmProps);
+    const fiveMinutes = Duration.minutes(5);
+    /** An alarm on a metric at or above `threshold` within five minutes; quiet without data. */
+    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric, options: Partial<cloudwatch.AlarmProps> = {}): cloudwatch.Alarm => {
+      const a = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: `assumerole-watch: ${description}`,
+        metric,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...options,
+      });
       a.addAlarmAction(action);
       a.addOkAction(action);
       return a;
     };
-    const fiveMinutes = Duration.minutes(5);
-    const notEmpty = (queue: sqs.Queue, what: string): cloudwatch.AlarmProps => ({
-      alarmDescription: `assumerole-watch: ${what}. Inspect the messages, fix the cause, then redrive them.`,
-      metric: queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const silenceHours = props.silenceAlarmHours ?? 6;
-    const oldestMessageAge = props.oldestMessageAlarmAge ?? Duration.minutes(30);
-    this.alarms = {
-      deadLetterQueue: alarm('DeadLetterQueueAlarm', notEmpty(this.deadLetterQueue, 'messages the function failed to process landed in the dead-letter queue')),
-      targetDeadLetterQueue: alarm('TargetDeadLetterQueueAlarm', notEmpty(this.targetDeadLetterQueue, 'EventBridge could not deliver events to the queue')),
-      errors: alarm('FunctionErrorsAlarm', {
-        alarmDescription: 'assumerole-watch: the detect function failed (see its logs); the batch is retried.',
-        metric: this.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      throttles: alarm('FunctionThrottlesAlarm', {
-        alarmDescription: 'assumerole-watch: the detect function was throttled (account concurrency exhausted?).',
-        metric: this.function.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      oldestMessage: alarm('OldestMessageAlarm', {
-        alarmDescription: `assumerole-watch: a message has waited more than ${oldestMessageAge.toMinutes()} minutes; detection is running late.`,
-        metric: this.queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
-        threshold: oldestMessageAge.toSeconds(),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+    const visible = (queue: sqs.Queue): cloudwatch.IMetric => queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM });
+    const redrive = 'Inspect the messages, fix the cause, then redrive them.';
+    const silenceHours = props.silenceAlarmHours ?? deployDefault('silenceAlarmHours');
+    const oldestMessageAge = props.oldestMessageAlarmAge ?? Duration.minutes(deployDefault('oldestMessageAlarmMinutes'));
+    return {
+      deadLetterQueue: alarm('DeadLetterQueueAlarm', `messages the function failed to process landed in the dead-letter queue. ${redrive}`, visible(this.deadLetterQueue)),
+      targetDeadLetterQueue: alarm('TargetDeadLetterQueueAlarm', `EventBridge could not deliver events to the queue. ${redrive}`, visible(this.targetDeadLetterQueue)),
+      errors: alarm('FunctionErrorsAlarm', 'the detect function failed (see its logs); the batch is retried.', this.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM })),
+      throttles: alarm('FunctionThrottlesAlarm', 'the detect function was throttled (account concurrency exhausted?).', this.function.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM })),
+      oldestMessage: alarm(
+        'OldestMessageAlarm',
+        `a message has waited more than ${oldestMessageAge.toMinutes()} minutes; detection is running late.`,
+        this.queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
+        { threshold: oldestMessageAge.toSeconds(), comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
+      ),
       // Every account assumes roles all day (services included), so hours without a single
       // AssumeRole event mean the trail, the rule or the function broke: the pipeline is blind.
       // Hourly sums, all of the last N breaching (or missing) = no event in N hours.
-      silence: alarm('SilenceAlarm', {
-        alarmDescription: `assumerole-watch: no AssumeRole event processed for ${silenceHours} hours. Check the CloudTrail trail (management events, read included), the EventBridge rules and the function.`,
-        metric: new cloudwatch.Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName: ASSUME_ROLE_EVENTS_METRIC,
-          dimensionsMap: { service: METRICS_SERVICE },
-          statistic: cloudwatch.Stats.SUM,
-          period: Duration.hours(1),
-        }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: silenceHours,
-        datapointsToAlarm: silenceHours,
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
+      silence: alarm(
+        'SilenceAlarm',
+        `no AssumeRole event processed for ${silenceHours} hours. Check the CloudTrail trail (management events, read included), the EventBridge rules and the function.`,
+        new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: ASSUME_ROLE_EVENTS_METRIC, dimensionsMap: { service: METRICS_SERVICE }, statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) }),
+        { comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, evaluationPeriods: silenceHours, datapointsToAlarm: silenceHours, treatMissingData: cloudwatch.TreatMissingData.BREACHING },
+      ),
     };
   }
 }

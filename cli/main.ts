@@ -194,7 +194,7 @@ async function dynamoPorts(options: ReplayArgs): Promise<{ ports: StatePorts; co
 }
 
 /** The summary printed to stderr after a replay. */
-export function summary(r: ReplayReport): string {
+function summary(r: ReplayReport): string {
   const lines: string[] = [];
   const span = r.firstEventTime !== null && r.lastEventTime !== null ? ` from ${new Date(r.firstEventTime).toISOString()} to ${new Date(r.lastEventTime).toISOString()}` : '';
   lines.push(`replayed ${r.records} records in ${r.files} files${span}`);

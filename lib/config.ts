@@ -10,7 +10,7 @@
  * "did you mean". Free of CDK on purpose: the README generator imports it.
  */
 import { CONFIG_KEYS, ConfigError, resolveConfig, type EngineConfig } from '../lambdas/core/config';
-import { closest, parseJsonOr, show, toList } from '../lambdas/core/config-values';
+import { closest, isRegionName, parseJsonOr, show, toList } from '../lambdas/core/config-values';
 import { SEVERITIES, type Severity } from '../lambdas/core/types';
 import { environmentProblem } from './lambda-environment';
 
@@ -93,7 +93,7 @@ export interface DeployKeySpec {
 }
 
 /** CloudWatch Logs' accepted retention periods, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Every deployment key. */
 export const DEPLOY_KEYS: readonly DeployKeySpec[] = [
@@ -149,14 +149,13 @@ export function deployDefault<K extends keyof DeploymentConfig>(name: K): Deploy
  * Context keys that belong to CDK, not to us: feature flags (`@aws-cdk/...`), the CLI's own
  * (`aws:cdk:...`), lookups cached in cdk.context.json (`availability-zones:account=...`).
  */
-export function isCdkContextKey(key: string): boolean {
+function isCdkContextKey(key: string): boolean {
   return key.startsWith('@') || key.includes(':') || CDK_PLAIN_KEYS.has(key);
 }
 
 const CDK_PLAIN_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry', 'cdk-version', 'assetBundling']);
 
 const ACCOUNT = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const EMAIL = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[A-Za-z]{2,}$/;
 
 /**
@@ -203,7 +202,7 @@ export function loadAppConfig(context: Readonly<Record<string, unknown>>, cli: C
 function defaultOf(spec: DeployKeySpec, cli: CliDefaults, problems: string[]): unknown {
   if (spec.name === 'account') return cli.account !== undefined && ACCOUNT.test(cli.account) ? cli.account : undefined;
   if (spec.name === 'homeRegion') {
-    if (cli.region !== undefined && REGION.test(cli.region)) return cli.region;
+    if (cli.region !== undefined && isRegionName(cli.region)) return cli.region;
     problems.push(`homeRegion: required (the CLI has no default region); expected ${spec.type} like eu-west-1`);
     return undefined;
   }
@@ -249,13 +248,13 @@ function check(spec: DeployKeySpec, value: unknown, problems: string[]): unknown
       if (typeof value === 'number' && ACCOUNT.test(String(value))) return String(value);
       return bad(`${show(value)} is not an account ID`);
     case 'region':
-      if (typeof value === 'string' && REGION.test(value.trim())) return value.trim();
+      if (typeof value === 'string' && isRegionName(value.trim())) return value.trim();
       return bad(`${show(value)} is not a region (like eu-west-1)`);
     case 'regions': {
       const list = toList(value);
       if (!list) return bad(`${show(value)} is not a list of regions`);
       list.forEach((r, i) => {
-        if (!REGION.test(r)) problems.push(`${spec.name}[${i}]: ${show(r)} is not a region (like eu-west-1)`);
+        if (!isRegionName(r)) problems.push(`${spec.name}[${i}]: ${show(r)} is not a region (like eu-west-1)`);
       });
       return [...new Set(list)];
     }

@@ -26,7 +26,7 @@ export function detectionConfigJson(config: EngineConfig): string {
 }
 
 /** Bytes the environment takes at most: every name and value, the deploy-time values at their maximum. */
-export function environmentBytes(config: EngineConfig): number {
+function environmentBytes(config: EngineConfig): number {
   let total = DEPLOY_TIME_VALUES_BYTES + Buffer.byteLength(ENVIRONMENT.table) + Buffer.byteLength(ENVIRONMENT.topic);
   const fixed = { ...FIXED_ENVIRONMENT, [ENVIRONMENT.config]: detectionConfigJson(config) };
   for (const [name, value] of Object.entries(fixed)) total += Buffer.byteLength(name) + Buffer.byteLength(value);

@@ -13,14 +13,12 @@ import { DynamoStore } from '../lambdas/state/dynamodb-store';
 import { consumptionSince } from '../lambdas/state/meter';
 import { MemoryLedger } from '../lambdas/state/memory-ledger';
 import { MemoryStore } from '../lambdas/state/memory-store';
+import { ALERT_LEASE_MS, type AlertLedger, type AlertReservation } from '../lambdas/core/ledger';
 import {
-  ALERT_LEASE_MS,
   applyUpdate,
   keyString,
   mergeUpdates,
   TTL_ATTRIBUTE,
-  type AlertLedger,
-  type AlertReservation,
   type StateItem,
   type StateKey,
   type StateStore,
@@ -99,6 +97,10 @@ function randomUpdates(next: () => number, tag: string, commuting: boolean): Sta
       updates.push({ key: { pk: `peak#${pick([1, 2])}`, sk: 'max' }, max: { peak: Math.floor(next() * 20) }, expiresAt });
       continue;
     }
+    if (next() < 0.15) {
+      updates.push({ key: { pk: `first#${pick([1, 2])}`, sk: 'min' }, min: { firstSeenAt: Math.floor(next() * 20) }, expiresAt });
+      continue;
+    }
     const u: Mutable<StateUpdate> = { key: { pk: `item#${pick([1, 2, 3])}`, sk: 'state' }, expiresAt };
     if (next() < 0.5) u.add = { count: 1 + Math.floor(next() * 3) };
     if (next() < 0.5) u.addToSet = { seen: [pick(letters), pick(letters)] };
@@ -120,7 +122,10 @@ function applyAll(model: Map<string, StateItem>, updates: readonly StateUpdate[]
   }
 }
 
-const PARITY_KEYS: StateKey[] = [1, 2, 3].map((i) => ({ pk: `item#${i}`, sk: 'state' })).concat([1, 2].map((i) => ({ pk: `peak#${i}`, sk: 'max' })));
+const PARITY_KEYS: StateKey[] = [1, 2, 3]
+  .map((i) => ({ pk: `item#${i}`, sk: 'state' }))
+  .concat([1, 2].map((i) => ({ pk: `peak#${i}`, sk: 'max' })))
+  .concat([1, 2].map((i) => ({ pk: `first#${i}`, sk: 'min' })));
 
 describe.each(STORES)('$name', (target) => {
   beforeAll(() => target.open());
@@ -178,6 +183,16 @@ describe.each(STORES)('$name', (target) => {
     // Then 3 and 5 changed nothing and 7 is stored
     expect(afterSmaller).toEqual({ peak: 5, [TTL_ATTRIBUTE]: TTL });
     expect(await read(store)).toEqual({ peak: 7, [TTL_ATTRIBUTE]: TTL });
+  });
+
+  it('keeps the smaller of the stored value and a min, whichever of two racing writers lands first', async () => {
+    // Given a first-seen time of 50
+    const store = await target.fresh();
+    await store.commit([{ key: KEY, min: { firstSeenAt: 50 }, expiresAt: TTL }]);
+    // When a later one (70) and an earlier one (20) are committed at the same moment
+    await Promise.all([store.commit([{ key: KEY, min: { firstSeenAt: 70 }, expiresAt: TTL }]), store.commit([{ key: KEY, min: { firstSeenAt: 20 }, expiresAt: TTL + 5 }])]);
+    // Then the earliest is stored, with the later TTL
+    expect(await read(store)).toEqual({ firstSeenAt: 20, [TTL_ATTRIBUTE]: TTL + 5 });
   });
 
   it('extends the TTL even when the max itself changes nothing', async () => {

@@ -4,10 +4,10 @@
  * administrator's CLI work. Draws happen in a fixed order from the hour's PRNG; the order is part
  * of the output, so it must not change.
  */
+import { apiCall, assumeRole, DAY, getCallerIdentity, HOUR, SEC, syncCall, type Builder, type Caller, type HourContext, type Session } from './hour';
 import { rngFor } from './random';
 import { drawSessionKeyId, isoSeconds, USER_AGENTS } from './records';
 import { ACCOUNT, REGIONS, SCENARIO, type Region } from './scenario';
-import { apiCall, assumeRole, DAY, getCallerIdentity, HOUR, SEC, syncCall, type Builder, type Caller, type HourContext, type Session } from './hour';
 
 /** State of an hour that incidents build on. */
 export interface BenignHour {
@@ -104,7 +104,6 @@ export function benignHour(ctx: HourContext, b: Builder): BenignHour {
   adminNoise(ctx, b);
   return { backendSessions, outboundSessions, reportExporterSession };
 }
-
 
 /** AWS service noise in one region; returns the report-exporter Lambda session if created. */
 function serviceNoise(ctx: HourContext, b: Builder, region: Region): Session | null {

@@ -57,3 +57,10 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length]!;
 }
+
+/** An AWS region name (`eu-west-1`, `us-gov-west-1`): configuration checks them, console links embed them. */
+export function isRegionName(text: string): boolean {
+  return REGION_NAME.test(text);
+}
+
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;

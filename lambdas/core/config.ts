@@ -4,7 +4,7 @@
  * through {@link resolveConfig}, so one key means the same thing everywhere.
  */
 import { CidrSet, lazyAwsIpRanges, parseCidr, type AwsRangeLookup, type Cidr } from './ip';
-import { closest, parseJsonOr, show, toList } from './config-values';
+import { closest, isRegionName, parseJsonOr, show, toList } from './config-values';
 import { regexSafetyProblem } from './regex-safety';
 import { SEVERITIES, type Severity } from './types';
 
@@ -106,7 +106,6 @@ export class ConfigError extends Error {
 }
 
 const ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|\*):[a-z0-9*-]*:[a-z0-9-]*:(\d{12}|\*|):[\x21-\x7e]+$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /**
  * Validates raw configuration (from JSON, CDK context or `-c key=value` strings) and fills
@@ -137,7 +136,7 @@ export function resolveConfig(raw: Readonly<Record<string, unknown>>, options: {
 }
 
 /** Compiles matchers once per config; detectors call these on every event. */
-export function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyAwsIpRanges()): CompiledConfig {
+function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyAwsIpRanges()): CompiledConfig {
   const monitored = globList(config.monitoredRoleArns);
   const expected = globList(config.expectedCallerArns);
   const human = globList(config.humanRoleArnPatterns);
@@ -160,7 +159,7 @@ export function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup 
 }
 
 /** STS accepts role session names of 2 to 64 characters; CloudTrail may still carry longer strings. */
-export const MAX_SESSION_NAME_LENGTH = 64;
+const MAX_SESSION_NAME_LENGTH = 64;
 
 /**
  * The whole-name matcher of `sessionNamePattern`. A name longer than STS allows never matches, and
@@ -251,7 +250,7 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
       for (const [arn, regions] of Object.entries(parsed)) {
         if (!ARN_PATTERN.test(arn)) problems.push(`${spec.name}: key ${show(arn)} is not a role ARN`);
         const list = typeof regions === 'string' ? [regions] : toList(regions);
-        if (!list || list.length === 0 || list.some((r) => !REGION.test(r))) {
+        if (!list || list.length === 0 || list.some((r) => !isRegionName(r))) {
           problems.push(`${spec.name}.${arn}: ${show(regions)} is not a region or list of regions (like eu-west-1)`);
           continue;
         }
@@ -263,7 +262,7 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
 }
 
 /** An anchored matcher for an ARN pattern where `*` matches anything and `?` one character. */
-export function glob(pattern: string): (text: string) => boolean {
+function glob(pattern: string): (text: string) => boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return (text) => text === pattern;
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
   return (text) => re.test(text);

@@ -442,7 +442,7 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 }
 
 /** The format tag of a compiled ip-ranges index. */
-export const AWS_IP_RANGES_INDEX_FORMAT = 'assumerole-watch/aws-ip-ranges-index@1';
+const AWS_IP_RANGES_INDEX_FORMAT = 'assumerole-watch/aws-ip-ranges-index@1';
 
 /** An ip-ranges.json compiled by {@link AwsIpRanges.toIndex}. */
 export interface AwsIpRangesIndex {

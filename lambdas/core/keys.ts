@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Enough, ReadKey } from './state';
 
 /** A {@link ReadKey} with its key string computed once (the shape every hot-path key shares). */
-export function readKey(pk: string, sk: string, enough?: Enough): ReadKey {
+function readKey(pk: string, sk: string, enough?: Enough): ReadKey {
   return { pk, sk, id: `${pk}\u0000${sk}`, enough };
 }
 

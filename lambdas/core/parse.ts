@@ -35,7 +35,7 @@ const MAX_ID_LENGTH = 256;
 const MAX_ARRAY_NESTING = 8;
 
 /** Builds a rejection; `origin` says where the record was (file and line). */
-export function reject(reason: string, origin: RecordOrigin | null = null, eventId: string | null = null): Rejection {
+function reject(reason: string, origin: RecordOrigin | null = null, eventId: string | null = null): Rejection {
   return { kind: 'rejected', reason, eventId, origin };
 }
 
@@ -47,7 +47,7 @@ export type Unwrapped = { readonly record: unknown } | { readonly error: string 
  * an EventBridge event (`detail`), an array of any of these, or a single record. A value that
  * is none of these gives a rejection reason; in an array, only for that element.
  */
-export function unwrapRecords(doc: unknown, depth = 0): Unwrapped[] {
+function unwrapRecords(doc: unknown, depth = 0): Unwrapped[] {
   if (Array.isArray(doc)) {
     // Arrays of arrays are accepted, but not without end: each level is a stack frame here.
     if (depth >= MAX_ARRAY_NESTING) return [{ error: `arrays nested more than ${MAX_ARRAY_NESTING} deep` }];
@@ -251,7 +251,7 @@ function parsePrincipal(identity: Json, record: Json): Principal {
 }
 
 /** Classifies `sourceIPAddress`: an IP, an AWS service host name, `AWS Internal`, or invalid. */
-export function classifySource(text: string | null): SourceAddress {
+function classifySource(text: string | null): SourceAddress {
   if (text === null || text === '') return { kind: 'missing', text: '' };
   const ip = parseIp(text);
   if (ip) return { kind: 'ip', text, ip };

@@ -24,8 +24,8 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
  * An atomic change to one item. A key is written at most once per batch: the engine merges
- * all updates to a key first ({@link mergeUpdates}). `max` is a conditional write, so an
- * update with `max` carries nothing else.
+ * all updates to a key first ({@link mergeUpdates}). `max` and `min` are conditional writes, so
+ * an update with either carries no other kind of operation.
  */
 export interface StateUpdate {
   readonly key: StateKey;
@@ -39,6 +39,8 @@ export interface StateUpdate {
   readonly set?: Readonly<Record<string, string | number>>;
   /** SET when greater (conditional). */
   readonly max?: Readonly<Record<string, number>>;
+  /** SET when smaller (conditional): a first-seen time that racing writers agree on whatever their order. */
+  readonly min?: Readonly<Record<string, number>>;
   /** TTL, epoch seconds; the item's TTL becomes the later of the stored and this. */
   readonly expiresAt: number;
 }
@@ -190,6 +192,12 @@ export function applyInPlace(item: Record<string, Attr>, update: StateUpdate, ow
       if (typeof item[name] !== 'number' || (item[name] as number) < v) item[name] = v;
     }
   }
+  if (update.min) {
+    for (const name in update.min) {
+      const v = update.min[name]!;
+      if (typeof item[name] !== 'number' || (item[name] as number) > v) item[name] = v;
+    }
+  }
   const ttl = item[TTL_ATTRIBUTE];
   item[TTL_ATTRIBUTE] = typeof ttl === 'number' ? Math.max(ttl, update.expiresAt) : update.expiresAt;
 }
@@ -208,6 +216,7 @@ interface PendingWrite {
   setIfAbsent?: Record<string, string | number>;
   set?: Record<string, string | number>;
   max?: Record<string, number>;
+  min?: Record<string, number>;
   expiresAt: number;
 }
 
@@ -230,8 +239,8 @@ export class UpdateMerger {
       w = { key: u.key, expiresAt: u.expiresAt };
       this.pending.set(id, w);
     } else {
-      if ((u.max && hasNonMax(w)) || (w.max && hasNonMax(u))) {
-        throw new Error(`state key ${u.key.pk}/${u.key.sk}: a max update cannot share its item with other updates`);
+      if ((isConditional(u) && hasUnconditional(w)) || (isConditional(w) && hasUnconditional(u))) {
+        throw new Error(`state key ${u.key.pk}/${u.key.sk}: a max or min update cannot share its item with other updates`);
       }
       w.expiresAt = Math.max(w.expiresAt, u.expiresAt);
     }
@@ -245,6 +254,7 @@ export class UpdateMerger {
     if (u.setIfAbsent) for (const name in u.setIfAbsent) if ((w.setIfAbsent ??= {})[name] === undefined) w.setIfAbsent[name] = u.setIfAbsent[name]!;
     if (u.set) for (const name in u.set) (w.set ??= {})[name] = u.set[name]!;
     if (u.max) for (const name in u.max) (w.max ??= {})[name] = Math.max(w.max[name] ?? -Infinity, u.max[name]!);
+    if (u.min) for (const name in u.min) (w.min ??= {})[name] = Math.min(w.min[name] ?? Infinity, u.min[name]!);
   }
 
   /** One update per key, in the order the keys were first updated; empty parts left out. */
@@ -261,69 +271,17 @@ export class UpdateMerger {
       if (w.setIfAbsent && Object.keys(w.setIfAbsent).length) u.setIfAbsent = w.setIfAbsent;
       if (w.set && Object.keys(w.set).length) u.set = w.set;
       if (w.max && Object.keys(w.max).length) u.max = w.max;
+      if (w.min && Object.keys(w.min).length) u.min = w.min;
       out.push(u);
     }
     return out;
   }
 }
 
-function hasNonMax(u: { add?: object; addToSet?: object; setIfAbsent?: object; set?: object }): boolean {
+function hasUnconditional(u: { add?: object; addToSet?: object; setIfAbsent?: object; set?: object }): boolean {
   return [u.add, u.addToSet, u.setIfAbsent, u.set].some((part) => part !== undefined && Object.keys(part).length > 0);
 }
 
-/** An alert about to be delivered, with the identity that makes its delivery exactly-once. */
-export interface AlertReservation {
-  /** Stable across retries: derived from the dedup key and the first event of the alert. */
-  readonly alertId: string;
-  readonly dedupKey: string;
-  /** Event time of the alert's first finding, epoch milliseconds. */
-  readonly eventTime: number;
-  /** Suppression window: one alert per dedup key within this much event time. */
-  readonly windowMs: number;
-  /** The events whose redelivery must find this alert again (recovery after a crash). */
-  readonly eventIds: readonly string[];
-  /** The alert as JSON (what a recovery re-sends). */
-  readonly payload: string;
+function isConditional(u: { max?: object; min?: object }): boolean {
+  return [u.max, u.min].some((part) => part !== undefined && Object.keys(part).length > 0);
 }
-
-/** What the ledger decided for one reservation. */
-export type ReservationOutcome = 'send' | 'suppressed' | 'sent' | 'busy';
-
-/**
- * The alert ledger: suppression and the outbox in one. Alerts are reserved *before* the state
- * they follow from is committed, so a crash at any point leaves a record of them:
- *
- * 1. `reserve` — per dedup key, one alert per window. A reservation for a key with no alert in
- *    the window, or with this very alert unsent and not held by another live invocation,
- *    returns `send` and takes a lease; one already delivered returns `sent`; another alert in
- *    the window `suppressed`; this alert leased by a live invocation `busy`.
- * 2. the engine commits state; the caller publishes the `send` alerts;
- * 3. `markSent` — after the publisher accepted them; `release` — for those it refused, so the
- *    retry of their events may send them at once instead of waiting for the lease to end.
- *
- * A retry of the same events (SQS redelivery after a crash) asks `pending` for alerts reserved
- * for them and not marked sent, and sends those. The one remaining duplicate is a crash between
- * a publish and its `markSent`: the re-sent message carries the same `alertId`.
- */
-export interface AlertLedger {
-  /**
-   * Decides each reservation. A `send` leases the alert to `owner` for `leaseMs`: the longest
-   * the invocation can still run (a Lambda passes its remaining time), so that no live
-   * invocation loses its lease and a crashed one's lease has ended when SQS redelivers.
-   */
-  reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number, leaseMs?: number): Promise<ReservationOutcome[]>;
-  /** Unsent reservations recorded for any of these events. */
-  pending(eventIds: readonly string[]): Promise<AlertReservation[]>;
-  markSent(alerts: readonly AlertRef[]): Promise<void>;
-  /** Ends `owner`'s lease on these unsent alerts (the publisher refused them). */
-  release(alerts: readonly AlertRef[], owner: string): Promise<void>;
-}
-
-/** An alert in the ledger. */
-export interface AlertRef {
-  readonly alertId: string;
-  readonly dedupKey: string;
-}
-
-/** The lease when the caller gives none: Lambda's longest timeout. */
-export const ALERT_LEASE_MS = 15 * 60_000;

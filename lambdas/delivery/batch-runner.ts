@@ -16,7 +16,8 @@
  * it is sent again with the same `alertId`, which subscribers can drop.
  */
 import type { CompiledConfig } from '../core/config';
-import type { AlertLedger, StateCache, StateStore } from '../core/state';
+import type { AlertLedger } from '../core/ledger';
+import type { StateCache, StateStore } from '../core/state';
 import type { Finding, ParsedCall } from '../core/types';
 import type { Detector } from '../detectors/detector';
 import type { Alert } from '../engine/alerts';

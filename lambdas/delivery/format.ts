@@ -5,9 +5,10 @@
  * messages), so text meant for terminals and e-mail goes through {@link printable}.
  */
 import type { Alert } from '../engine/alerts';
+import { isRegionName } from '../core/config-values';
 
 /** Version of the alert JSON; bump when a field changes meaning. */
-export const ALERT_SCHEMA_VERSION = 1;
+const ALERT_SCHEMA_VERSION = 1;
 
 /** The flat alert record: fields that do not apply are null. */
 export interface AlertRecord {
@@ -60,7 +61,6 @@ export function toRecord(alert: Alert): AlertRecord {
   };
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /**
  * The CloudTrail console's view of one event:
@@ -69,7 +69,7 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
  */
 export function consoleEventUrl(region: string, eventId: string): string {
   const id = encodeURIComponent(wellFormed(eventId));
-  if (REGION.test(region)) return `https://${region}.console.aws.amazon.com/cloudtrail/home?region=${region}#/events/${id}`;
+  if (isRegionName(region)) return `https://${region}.console.aws.amazon.com/cloudtrail/home?region=${region}#/events/${id}`;
   return `https://console.aws.amazon.com/cloudtrail/home?region=${encodeURIComponent(wellFormed(region))}#/events/${id}`;
 }
 

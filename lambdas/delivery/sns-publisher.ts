@@ -17,7 +17,7 @@ import { AlertPublishError, type AcceptedAlert, type AlertPublisher, type Failed
 /** SNS's default limit on one message and on one PublishBatch call: body plus attributes, in bytes. */
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
 /** PublishBatch takes at most this many entries. */
-export const SNS_MAX_BATCH_ENTRIES = 10;
+const SNS_MAX_BATCH_ENTRIES = 10;
 /** PublishBatch entry Ids: alphanumeric, `-` and `_`, at most 80 characters. */
 const ENTRY_ID_MAX_LENGTH = 80;
 /** An IAM ARN is at most 2048 characters; longer attribute values are cut. */
@@ -184,7 +184,7 @@ export function renderAlert(alert: Alert, maxBytes = SNS_MAX_MESSAGE_BYTES): Ren
 }
 
 /** The `default` JSON record of an alert. */
-export function toSnsRecord(alert: Alert, truncated = false): SnsAlertRecord {
+function toSnsRecord(alert: Alert, truncated = false): SnsAlertRecord {
   const { schemaVersion, ...rest } = toRecord(alert);
   return {
     schemaVersion,

@@ -56,9 +56,6 @@ export interface Detector {
   plan(subject: Subject, config: CompiledConfig): Plan | null;
 }
 
-/** A result with nothing in it. */
-export const QUIET: DetectorResult = { findings: [], updates: [] };
-
 const NO_KEYS: readonly ReadKey[] = [];
 
 /** The plan of a detector that reads no state: its result, worked out at once (null when quiet). */
@@ -88,11 +85,6 @@ export function evidenceOf(subject: Subject, details: Evidence['details'] = {}, 
   };
 }
 
-/** Raises a severity by one step (capped at critical). */
-export function raise(severity: Severity): Severity {
-  return severity === 'low' ? 'medium' : severity === 'medium' ? 'high' : 'critical';
-}
-
 /** Lowers a severity by one step (floored at low). */
 export function lower(severity: Severity): Severity {
   return severity === 'critical' ? 'high' : severity === 'high' ? 'medium' : 'low';
@@ -120,7 +112,7 @@ export function describePrincipal(call: ParsedCall): string {
 }
 
 /** Event fingerprints a counter item keeps before it falls back to a plain count. */
-export const COUNT_SET_CAP = 2000;
+const COUNT_SET_CAP = 2000;
 
 /** Longest attacker-supplied string kept as a set member in state. */
 const MAX_MEMBER_CHARS = 256;

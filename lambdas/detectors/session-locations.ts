@@ -17,7 +17,7 @@ const MAX_LOCATIONS = 16;
  * private (VPC endpoint) address. Service host names and `AWS Internal` have none: a service
  * acting for the session does not reveal where the session is held.
  */
-export function locationOf(call: ParsedCall, config: CompiledConfig): string | null {
+function locationOf(call: ParsedCall, config: CompiledConfig): string | null {
   if (call.source.kind !== 'ip') return null;
   const group = config.allowedGroups.lookup(call.source.ip);
   if (group) return `group:${group}`;

@@ -15,7 +15,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
  * `sync-1730000000` → `sync-{n}`, `backend-1a2b3c4d` → `backend-{n}`. Decimal and hex fold
  * together so a random hex ID that happens to be all digits keeps its shape.
  */
-export function shapeOf(name: string): string {
+function shapeOf(name: string): string {
   if (EMAIL.test(name)) return '{email}';
   return boundedMember(name)
     .toLowerCase()

@@ -4,7 +4,7 @@
  * exactly-once (the batch runner in delivery/ reserves, publishes and marks them).
  */
 import { createHash } from 'node:crypto';
-import type { AlertReservation } from '../core/state';
+import type { AlertReservation } from '../core/ledger';
 import type { Finding } from '../core/types';
 
 /** Related event IDs kept on one alert. */
@@ -25,7 +25,7 @@ export interface AlertCandidate {
 }
 
 /** The alert identity: stable for the same dedup key and first event, whatever the retry. */
-export function alertIdOf(dedupKey: string, firstEventId: string): string {
+function alertIdOf(dedupKey: string, firstEventId: string): string {
   return createHash('sha256').update(`${dedupKey}\u0000${firstEventId}`).digest('hex').slice(0, 32);
 }
 
@@ -73,7 +73,7 @@ const MAX_PAYLOAD_CHARS = 60_000;
  * in it; when they make it too large, long strings are cut with a marker (the publisher cuts
  * the message it sends the same way), so the reservation never fails on the item size.
  */
-export function ledgerPayload(alert: Alert): string {
+function ledgerPayload(alert: Alert): string {
   const whole = JSON.stringify(alert);
   if (whole.length <= MAX_PAYLOAD_CHARS) return whole;
   for (const keep of [2_000, 256, 32]) {

@@ -57,7 +57,7 @@ const ROLE_META_REFRESH_DAYS = 30;
 const CONSOLE_SERVICES = new Set(['signin.amazonaws.com', 'console.amazonaws.com']);
 
 /** An AWS service made the call itself (its identity, or `invokedBy` naming it). */
-export function isServiceCall(call: ParsedCall): boolean {
+function isServiceCall(call: ParsedCall): boolean {
   const by = call.principal.invokedBy;
   return call.principal.type === 'AWSService' || by === 'AWS Internal' || (by !== null && by.endsWith('.amazonaws.com') && !CONSOLE_SERVICES.has(by));
 }
@@ -166,8 +166,10 @@ export async function evaluateBatch(
     for (const key of roleKeys) {
       const meta = batch.get(key);
       const expiresAt = ttlAfter(eventTime, ROLE_META_TTL_DAYS);
-      if (!meta || (meta.expiresAt as number) < expiresAt - ROLE_META_REFRESH_DAYS * 86_400) {
-        batch.apply({ key, setIfAbsent: { firstSeenAt: eventTime }, expiresAt });
+      // The earliest call seen, whichever of two racing invocations writes first (a `min`).
+      const earlier = typeof meta?.firstSeenAt !== 'number' || eventTime < meta.firstSeenAt;
+      if (earlier || (meta!.expiresAt as number) < expiresAt - ROLE_META_REFRESH_DAYS * 86_400) {
+        batch.apply({ key, min: { firstSeenAt: eventTime }, expiresAt });
       }
     }
     for (const { detector, plan } of plans) {

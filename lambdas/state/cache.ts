@@ -72,11 +72,12 @@ export class StateCache implements StateCachePort {
 
   /**
    * Brings an entry up to date with an update this instance committed. Set additions, maxima
-   * and TTLs keep it a lower bound of the table; any other change drops it.
+   * and TTLs keep it a lower bound of the table; any other change drops it (a `min` too: another
+   * instance may have written an earlier value this copy would hide).
    */
   committed(update: StateUpdate, nowMs: number): void {
     const k = keyString(update.key);
-    if (update.add || update.set || update.setIfAbsent) {
+    if (update.add || update.set || update.setIfAbsent || update.min) {
       this.entries.delete(k);
       return;
     }

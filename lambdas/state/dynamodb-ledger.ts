@@ -6,7 +6,10 @@
  * read-modify-write, so racing Lambda instances agree.
  */
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { ALERT_LEASE_MS, TTL_ATTRIBUTE, type AlertLedger, type AlertRef, type AlertReservation, type ReservationOutcome } from '../core/state';
+import { ALERT_LEASE_MS, type AlertLedger, type AlertRef, type AlertReservation, type ReservationOutcome } from '../core/ledger';
+import { LEDGER_KEYS } from '../core/keys';
+import { TTL_ATTRIBUTE } from '../core/state';
+import { DAY_MS } from '../core/time';
 import {
   backoff,
   batchGetAll,
@@ -55,7 +58,6 @@ const SLOT_NAMES = { '#sentId': SLOT.sentId, '#alertId': SLOT.alertId, '#owner':
 /** The pointer item's set of slot partition keys. */
 const POINTER_SLOTS = 'slots';
 
-const DAY_MS = 86_400_000;
 
 /** How long pointers (event → alert) live: past SQS's 14-day retention, so any redelivery finds them. */
 const POINTER_TTL_MS = 15 * DAY_MS;
@@ -67,12 +69,12 @@ const SLOT_TTL_AFTER_WINDOW_MS = DAY_MS;
 const SLOT_MIN_TTL_MS = POINTER_TTL_MS;
 
 function slotKey(dedupKey: string): Item {
-  return { [PARTITION_KEY]: { S: prefixed('alert#', dedupKey, MAX_PK_BYTES) }, [SORT_KEY]: { S: 'slot' } };
+  return { [PARTITION_KEY]: { S: prefixed(LEDGER_KEYS.slotPrefix, dedupKey, MAX_PK_BYTES) }, [SORT_KEY]: { S: LEDGER_KEYS.slotSort } };
 }
 
 /** An event's pointer item: the partition keys of the slots reserved for its alerts. */
 function pointerKey(eventId: string): Item {
-  return { [PARTITION_KEY]: { S: prefixed('alertref#', eventId, MAX_PK_BYTES) }, [SORT_KEY]: { S: 'slots' } };
+  return { [PARTITION_KEY]: { S: prefixed(LEDGER_KEYS.pointerPrefix, eventId, MAX_PK_BYTES) }, [SORT_KEY]: { S: LEDGER_KEYS.pointerSort } };
 }
 
 function slotOf(item: Item): Slot {
@@ -134,7 +136,7 @@ export class DynamoLedger extends DynamoAdapter implements AlertLedger {
     const wanted = new Set(ids);
     const pointers = await batchGetAll(this.client, this.tableName, ids.map(pointerKey), true, this.meter, this.retry);
     const slotPks = new Set(pointers.flatMap((p) => p[POINTER_SLOTS]?.SS ?? []));
-    const keys: Item[] = [...slotPks].map((pk) => ({ [PARTITION_KEY]: { S: pk }, [SORT_KEY]: { S: 'slot' } }));
+    const keys: Item[] = [...slotPks].map((pk) => ({ [PARTITION_KEY]: { S: pk }, [SORT_KEY]: { S: LEDGER_KEYS.slotSort } }));
     const found = await batchGetAll(this.client, this.tableName, keys, true, this.meter, this.retry);
     const slots = new Map(found.map((item) => [itemKeyString(item), slotOf(item)]));
     const out: AlertReservation[] = [];

@@ -31,6 +31,7 @@ interface Plan {
   readonly setIfAbsent: readonly (readonly [string, string | number])[];
   readonly set: readonly (readonly [string, string | number])[];
   readonly max: readonly (readonly [string, number])[];
+  readonly min: readonly (readonly [string, number])[];
   /** The TTL to raise the item's to; null once the stored one is known to be later. */
   readonly ttl: number | null;
 }
@@ -39,7 +40,7 @@ const RESERVED_ATTRIBUTES = new Set([PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE]);
 
 /**
  * The update's operations as one UpdateItem can carry them: one operation per attribute, the
- * one `applyUpdate` leaves in effect (its order is add, addToSet, setIfAbsent, set, max).
+ * one `applyUpdate` leaves in effect (its order is add, addToSet, setIfAbsent, set, max, min).
  */
 function planOf(u: StateUpdate): Plan {
   const where = `state key ${u.key.pk}/${u.key.sk}`;
@@ -54,17 +55,18 @@ function planOf(u: StateUpdate): Plan {
   // if_not_exists after an ADD to the same attribute never writes.
   const setIfAbsent = entries(u.setIfAbsent).filter(([n]) => !setNames.has(n) && !added.has(n));
   const max = entries(u.max);
-  const all = [...entries(u.add), ...entries(u.addToSet), ...entries(u.setIfAbsent), ...set, ...max].map(([n]) => n);
+  const min = entries(u.min);
+  const all = [...entries(u.add), ...entries(u.addToSet), ...entries(u.setIfAbsent), ...set, ...max, ...min].map(([n]) => n);
   for (const name of all) if (RESERVED_ATTRIBUTES.has(name)) throw new Error(`${where}: attribute "${name}" is reserved for the key or TTL`);
   for (const [name] of entries(u.add)) if (u.addToSet?.[name] !== undefined) throw new Error(`${where}: "${name}" is both a number (add) and a set (addToSet)`);
-  for (const [name] of max) if (all.filter((n) => n === name).length > 1) throw new Error(`${where}: "${name}" has a max and another operation`);
-  for (const [name, v] of [...add, ...max]) toAttributeValue(`${where}: ${name}`, v);
-  return { add, addToSet, setIfAbsent, set, max, ttl: u.expiresAt };
+  for (const [name] of [...max, ...min]) if (all.filter((n) => n === name).length > 1) throw new Error(`${where}: "${name}" has a max or min and another operation`);
+  for (const [name, v] of [...add, ...max, ...min]) toAttributeValue(`${where}: ${name}`, v);
+  return { add, addToSet, setIfAbsent, set, max, min, ttl: u.expiresAt };
 }
 
 /**
- * After a failed condition: drop the `max` values and the TTL the stored item already meets.
- * Both only ever grow, so what is dropped stays a no-op. `done` when nothing is left to write.
+ * After a failed condition: drop the `max` and `min` values and the TTL the stored item already
+ * meets. Each only ever moves one way, so what is dropped stays a no-op. `done` when nothing is left to write.
  */
 function prune(plan: Plan, old: Item | undefined): Plan | 'done' {
   if (!old) return plan; // Gone (TTL deletion) since the condition failed: every write applies.
@@ -74,8 +76,12 @@ function prune(plan: Plan, old: Item | undefined): Plan | 'done' {
     const stored = numberOf(old[name]);
     return stored === undefined || stored < v;
   });
-  const next = { ...plan, max, ttl };
-  const writes = next.add.length + next.addToSet.length + next.setIfAbsent.length + next.set.length + next.max.length;
+  const min = plan.min.filter(([name, v]) => {
+    const stored = numberOf(old[name]);
+    return stored === undefined || stored > v;
+  });
+  const next = { ...plan, max, min, ttl };
+  const writes = next.add.length + next.addToSet.length + next.setIfAbsent.length + next.set.length + next.max.length + next.min.length;
   return writes === 0 && ttl === null ? 'done' : next;
 }
 
@@ -121,11 +127,11 @@ export class DynamoStore extends DynamoAdapter implements StateStore {
 
   /**
    * Applies one update as `applyUpdate` does. DynamoDB has no "SET to the greater of", so the
-   * TTL and every `max` are conditions of the one UpdateItem (`stored <= new`, `stored < new`).
+   * TTL and every `max` and `min` are conditions of the one UpdateItem (`stored <= new`, `stored < new`, `stored > new`).
    * Nearly always they hold (TTLs follow event time) and that one request is the whole write.
    * When one fails, nothing was written: the stored item (returned with the failure, or read
-   * when the server cannot return it) shows which TTL/max values are already met; those are
-   * dropped and the rest is written again. Both only grow, so the result is the atomic one.
+   * when the server cannot return it) shows which TTL/max/min values are already met; those are
+   * dropped and the rest is written again. Each only moves one way, so the result is the atomic one.
    */
   private async commitOne(key: StateKey, initial: Plan): Promise<void> {
     const dynamoKey = storedKey(key);
@@ -141,7 +147,7 @@ export class DynamoStore extends DynamoAdapter implements StateStore {
         const next = prune(plan, e.Item ?? (await getItem(this.client, this.tableName, dynamoKey, this.meter)));
         if (next === 'done') return;
         // Nothing pruned: the item changed between the failure and the read; back off.
-        if (next.max.length === plan.max.length && next.ttl === plan.ttl) await backoff(this.retry, attempt);
+        if (next.max.length === plan.max.length && next.min.length === plan.min.length && next.ttl === plan.ttl) await backoff(this.retry, attempt);
         plan = next;
       }
     }
@@ -172,8 +178,8 @@ function updateExpression(plan: Plan): {
     return placeholder;
   };
   let numberType: string | undefined;
-  // Greater than the stored value, or replacing a non-number (as `applyUpdate` does).
-  const raises = (attr: string, v: string, op: '<' | '<='): string => {
+  // Beyond the stored value, or replacing a non-number (as `applyUpdate` does).
+  const raises = (attr: string, v: string, op: '<' | '<=' | '>'): string => {
     numberType ??= value({ S: 'N' });
     return `(attribute_not_exists(${attr}) OR NOT attribute_type(${attr}, ${numberType}) OR ${attr} ${op} ${v})`;
   };
@@ -189,6 +195,12 @@ function updateExpression(plan: Plan): {
     const placeholder = value({ N: String(v) });
     sets.push(`${a} = ${placeholder}`);
     conditions.push(raises(a, placeholder, '<'));
+  }
+  for (const [attribute, v] of plan.min) {
+    const a = name(attribute);
+    const placeholder = value({ N: String(v) });
+    sets.push(`${a} = ${placeholder}`);
+    conditions.push(raises(a, placeholder, '>'));
   }
   if (plan.ttl !== null) {
     const a = name(TTL_ATTRIBUTE);

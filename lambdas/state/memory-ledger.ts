@@ -3,7 +3,7 @@
  * ledger. Same decisions as the DynamoDB ledger (one alert per dedup key and window, leases,
  * sent marks), in one process.
  */
-import { ALERT_LEASE_MS, type AlertLedger, type AlertRef, type AlertReservation, type ReservationOutcome } from '../core/state';
+import { ALERT_LEASE_MS, type AlertLedger, type AlertRef, type AlertReservation, type ReservationOutcome } from '../core/ledger';
 
 /** A dedup key's alert: the reservation, who holds its lease until when, and what was sent. */
 interface Slot extends AlertReservation {

@@ -19,7 +19,7 @@ export const SORT_KEY = 'sk';
 /** TTL attribute, epoch seconds (re-exported from the port so the construct needs one import). */
 export { TTL_ATTRIBUTE };
 /** On-demand capacity: traffic follows attacks and is spiky, so nothing to provision. */
-export const BILLING_MODE = 'PAY_PER_REQUEST' as const;
+const BILLING_MODE = 'PAY_PER_REQUEST' as const;
 
 /** The table's shape in one object, for code that wants it whole (the CDK construct). */
 export const TABLE_SCHEMA = {
@@ -30,7 +30,7 @@ export const TABLE_SCHEMA = {
 } as const;
 
 /** The CreateTable request for the state table. */
-export function createTableInput(tableName: string): CreateTableCommandInput {
+function createTableInput(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: BILLING_MODE,

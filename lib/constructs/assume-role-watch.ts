@@ -38,7 +38,7 @@ export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const AWS_IP_RANGES_INDEX = 'aws-ip-ranges.index.json';
 
 /** Queue visibility timeout per unit of function timeout (AWS's guidance for SQS event sources). */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
+const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /**
  * Properties of {@link AssumeRoleWatch}. Each default is the default of the deployment key of

@@ -42,7 +42,7 @@ export function sessionActivityPattern(monitoredRoleArns: readonly string[]): ev
  * An engine ARN pattern as an EventBridge matcher: exact ARNs as they are, patterns as
  * `wildcard` (EventBridge knows `*` only, so `?` widens to `*`; the engine narrows again).
  */
-export function arnMatcher(pattern: string): string | { wildcard: string } {
+function arnMatcher(pattern: string): string | { wildcard: string } {
   return pattern.includes('*') || pattern.includes('?') ? { wildcard: pattern.replace(/\?/g, '*') } : pattern;
 }
 

@@ -13,7 +13,7 @@ import { SEVERITIES, type Severity } from '../../lambdas/core/types';
 import type { EmailSubscriber, HttpsSubscriber } from '../config';
 
 /** Severities at or above `min`, lowest first: the values a subscription's filter policy allows. */
-export function severitiesFrom(min: Severity): Severity[] {
+function severitiesFrom(min: Severity): Severity[] {
   return SEVERITIES.slice(SEVERITIES.indexOf(min));
 }
 

@@ -1,7 +1,7 @@
 /** Cases of failed-assume: bursts of denied AssumeRole calls from or against the outbound role. */
 import { BASTION_ACCOUNT, outToCustomer, retimed, times, type Json } from '../support/case-records';
 import type { DetectorCase } from './cases';
-import { STRATUS_DENIED_IAM_USER } from './human-principal.cases';
+import { STRATUS_DENIED_IAM_USER } from '../support/fixture-records';
 
 /** Accounts that are not customers, probed one after the other. */
 function stranger(i: number): string {
@@ -14,7 +14,7 @@ function probes(at: readonly string[]): Json[] {
 }
 
 /**
- * The stratus-red-team denied AssumeRole by IAM user christophe (see human-principal.cases.ts:
+ * The stratus-red-team denied AssumeRole by IAM user christophe (see fixture-records.ts:
  * requestParameters null, the outbound role only in errorMessage), repeated at each time with
  * fresh IDs to make a burst.
  */

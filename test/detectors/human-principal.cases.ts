@@ -11,6 +11,7 @@ import {
   type Json,
 } from '../support/case-records';
 import type { DetectorCase } from './cases';
+import { STRATUS_DENIED_IAM_USER } from '../support/fixture-records';
 
 const BOTO3_AGENT = 'Boto3/1.34.144 md/Botocore#1.34.144 ua/2.0 os/macos#23.5.0 md/arch#arm64 lang/python#3.12.4 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.144';
 const BROWSER_AGENT = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/127.0.0.0 Safari/537.36';
@@ -160,43 +161,6 @@ const WEB_IDENTITY_INTO_OUTBOUND: Json = {
   eventID: 'bEXAMPLE-0b30-4246-b28c-e3da3EXAMPLE',
   eventType: 'AwsApiCall',
   recipientAccountId: BASTION_ACCOUNT,
-};
-
-/**
- * stratus-red-team/aws.discovery.ec2-download-user-data.json, the denied AssumeRole
- * (eventID 4cf5dad6-…): account 321848314756 became the bastion account and the role in
- * errorMessage the outbound role. requestParameters stays null: the role is only in the message.
- * The anonymised address, made-up region and stratus user agent are kept. failed-assume's cases
- * repeat it.
- */
-export const STRATUS_DENIED_IAM_USER: Json = {
-  awsRegion: 'apiso-westcentral-3r',
-  errorCode: 'AccessDenied',
-  errorMessage: `User: arn:aws:iam::${BASTION_ACCOUNT}:user/christophe is not authorized to perform: sts:AssumeRole on resource: ${OUTBOUND_ROLE}`,
-  eventCategory: 'Management',
-  eventID: '4cf5dad6-648f-48eb-85a7-6181c5d79424',
-  eventName: 'AssumeRole',
-  eventSource: 'sts.amazonaws.com',
-  eventTime: '2024-07-31T19:52:31Z',
-  eventType: 'AwsApiCall',
-  eventVersion: '1.08',
-  managementEvent: true,
-  readOnly: true,
-  recipientAccountId: BASTION_ACCOUNT,
-  requestID: '4707e217-520c-4854-833e-179f3607230a',
-  requestParameters: null,
-  responseElements: null,
-  sourceIPAddress: '255.18.064.253',
-  tlsDetails: { cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: 'sts.apiso-westcentral-3r.amazonaws.com', tlsVersion: 'TLSv1.3' },
-  userAgent: 'stratus-red-team_f193d7d4-8114-40ff-acc9-a123d5463ff3',
-  userIdentity: {
-    accessKeyId: 'AKIAMJ2320ZAXACWCPJI',
-    accountId: BASTION_ACCOUNT,
-    arn: `arn:aws:iam::${BASTION_ACCOUNT}:user/christophe`,
-    principalId: 'AIDA2Q68JMYYLLXFIRZ7',
-    type: 'IAMUser',
-    userName: 'christophe',
-  },
 };
 
 /**

@@ -1,15 +1,37 @@
 /**
- * Builders of realistic CloudTrail records for the detector cases (`<id>.cases.ts`), in the
- * cases' bastion account (`CASE_BASE_CONFIG` in cases.ts). Records carry what real ones carry:
- * eventVersion, a full userIdentity (session context, session issuer, access key), request and
- * response elements with credentials expiring in CloudTrail's `"Aug 1, 2024, 11:45:22 AM"`
- * form, recipientAccountId, and sharedEventID on cross-account calls. IDs are derived from the
- * content, so two records differ in eventID (and sharedEventID) as soon as they differ at all.
+ * Records for the detector cases (`<id>.cases.ts`) and the engine tests, in the cases' bastion
+ * account (`CASE_BASE_CONFIG` in cases.ts). The shape of every record comes from the generator's
+ * record builder (`cli/generate/records.ts`); what is added here is the cases' world (accounts,
+ * roles, addresses), their defaults, and IDs derived from the content: two records differ in
+ * eventID (and sharedEventID) as soon as they differ at all, and are equal when they are equal.
  */
-import { createHash } from 'node:crypto';
+import { HEX, Rng } from '../../cli/generate/random';
+import {
+  accessDenied,
+  apiCallRecord,
+  assumedRoleArn,
+  assumedRoleIdentity,
+  assumeRoleRecord,
+  awsAccountIdentity,
+  drawAmzId2,
+  drawRoleId,
+  drawS3RequestId,
+  drawSessionKeyId,
+  drawUserId,
+  drawUserKeyId,
+  endpointHost,
+  iamUserIdentity,
+  isoSeconds,
+  roleRef,
+  rootIdentity,
+  serviceIdentity,
+  sharedWithRoleOwner,
+  USER_AGENTS,
+  type Json,
+  type RoleRef,
+} from '../../cli/generate/records';
 
-/** A raw CloudTrail record or a part of one. */
-export type Json = Record<string, unknown>;
+export type { Json } from '../../cli/generate/records';
 
 /** The vendor's bastion account, where the outbound roles live and the trail is read. */
 export const BASTION_ACCOUNT = '210987654321';
@@ -30,7 +52,7 @@ export function customerRole(account: string): string {
 
 /** The external ID the vendor issued to a customer account (one per tenant). */
 export function externalIdOf(account: string): string {
-  return `vnd-${hex(`xid:${account}`, 24)}`;
+  return `vnd-${idRng('xid', account).chars(HEX, 24)}`;
 }
 
 /** Addresses used by the cases, with what AWS's published ranges say about them. */
@@ -50,13 +72,13 @@ export const ADDRESSES = {
   vpc: '10.20.3.15',
 } as const;
 
-/** The vendor backend's user agent (AWS SDK for JavaScript v3 on Lambda/ECS). */
-export const SDK_AGENT = 'aws-sdk-js/3.620.0 ua/2.0 os/linux#5.10.220-209.869.amzn2.x86_64 lang/js md/nodejs#20.15.1 api/sts#3.620.0 m/E';
-/** An interactive AWS CLI v2 user agent. */
-export const CLI_AGENT = 'aws-cli/2.17.20 md/awscrt#0.20.11 ua/2.0 os/macos#23.5.0 md/arch#arm64 lang/python#3.11.9 md/pyimpl#CPython cfg/retry-mode#standard md/installer#source md/prompt#off md/command#sts.assume-role';
+/** The vendor backend's user agent (AWS SDK for JavaScript v3 in ECS), calling STS. */
+export const SDK_AGENT = USER_AGENTS.jsSdkOnEcs('sts');
+/** An interactive AWS CLI v2 user agent (`aws sts assume-role`). */
+export const CLI_AGENT = USER_AGENTS.cliOnMac('sts.assume-role');
 
-/** The STS-logged times of the cases: 1 August 2024 unless a case says otherwise. */
-export const DAY = '2024-08-01';
+/** A trimmed session token: the cases never read it, and a real one is 700 characters. */
+const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEHwaCWV1LXdlc3QtMSJHMEUCIQD…(trimmed)';
 
 // ---- identities ------------------------------------------------------------------------------
 
@@ -73,23 +95,15 @@ export interface SessionOptions {
 
 /** An `AssumedRole` identity: a session of `roleArn` named `sessionName`. */
 export function roleSession(roleArn: string, sessionName: string, o: SessionOptions = {}): Json {
-  const account = accountOf(roleArn);
-  const name = roleArn.slice(roleArn.lastIndexOf('/') + 1);
-  const roleId = `AROA${upper(`role:${roleArn}`, 17)}`;
-  const arn = `arn:aws:sts::${account}:assumed-role/${name}/${sessionName}`;
-  return {
-    type: 'AssumedRole',
-    principalId: `${roleId}:${sessionName}`,
-    arn,
-    accountId: account,
-    accessKeyId: o.accessKeyId ?? `ASIA${upper(`key:${arn}`, 16)}`,
-    sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: roleId, arn: roleArn, accountId: account, userName: name },
-      webIdFederationData: {},
-      attributes: { ...(o.createdAt ? { creationDate: o.createdAt } : {}), mfaAuthenticated: o.mfaAuthenticated ? 'true' : 'false' },
-      ...(o.ec2RoleDelivery ? { ec2RoleDelivery: o.ec2RoleDelivery } : {}),
-    },
-  };
+  const role = caseRole(roleArn);
+  return assumedRoleIdentity({
+    role,
+    sessionName,
+    accessKeyId: o.accessKeyId ?? drawSessionKeyId(idRng('key', assumedRoleArn(role, sessionName))),
+    ...(o.createdAt !== undefined ? { creationDate: o.createdAt } : {}),
+    ...(o.mfaAuthenticated !== undefined ? { mfaAuthenticated: o.mfaAuthenticated } : {}),
+    ...(o.ec2RoleDelivery !== undefined ? { ec2RoleDelivery: o.ec2RoleDelivery } : {}),
+  });
 }
 
 /** The vendor backend (expected caller): an ECS task session of `integration-backend`. */
@@ -104,35 +118,23 @@ export function outboundSession(sessionName = 'backend-3f1c0b6e', o: SessionOpti
 
 /** An `IAMUser` identity with a long-term access key. */
 export function iamUser(userName: string, account = BASTION_ACCOUNT): Json {
-  return {
-    type: 'IAMUser',
-    principalId: `AIDA${upper(`user:${account}:${userName}`, 17)}`,
-    arn: `arn:aws:iam::${account}:user/${userName}`,
-    accountId: account,
-    accessKeyId: `AKIA${upper(`akey:${account}:${userName}`, 16)}`,
-    userName,
-  };
+  const rng = idRng('user', account, userName);
+  return iamUserIdentity({ arn: `arn:aws:iam::${account}:user/${userName}`, name: userName, account, id: drawUserId(rng), accessKeyId: drawUserKeyId(rng) });
 }
 
 /** The account's root user. */
 export function rootUser(account = BASTION_ACCOUNT): Json {
-  return {
-    type: 'Root',
-    principalId: account,
-    arn: `arn:aws:iam::${account}:root`,
-    accountId: account,
-    accessKeyId: `AKIA${upper(`root:${account}`, 16)}`,
-  };
+  return rootIdentity(account, drawUserKeyId(idRng('root', account)));
 }
 
 /** The identity on the role owner's copy of a cross-account call: only the caller's account. */
-export function awsAccount(account: string, principalId = `AROA${upper(`caller:${account}`, 17)}:session`): Json {
-  return { type: 'AWSAccount', principalId, accountId: account };
+export function awsAccount(account: string, principalId = `${drawRoleId(idRng('caller', account))}:session`): Json {
+  return awsAccountIdentity(account, principalId);
 }
 
 /** An AWS service acting on its own (`invokedBy` names it), e.g. ECS assuming a task role. */
 export function awsService(invokedBy: string): Json {
-  return { type: 'AWSService', invokedBy };
+  return serviceIdentity(invokedBy);
 }
 
 // ---- records ---------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ export function awsService(invokedBy: string): Json {
 /** A failed call: `requestParameters` and `responseElements` become null unless `keepRequest`. */
 export interface CallError {
   readonly code: string;
-  /** Default for AccessDenied: STS's "User: … is not authorized to perform: sts:AssumeRole on resource: …". */
+  /** Default: IAM's "User: … is not authorized to perform: sts:AssumeRole on resource: …". */
   readonly message?: string;
   readonly keepRequest?: boolean;
 }
@@ -157,9 +159,9 @@ export interface AssumeRoleOptions {
   readonly eventName?: 'AssumeRole' | 'AssumeRoleWithSAML' | 'AssumeRoleWithWebIdentity';
   /** @default eu-west-1 */
   readonly region?: string;
-  /** @default the nat-eu egress address */
+  /** @default the nat-eu egress address; a service caller's own name */
   readonly sourceIp?: string;
-  /** @default {@link SDK_AGENT} */
+  /** @default {@link SDK_AGENT}; a service caller's own name */
   readonly userAgent?: string;
   /** @default 3600 */
   readonly durationSeconds?: number;
@@ -172,59 +174,28 @@ export interface AssumeRoleOptions {
 
 /** An `sts:AssumeRole` record as CloudTrail delivers it (eventVersion 1.08). */
 export function assumeRole(o: AssumeRoleOptions): Json {
-  const region = o.region ?? 'eu-west-1';
   const caller = withCreationDate(o.caller, o.time);
-  const roleAccount = accountOf(o.roleArn);
-  const callerAccount = typeof caller.accountId === 'string' ? caller.accountId : null;
-  const sessionName = o.sessionName ?? 'session';
-  const roleName = o.roleArn.slice(o.roleArn.lastIndexOf('/') + 1);
-  const duration = o.durationSeconds ?? 3600;
-  const seed = JSON.stringify([o, caller]);
-  const failed = o.error !== undefined;
-  const request = {
-    roleArn: o.roleArn,
-    roleSessionName: sessionName,
-    durationSeconds: duration,
-    ...(o.externalId !== undefined ? { externalId: o.externalId } : {}),
-  };
-  const record: Json = {
-    eventVersion: '1.08',
-    userIdentity: caller,
+  const role = caseRole(o.roleArn);
+  const eventName = o.eventName ?? 'AssumeRole';
+  // A service's call is logged with the service as its address and agent.
+  const service = caller.type === 'AWSService' ? String(caller.invokedBy) : null;
+  const rng = idRng('assume', JSON.stringify([o, caller]));
+  const error = o.error && { ...o.error, message: o.error.message ?? accessDenied(caller, `sts:${eventName}`, o.roleArn).message };
+  const record = assumeRoleRecord({
+    eventName,
+    identity: caller,
     eventTime: o.time,
-    eventSource: 'sts.amazonaws.com',
-    eventName: o.eventName ?? 'AssumeRole',
-    awsRegion: region,
-    sourceIPAddress: o.sourceIp ?? ADDRESSES.natEu,
-    userAgent: o.userAgent ?? SDK_AGENT,
-  };
-  if (failed) {
-    record.errorCode = o.error!.code;
-    record.errorMessage = o.error!.message ?? `User: ${String(caller.arn ?? caller.principalId)} is not authorized to perform: sts:${record.eventName as string} on resource: ${o.roleArn}`;
-  }
-  record.requestParameters = failed && !o.error!.keepRequest ? null : request;
-  record.responseElements = failed
-    ? null
-    : {
-        credentials: {
-          accessKeyId: `ASIA${upper(`issued:${seed}`, 16)}`,
-          sessionToken: 'IQoJb3JpZ2luX2VjEHwaCWV1LXdlc3QtMSJHMEUCIQD…(trimmed)',
-          expiration: consoleTime(Date.parse(o.time) + duration * 1000),
-        },
-        assumedRoleUser: {
-          assumedRoleId: `AROA${upper(`role:${o.roleArn}`, 17)}:${sessionName}`,
-          arn: `arn:aws:sts::${roleAccount}:assumed-role/${roleName}/${sessionName}`,
-        },
-      };
-  record.requestID = uuid(`request:${seed}`);
-  record.eventID = uuid(`event:${seed}`);
-  record.readOnly = true;
-  if (!failed) record.resources = [{ accountId: roleAccount, type: 'AWS::IAM::Role', ARN: o.roleArn }];
-  record.eventType = 'AwsApiCall';
-  record.managementEvent = true;
-  record.recipientAccountId = o.recipientAccountId ?? BASTION_ACCOUNT;
-  if (callerAccount !== null && callerAccount !== roleAccount) record.sharedEventID = uuid(`shared:${seed}`);
-  record.eventCategory = 'Management';
-  record.tlsDetails = { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `sts.${region}.amazonaws.com` };
+    region: o.region ?? 'eu-west-1',
+    sourceIp: o.sourceIp ?? service ?? ADDRESSES.natEu,
+    userAgent: o.userAgent ?? service ?? SDK_AGENT,
+    role,
+    sessionName: o.sessionName ?? 'session',
+    durationSeconds: o.durationSeconds ?? 3600,
+    ...(o.externalId !== undefined ? { externalId: o.externalId } : {}),
+    result: error ? { error } : { credentials: { accessKeyId: drawSessionKeyId(rng), sessionToken: SESSION_TOKEN } },
+    ids: { requestId: rng.uuid(), eventId: rng.uuid(), ...(sharedWithRoleOwner(caller, role, error !== undefined) ? { sharedEventId: rng.uuid() } : {}) },
+    recipientAccountId: o.recipientAccountId ?? BASTION_ACCOUNT,
+  });
   return { ...record, ...(o.extra ?? {}) };
 }
 
@@ -272,6 +243,7 @@ export interface SessionCallOptions {
   readonly region?: string;
   readonly sourceIp?: string;
   readonly userAgent?: string;
+  /** @default `{ Host }` for S3, null for other services */
   readonly requestParameters?: Json | null;
   readonly responseElements?: Json | null;
   readonly readOnly?: boolean;
@@ -283,29 +255,26 @@ export function sessionCall(o: SessionCallOptions): Json {
   const region = o.region ?? 'eu-west-1';
   const source = o.eventSource ?? 's3.amazonaws.com';
   const caller = withCreationDate(o.caller, o.time);
-  const seed = JSON.stringify([o, caller]);
-  const host = source === 's3.amazonaws.com' ? `s3.${region}.amazonaws.com` : source.replace('.amazonaws.com', `.${region}.amazonaws.com`);
-  return {
-    eventVersion: '1.09',
-    userIdentity: caller,
+  const rng = idRng('call', JSON.stringify([o, caller]));
+  const host = endpointHost(source, region);
+  const s3 = source === 's3.amazonaws.com' ? { amzId2: drawAmzId2(rng), bytesOut: 1800 + rng.int(400) } : undefined;
+  const record = apiCallRecord({
+    identity: caller,
     eventTime: o.time,
     eventSource: source,
     eventName: o.eventName ?? 'ListBuckets',
-    awsRegion: region,
-    sourceIPAddress: o.sourceIp ?? ADDRESSES.natEu,
-    userAgent: o.userAgent ?? SDK_AGENT.replace('api/sts', `api/${source.split('.')[0]}`),
-    requestParameters: o.requestParameters === undefined ? { Host: host } : o.requestParameters,
-    responseElements: o.responseElements === undefined ? null : o.responseElements,
-    requestID: uuid(`request:${seed}`).replace(/-/g, '').slice(0, 16).toUpperCase(),
-    eventID: uuid(`event:${seed}`),
-    readOnly: o.readOnly ?? true,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
+    region,
+    sourceIp: o.sourceIp ?? ADDRESSES.natEu,
+    userAgent: o.userAgent ?? USER_AGENTS.jsSdkOnEcs(source.split('.')[0]!),
+    requestParameters: o.requestParameters === undefined ? (s3 ? { Host: host } : null) : o.requestParameters,
+    responseElements: o.responseElements ?? null,
+    ids: { requestId: s3 ? drawS3RequestId(rng) : rng.uuid(), eventId: rng.uuid() },
+    ...(o.readOnly !== undefined ? { readOnly: o.readOnly } : {}),
     recipientAccountId: typeof caller.accountId === 'string' ? caller.accountId : BASTION_ACCOUNT,
-    eventCategory: 'Management',
-    tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: host },
-    ...(o.extra ?? {}),
-  };
+    host,
+    ...(s3 ? { s3 } : {}),
+  });
+  return { ...record, ...(o.extra ?? {}) };
 }
 
 /**
@@ -314,10 +283,10 @@ export function sessionCall(o: SessionCallOptions): Json {
  */
 export function retimed(record: Json, time: string, fields: Json = {}): Json {
   const copy: Json = { ...structuredClone(record), eventTime: time, ...fields };
-  const seed = JSON.stringify(copy);
-  if (typeof copy.eventID === 'string') copy.eventID = uuid(`event:${seed}`);
-  if (typeof copy.requestID === 'string') copy.requestID = uuid(`request:${seed}`);
-  if (typeof copy.sharedEventID === 'string') copy.sharedEventID = uuid(`shared:${seed}`);
+  const rng = idRng('retimed', JSON.stringify(copy));
+  if (typeof copy.eventID === 'string') copy.eventID = rng.uuid();
+  if (typeof copy.requestID === 'string') copy.requestID = rng.uuid();
+  if (typeof copy.sharedEventID === 'string') copy.sharedEventID = rng.uuid();
   return copy;
 }
 
@@ -326,29 +295,25 @@ export function retimed(record: Json, time: string, fields: Json = {}): Json {
 /** `count` ISO times from `start`, `everySeconds` apart. */
 export function times(start: string, count: number, everySeconds: number): string[] {
   const t0 = Date.parse(start);
-  return Array.from({ length: count }, (_, i) => iso(t0 + i * everySeconds * 1000));
+  return Array.from({ length: count }, (_, i) => isoSeconds(t0 + i * everySeconds * 1000));
 }
 
 /** An ISO time `seconds` after `time`. */
 export function after(time: string, seconds: number): string {
-  return iso(Date.parse(time) + seconds * 1000);
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** CloudTrail's `credentials.expiration` form: `"Aug 1, 2024, 11:45:22 AM"` (UTC). */
-export function consoleTime(ms: number): string {
-  const d = new Date(ms);
-  const h = d.getUTCHours();
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${h % 12 || 12}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
+  return isoSeconds(Date.parse(time) + seconds * 1000);
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
+
+/** IDs derived from content: equal parts give equal IDs, any difference gives others. */
+function idRng(...parts: string[]): Rng {
+  return new Rng(`case|${parts.join('|')}`);
+}
+
+/** A role of the cases; its unique ID depends only on its ARN, so every record agrees on it. */
+function caseRole(arn: string): RoleRef {
+  return roleRef(arn, drawRoleId(idRng('role', arn)));
+}
 
 /** Role sessions made before the call: fill `creationDate` 10 minutes before it when not given. */
 function withCreationDate(identity: Json, time: string): Json {
@@ -356,25 +321,4 @@ function withCreationDate(identity: Json, time: string): Json {
   const attributes = context?.attributes as Json | undefined;
   if (!context || !attributes || attributes.creationDate !== undefined) return identity;
   return { ...identity, sessionContext: { ...context, attributes: { creationDate: after(time, -600), ...attributes } } };
-}
-
-function accountOf(arn: string): string {
-  return arn.split(':')[4] ?? '';
-}
-
-function hex(seed: string, length: number): string {
-  return createHash('sha256').update(seed).digest('hex').slice(0, length);
-}
-
-const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** Access-key-like characters (upper-case base32) derived from a seed. */
-function upper(seed: string, length: number): string {
-  const bytes = createHash('sha256').update(seed).digest();
-  return Array.from(bytes.subarray(0, length), (b) => KEY_ALPHABET[b % 32]).join('');
-}
-
-function uuid(seed: string): string {
-  const h = hex(seed, 32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

@@ -25,6 +25,13 @@ module.exports = {
     layer('lambdas/detect', '^(cli/|lib/|bin/)', 'The Lambda entry wires the layers below; it is not wired to the CLI or the CDK app.'),
     layer('cli', '^(lambdas/detect/|lib/|bin/)', 'The command line runs the same layers as the Lambda, not the Lambda itself.'),
     {
+      name: 'detectors-share-only-detector-ts',
+      comment: 'A detector stands alone: what two detectors share goes into detector.ts (helpers) or core, never one detector importing another.',
+      severity: 'error',
+      from: { path: '^lambdas/detectors/(?!index\\.ts$)' },
+      to: { path: '^lambdas/detectors/(?!detector\\.ts$)' },
+    },
+    {
       name: 'lib-takes-only-the-contract',
       comment: 'The CDK app shares the configuration spec, the table schema and the function contract with the runtime, nothing else.',
       severity: 'error',

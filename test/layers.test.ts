@@ -43,6 +43,7 @@ describe('the layers', () => {
     ['a detector importing a store', { 'lambdas/detectors/a.ts': ['../state/b'], 'lambdas/state/b.ts': [] }, 'lambdas/detectors-imports-down-only'],
     ['the engine importing the detector registry', { 'lambdas/engine/a.ts': ['../detectors'], 'lambdas/detectors/index.ts': [] }, 'lambdas/engine-imports-down-only'],
     ['delivery importing a store', { 'lambdas/delivery/a.ts': ['../state/b'], 'lambdas/state/b.ts': [] }, 'lambdas/delivery-imports-down-only'],
+    ['one detector importing another', { 'lambdas/detectors/a.ts': ['./b', './detector'], 'lambdas/detectors/b.ts': [], 'lambdas/detectors/detector.ts': [] }, 'detectors-share-only-detector-ts'],
     ['the CLI importing the Lambda', { 'cli/a.ts': ['../lambdas/detect/handler'], 'lambdas/detect/handler.ts': [] }, 'cli-imports-down-only'],
     ['shipped code importing test data', { 'lambdas/core/a.ts': ['../../test/support/b'], 'test/support/b.ts': [] }, 'shipped-code-never-imports-tests'],
     ['the CDK app importing the engine', { 'lib/a.ts': ['../lambdas/engine/b'], 'lambdas/engine/b.ts': [] }, 'lib-takes-only-the-contract'],

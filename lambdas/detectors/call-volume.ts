@@ -2,7 +2,7 @@
 import { keys, type VolumeKeys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import { DAY_MS, dayOf, ttlAfter, windowOf } from '../core/time';
-import { countOf, countOnce, evidenceOf, type Detector, type FindingDraft, type StateView } from './detector';
+import { countOf, countOnce, evidenceOf, roleName, type Detector, type FindingDraft, type StateView } from './detector';
 
 /** Days of daily peaks the learned baseline looks back over. */
 const BASELINE_DAYS = 7;
@@ -75,7 +75,7 @@ export const detector: Detector = {
         }
         const finding: FindingDraft = {
           severity: this.severity,
-          title: `Burst of ${estimate} role assumptions by ${role.slice(role.lastIndexOf('/') + 1)}`,
+          title: `Burst of ${estimate} role assumptions by ${roleName(role)}`,
           cause: reasons.join('; '),
           dedupKey: `call-volume|${role}`,
           evidence: evidenceOf(subject, { calls: estimate, targetAccounts: accountCount, learnedPeak: peak, windowMinutes: config.volumeWindowMinutes }),

@@ -4,7 +4,7 @@
  */
 import { createHash, hash } from 'node:crypto';
 import type { CompiledConfig } from '../core/config';
-import type { Evidence, Finding, ParsedCall, Severity } from '../core/types';
+import type { AssumeRoleCall, Evidence, Finding, ParsedCall, Severity } from '../core/types';
 import { hasMember, type ReadKey, type StateItem, type StateKey, type StateUpdate } from '../core/state';
 
 /** A call the engine selected, with the monitored roles it touches. */
@@ -184,4 +184,33 @@ export function countOnce(key: StateKey, eventId: string, item: StateItem | unde
   if (hasMember(events, fingerprint)) return { count: countOf(item), update: null };
   const update: StateUpdate = events.length < COUNT_SET_CAP ? { key, addToSet: { events: [fingerprint] }, expiresAt } : { key, add: { overflow: 1 }, expiresAt };
   return { count: countOf(item) + 1, update };
+}
+
+const FEDERATED_TYPES = new Set(['SAMLUser', 'WebIdentityUser', 'FederatedUser']);
+const INTERACTIVE_AGENTS = /^(aws-cli\/|aws-shell|AWSCloudShell|console\.amazonaws\.com|signin\.amazonaws\.com|AWSPowerShell|S3Console|\[?aws-internal\/3 aws-sdk-java.*console)/i;
+
+/** Why a caller looks like a person; empty when nothing does. */
+export function humanReasons(call: AssumeRoleCall, config: CompiledConfig): string[] {
+  const p = call.principal;
+  const reasons: string[] = [];
+  if (p.type === 'Root') reasons.push('root user');
+  if (p.type === 'IAMUser') reasons.push('IAM user');
+  if (FEDERATED_TYPES.has(p.type) || call.eventName !== 'AssumeRole') reasons.push(`federated user (${call.eventName === 'AssumeRole' ? p.type : call.eventName})`);
+  if (p.type === 'AssumedRole' && config.isHumanRole(p.sessionIssuerArn)) reasons.push(`session of human role ${p.sessionIssuerArn}`);
+  if (p.consoleCredentials) reasons.push('console credentials');
+  if (INTERACTIVE_AGENTS.test(call.userAgent)) reasons.push(`interactive tool (${call.userAgent.split(' ', 1)[0]})`);
+  if (call.roleSessionName && isEmailLike(call.roleSessionName)) reasons.push('e-mail address as session name');
+  return [...new Set(reasons)];
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** A name shaped like an e-mail address: a person's, as session names go. */
+export function isEmailLike(name: string): boolean {
+  return EMAIL.test(name);
+}
+
+/** The name part of a role ARN. */
+export function roleName(arn: string): string {
+  return arn.slice(arn.lastIndexOf('/') + 1);
 }

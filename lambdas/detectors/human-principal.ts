@@ -1,25 +1,5 @@
 /** human-principal: a person, not the vendor's backend, assumed the outbound role. */
-import type { CompiledConfig } from '../core/config';
-import type { AssumeRoleCall } from '../core/types';
-import { callerIdentities, describePrincipal, evidenceOf, lower, stateless, type Detector } from './detector';
-
-const FEDERATED_TYPES = new Set(['SAMLUser', 'WebIdentityUser', 'FederatedUser']);
-const INTERACTIVE_AGENTS = /^(aws-cli\/|aws-shell|AWSCloudShell|console\.amazonaws\.com|signin\.amazonaws\.com|AWSPowerShell|S3Console|\[?aws-internal\/3 aws-sdk-java.*console)/i;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-
-/** Why a caller looks like a person; empty when nothing does. */
-export function humanReasons(call: AssumeRoleCall, config: CompiledConfig): string[] {
-  const p = call.principal;
-  const reasons: string[] = [];
-  if (p.type === 'Root') reasons.push('root user');
-  if (p.type === 'IAMUser') reasons.push('IAM user');
-  if (FEDERATED_TYPES.has(p.type) || call.eventName !== 'AssumeRole') reasons.push(`federated user (${call.eventName === 'AssumeRole' ? p.type : call.eventName})`);
-  if (p.type === 'AssumedRole' && config.isHumanRole(p.sessionIssuerArn)) reasons.push(`session of human role ${p.sessionIssuerArn}`);
-  if (p.consoleCredentials) reasons.push('console credentials');
-  if (INTERACTIVE_AGENTS.test(call.userAgent)) reasons.push(`interactive tool (${call.userAgent.split(' ', 1)[0]})`);
-  if (call.roleSessionName && EMAIL.test(call.roleSessionName)) reasons.push('e-mail address as session name');
-  return [...new Set(reasons)];
-}
+import { callerIdentities, describePrincipal, evidenceOf, humanReasons, lower, roleName, stateless, type Detector } from './detector';
 
 /** See the registry; evaluated on calls into a monitored role. */
 export const detector: Detector = {
@@ -51,8 +31,3 @@ export const detector: Detector = {
     });
   },
 };
-
-/** The name part of a role ARN. */
-export function roleName(arn: string): string {
-  return arn.slice(arn.lastIndexOf('/') + 1);
-}

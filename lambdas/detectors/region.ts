@@ -1,5 +1,5 @@
 /** region: a regional outbound role used outside its region. */
-import { evidenceOf, stateless, type Detector, type FindingDraft } from './detector';
+import { evidenceOf, roleName, stateless, type Detector, type FindingDraft } from './detector';
 
 /** See the registry; evaluated on AssumeRole calls into or out of a monitored role with `roleRegions`. */
 export const detector: Detector = {
@@ -20,7 +20,7 @@ export const detector: Detector = {
       if (!regions || regions.includes(call.awsRegion)) continue;
       findings.push({
         severity: this.severity,
-        title: `Regional role ${role.slice(role.lastIndexOf('/') + 1)} used in ${call.awsRegion}`,
+        title: `Regional role ${roleName(role)} used in ${call.awsRegion}`,
         cause: `${role} is pinned to ${regions.join(', ')} but ${role === subject.intoRole ? 'was assumed' : 'assumed a role'} through ${call.awsRegion}`,
         dedupKey: `region|${role}|${call.awsRegion}`,
         evidence: evidenceOf(subject, { allowedRegions: regions, usedRegion: call.awsRegion }),

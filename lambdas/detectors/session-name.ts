@@ -3,11 +3,10 @@ import { createHash } from 'node:crypto';
 import { keys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { boundedMember, evidenceOf, type Detector, type FindingDraft } from './detector';
+import { boundedMember, evidenceOf, isEmailLike, type Detector, type FindingDraft } from './detector';
 
 const MAX_SHAPES = 64;
 const SHAPES_TTL_DAYS = 180;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
  * The shape of a session name: UUIDs, e-mail addresses, and numbers (digit runs, and hex runs
@@ -16,7 +15,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
  * together so a random hex ID that happens to be all digits keeps its shape.
  */
 function shapeOf(name: string): string {
-  if (EMAIL.test(name)) return '{email}';
+  if (isEmailLike(name)) return '{email}';
   return boundedMember(name)
     .toLowerCase()
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{uuid}')

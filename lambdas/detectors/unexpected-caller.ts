@@ -1,7 +1,6 @@
 /** unexpected-caller: a principal outside the expected callers assumed the outbound role. */
 import { accountOf } from '../core/parse';
-import { callerIdentities, describePrincipal, evidenceOf, lower, stateless, type Detector } from './detector';
-import { humanReasons, roleName } from './human-principal';
+import { callerIdentities, describePrincipal, evidenceOf, humanReasons, lower, roleName, stateless, type Detector } from './detector';
 
 /** See the registry; evaluated on calls into a monitored role. */
 export const detector: Detector = {

@@ -1,4 +1,5 @@
 import { ResultDecoder, ResultEncoder } from '../cli/handover';
+import { KINDS, PRINCIPAL_FIELDS } from '../cli/handover-fields';
 import { generateCorpus } from '../cli/generate';
 import { parseRecord, type ParseResult } from '../lambdas/core/parse';
 import { fixtureRecords } from './support/fixtures';
@@ -18,31 +19,72 @@ function roundTrip(results: readonly ParseResult[], perFile: number, tableSize?:
   return { decoded, encoded };
 }
 
+type Shape = string | [string, Shape][];
+
+/**
+ * Every key of a value, in order, with the shape of what it holds: two results with the same
+ * shape have the same fields, none missing, in the order the engine's hot path expects.
+ */
+function shape(value: unknown): Shape {
+  if (typeof value !== 'object' || value === null) return value === null ? 'null' : typeof value;
+  return Object.entries(value).map(([key, v]) => [key, shape(v)]);
+}
+
+/** Every fixture record's parse result, and each call again from an IPv6 address. */
+function fixtureResults(): ParseResult[] {
+  const records = fixtureRecords();
+  const fromV6 = records.flatMap((r, i) => (typeof r.record === 'object' && r.record !== null ? [{ ...r.record, sourceIPAddress: i % 2 ? '2001:db8::7:1' : '::ffff:198.51.100.7' }] : []));
+  return [...records.map((r) => parseRecord(r.record, { file: r.file, line: r.index + 1 })), ...fromV6.map((r) => parseRecord(r))];
+}
+
+/** Two days of generated traffic with incidents. */
+function corpusResults(): ParseResult[] {
+  return [...generateCorpus({ days: 2, customers: 12, seed: 3 })].map((r) => parseRecord(r));
+}
+
 describe('the hand-over from the reader thread', () => {
   it('gives back every public fixture record exactly as parsed: calls, ignored records and rejections', () => {
     // Given the parse results of every fixture record (all four kinds, IPv4 and IPv6 sources,
-    // service and console callers, failures with null parameters)
     // service and console callers, failures with null parameters), and the calls again from
     // IPv6 addresses
-    const records = fixtureRecords();
-    const fromV6 = records.flatMap((r, i) => (typeof r.record === 'object' && r.record !== null ? [{ ...r.record, sourceIPAddress: i % 2 ? '2001:db8::7:1' : '::ffff:198.51.100.7' }] : []));
-    const results = [...records.map((r) => parseRecord(r.record, { file: r.file, line: r.index + 1 })), ...fromV6.map((r) => parseRecord(r))];
+    const results = fixtureResults();
     expect(new Set(results.map((r) => r.kind)).size).toBe(4);
     expect(results.filter((r) => r.kind !== 'rejected' && r.kind !== 'ignored' && r.source.kind === 'ip' && r.source.ip.version === 6).length).toBeGreaterThan(20);
     // When they cross in files of 7
     const { decoded } = roundTrip(results, 7);
-    // Then each is what was parsed, field for field
+    // Then each is what was parsed, field for field, with every field in parse.ts's order
     expect(decoded).toStrictEqual(results);
+    expect(decoded.map(shape)).toEqual(results.map(shape));
   });
 
   it('stays exact when the string table fills and both sides start it again', () => {
     // Given two days of generated traffic with incidents, and a table of only 50 strings
-    const results = [...generateCorpus({ days: 2, customers: 12, seed: 3 })].map((r) => parseRecord(r));
+    const results = corpusResults();
     expect(results.length).toBeGreaterThan(1_000);
     // When it crosses in files of 30
     const { decoded } = roundTrip(results, 30, 50);
-    // Then nothing changed
+    // Then nothing changed, not a field nor the order of the fields
     expect(decoded).toStrictEqual(results);
+    expect(decoded.map(shape)).toEqual(results.map(shape));
+  });
+
+  it('declares every field parse.ts builds, in the order it builds them', () => {
+    // Given every kind of call, ignored record and caller that the fixtures and generated traffic hold
+    const results = [...fixtureResults(), ...corpusResults()].filter((r) => r.kind !== 'rejected');
+    expect(new Set(results.map((r) => r.kind)).size).toBe(3);
+    // When their keys are set beside the field table's
+    const keys = results.map((r) => Object.keys(r));
+    const principals = results.flatMap((r) => (r.kind === 'ignored' ? [] : [Object.keys(r.principal)]));
+    // Then each kind has the table's fields after its kind, no more, no fewer, in the same order
+    expect(keys).toEqual(results.map((r) => ['kind', ...Object.keys(KINDS[r.kind].fields)]));
+    expect(principals).toEqual(principals.map(() => Object.keys(PRINCIPAL_FIELDS)));
+  });
+
+  it('refuses a result of a kind it has no fields for, rather than drop it', () => {
+    // Given a result of a kind the table does not declare
+    const unknown = { kind: 'audit-only', eventId: 'e-1', eventTime: 0 } as unknown as ParseResult;
+    // When it is encoded, then the encoder says so
+    expect(() => new ResultEncoder().encode([unknown])).toThrow('no codec for a result of kind audit-only');
   });
 
   it('sends a string that repeats once, then only its number', () => {

@@ -119,7 +119,12 @@ export const ASSUME_ROLE_FIELDS = {
   // Often one per call (`sync-<time>`, `backend-<hex>` in generated traffic): not worth remembering.
   roleSessionName: 'literal',
   externalId: 'repeated',
+  requestLogged: 'flag',
   durationSeconds: 'number',
+  // A backend sends the same session policy call after call.
+  sessionPolicyHash: 'repeated',
+  sessionPolicyAllowsAll: 'flag',
+  sessionPolicyArns: 'repeated',
   issuedAccessKeyId: 'literal',
   issuedSessionArn: 'literal',
   expiresAt: 'number',

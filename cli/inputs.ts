@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { parseJsonLine, parseText, type ParseResult } from '../lambdas/core/parse';
+import { parseJsonLine, parseText, type ParseOptions, type ParseResult } from '../lambdas/core/parse';
 
 /** A file to replay, with the time its name says it covers (CloudTrail's `…_YYYYMMDDTHHmmZ_…`). */
 export interface InputFile {
@@ -65,33 +65,34 @@ export async function listInputs(paths: readonly string[]): Promise<{ files: Inp
 /**
  * Reads one input and yields parse results. JSON Lines are streamed line by line (each line
  * numbered); a JSON document is read whole (CloudTrail writes one small document per file).
- * Throws only when the file itself cannot be read or decompressed.
+ * `parsed` is the document's results when a reader thread parsed it already; `options` bound
+ * the event times. Throws only when the file itself cannot be read or decompressed.
  */
-export async function* readInput(file: InputFile, parsed?: Promise<ParseResult[]>): AsyncGenerator<ParseResult[]> {
+export async function* readInput(file: InputFile, parsed?: Promise<ParseResult[]>, options: ParseOptions = {}): AsyncGenerator<ParseResult[]> {
   if (parsed !== undefined) {
     yield await parsed;
     return;
   }
   if (isDocument(file)) {
-    yield readDocument(file);
+    yield readDocument(file, options);
     return;
   }
   if (file.path === '-') {
-    yield* readStdin(file.display);
+    yield* readStdin(file.display, options);
     return;
   }
   const raw = createReadStream(file.path);
   const stream = file.path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  yield* readLines(stream, file.display);
+  yield* readLines(stream, file.display, options);
 }
 
 /**
  * Reads, decompresses and parses a whole-document input (the replay's reader thread calls it
  * too). Throws when the file cannot be read or decompressed.
  */
-export function readDocument(file: Pick<InputFile, 'path' | 'display'>): ParseResult[] {
+export function readDocument(file: Pick<InputFile, 'path' | 'display'>, options: ParseOptions = {}): ParseResult[] {
   const bytes = readFileSync(file.path);
-  return parseText((file.path.toLowerCase().endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8'), file.display);
+  return parseText((file.path.toLowerCase().endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8'), file.display, 1, options);
 }
 
 /** A file read whole (a JSON document, as CloudTrail delivers), not streamed (stdin, JSON Lines). */
@@ -99,14 +100,14 @@ export function isDocument(file: InputFile): boolean {
   return file.path !== '-' && !/\.(jsonl|ndjson)(\.gz)?$/i.test(file.path);
 }
 
-async function* readLines(stream: Readable, display: string): AsyncGenerator<ParseResult[]> {
+async function* readLines(stream: Readable, display: string, options: ParseOptions): AsyncGenerator<ParseResult[]> {
   const reader = createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
   let chunk: ParseResult[] = [];
   for await (const line of reader) {
     n += 1;
     if (line.trim() === '') continue;
-    chunk.push(...parseJsonLine(line, { file: display, line: n }));
+    chunk.push(...parseJsonLine(line, { file: display, line: n }, options));
     if (chunk.length >= 1000) {
       yield chunk;
       chunk = [];
@@ -116,7 +117,7 @@ async function* readLines(stream: Readable, display: string): AsyncGenerator<Par
 }
 
 /** Stdin may be JSON Lines (streamed) or one JSON document (read whole). */
-async function* readStdin(display: string): AsyncGenerator<ParseResult[]> {
+async function* readStdin(display: string, options: ParseOptions): AsyncGenerator<ParseResult[]> {
   const reader = createInterface({ input: process.stdin, crlfDelay: Infinity });
   const iterator = reader[Symbol.asyncIterator]();
   const buffered: string[] = [];
@@ -144,12 +145,12 @@ async function* readStdin(display: string): AsyncGenerator<ParseResult[]> {
       buffered.push(line);
       continue;
     }
-    if (line.trim() !== '') chunk.push(...parseJsonLine(line, { file: display, line: n }));
+    if (line.trim() !== '') chunk.push(...parseJsonLine(line, { file: display, line: n }, options));
     if (chunk.length >= 1000) {
       yield chunk;
       chunk = [];
     }
   }
-  if (mode === 'document') yield parseText(buffered.join('\n'), display);
+  if (mode === 'document') yield parseText(buffered.join('\n'), display, 1, options);
   else if (chunk.length > 0) yield chunk;
 }

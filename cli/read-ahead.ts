@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ParseResult } from '../lambdas/core/parse';
+import type { ParseOptions, ParseResult } from '../lambdas/core/parse';
 import { ResultDecoder, type Encoded } from './handover';
 import { readDocument } from './inputs';
 
@@ -27,6 +27,8 @@ export interface ReaderData {
   readonly ahead: number;
   /** One Int32: the position in `files` of the next file either thread may claim. */
   readonly claims: SharedArrayBuffer;
+  /** How both threads parse (the same bound on event times, whichever thread parses a file). */
+  readonly parse: ParseOptions;
 }
 
 /** What the reader thread sends for each file (its results encoded, see handover.ts). */
@@ -50,15 +52,17 @@ export class ReadAhead {
   /** Files parsed here and not yet taken (no place ahead to give back for them). */
   private readonly here = new Set<number>();
   private readonly ahead: number;
+  private readonly parse: ParseOptions;
   private failure: Error | null = null;
   private parsedHere = 0;
 
-  constructor(files: readonly ReadAheadFile[], ahead = DEFAULT_AHEAD) {
+  constructor(files: readonly ReadAheadFile[], ahead = DEFAULT_AHEAD, parse: ParseOptions = {}) {
     this.files = files;
     this.ahead = ahead;
+    this.parse = parse;
     const claims = new SharedArrayBuffer(4);
     this.claims = new Int32Array(claims);
-    this.worker = startReader({ files, ahead, claims });
+    this.worker = startReader({ files, ahead, claims, parse });
     this.worker.on('message', (message: ReadAheadMessage) => {
       // Decoded as they arrive: the decoder's table follows the order the thread encoded in.
       this.arrive(message.index, 'error' in message ? message : { results: this.decoder.decode(message.results) });
@@ -118,7 +122,7 @@ export class ReadAhead {
     const file = this.files[position]!;
     let parsed: Parsed;
     try {
-      parsed = { results: readDocument(file) };
+      parsed = { results: readDocument(file, this.parse) };
     } catch (e) {
       parsed = { error: (e as Error).message };
     }

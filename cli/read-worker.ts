@@ -7,7 +7,7 @@ import { ResultEncoder } from './handover';
 import { readDocument } from './inputs';
 import type { ReadAheadMessage, ReaderData } from './read-ahead';
 
-const { files, ahead, claims } = workerData as ReaderData;
+const { files, ahead, claims, parse } = workerData as ReaderData;
 const claim = new Int32Array(claims);
 const port = parentPort!;
 const encoder = new ResultEncoder();
@@ -26,7 +26,7 @@ function pump(): void {
     credits -= 1;
     let message: ReadAheadMessage;
     try {
-      message = { index: file.index, results: encoder.encode(readDocument(file)) };
+      message = { index: file.index, results: encoder.encode(readDocument(file, parse)) };
     } catch (e) {
       message = { index: file.index, error: (e as Error).message };
     }

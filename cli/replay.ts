@@ -11,7 +11,7 @@ import type { Detector } from '../lambdas/detectors/detector';
 import type { Alert } from '../lambdas/engine/alerts';
 import type { Clock } from '../lambdas/engine/engine';
 import type { ParsedCall, Rejection } from '../lambdas/core/types';
-import type { ParseResult } from '../lambdas/core/parse';
+import { notAfterClock, type ParseResult } from '../lambdas/core/parse';
 import { isDocument, listInputs, readInput, type InputFile, type UnreadableInput } from './inputs';
 import { ReadAhead } from './read-ahead';
 
@@ -40,6 +40,11 @@ export interface ReplayOptions {
    * thread takes a few milliseconds to start)
    */
   readonly readerThread?: boolean;
+  /**
+   * The wall clock, read once as the replay starts: no record may be later than it (plus a day,
+   * see `CLOCK_MARGIN_MS`), whatever the replay clock says. @default the system clock
+   */
+  readonly wallClock?: Clock;
 }
 
 /** Running totals. */
@@ -75,6 +80,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const batchSize = options.batchSize ?? 100;
   const reorderMs = (options.reorderMinutes ?? 60) * 60_000;
   const { files, unreadable } = await listInputs(options.paths);
+  // One bound for the whole run (logs to replay are written already), so both parse paths agree.
+  const parse = notAfterClock(options.wallClock?.now() ?? Date.now());
   const unreadableAll: UnreadableInput[] = [...unreadable];
   const rejected: Rejection[] = [];
   const heap = new TimeHeap();
@@ -126,7 +133,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
 
   const replayFile = async (file: InputFile, parsed: Promise<ParseResult[]> | undefined): Promise<void> => {
     try {
-      for await (const results of readInput(file, parsed)) {
+      for await (const results of readInput(file, parsed, parse)) {
         for (const r of results) {
           records += 1;
           if (r.kind === 'rejected') rejected.push(r);
@@ -149,7 +156,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   let filesRead = 0;
   let lastProgress = 0;
   const documents = files.flatMap((file, index) => (isDocument(file) ? [{ index, path: file.path, display: file.display }] : []));
-  const reader = (options.readerThread ?? documents.length >= READER_THREAD_FROM) && documents.length > 0 ? new ReadAhead(documents) : null;
+  const reader = (options.readerThread ?? documents.length >= READER_THREAD_FROM) && documents.length > 0 ? new ReadAhead(documents, undefined, parse) : null;
   try {
     for (const [i, file] of files.entries()) {
       await replayFile(file, reader && isDocument(file) ? reader.results(i) : undefined);

@@ -471,7 +471,8 @@ function compiled<T>(module: string): T {
 
 async function hotPaths(): Promise<void> {
   heading('6. Hot paths (the compiled code)');
-  const { loadAwsIpRanges, parseIp } = compiled<typeof import('../lambdas/core/ip')>('lambdas/core/ip.js');
+  const { parseIp } = compiled<typeof import('../lambdas/core/ip')>('lambdas/core/ip.js');
+  const { loadAwsIpRanges } = compiled<typeof import('../lambdas/core/aws-ip-ranges')>('lambdas/core/aws-ip-ranges.js');
   const { loadConfig } = compiled<typeof import('../lambdas/core/config')>('lambdas/core/config.js');
   const { runBatch } = compiled<typeof import('../lambdas/delivery/batch-runner')>('lambdas/delivery/batch-runner.js');
   const { MemoryPublisher } = compiled<typeof import('../lambdas/delivery/memory-publisher')>('lambdas/delivery/memory-publisher.js');

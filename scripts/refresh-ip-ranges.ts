@@ -8,7 +8,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AwsIpRanges, indexPathOf } from '../lambdas/core/ip';
+import { AwsIpRanges, indexPathOf } from '../lambdas/core/aws-ip-ranges';
 
 const DEFAULT_URL = 'https://ip-ranges.amazonaws.com/ip-ranges.json';
 const DEFAULT_OUT = path.resolve(__dirname, '..', 'data', 'aws-ip-ranges.json');

@@ -51,6 +51,11 @@ describe('configuration', () => {
     ['sessionNamePattern', '(unclosed', 'sessionNamePattern: "(unclosed" is not a valid regular expression'],
     ['sessionNamePattern', '(a+)+$', 'sessionNamePattern: "(a+)+$" is refused: a repeated group'],
     ['sessionNamePattern', '(.*a){20}', 'sessionNamePattern: "(.*a){20}" is refused: a repeated group'],
+    ['pivotRoleNamePatterns', ['(unclosed'], 'pivotRoleNamePatterns[0]: "(unclosed" is not a valid regular expression'],
+    ['pivotRoleNamePatterns', ['.*admin.*', '(a+)+$'], 'pivotRoleNamePatterns[1]: "(a+)+$" is refused: a repeated group'],
+    ['pivotRoleNamePatterns', [''], 'pivotRoleNamePatterns[0]: "" is empty'],
+    ['pivotRoleNamePatterns', [7], 'pivotRoleNamePatterns: [7] is not a list of regular expressions'],
+    ['pivotRoleNamePatterns', 'OrganizationAccountAccessRole,.*admin.*', 'pivotRoleNamePatterns: "OrganizationAccountAccessRole,.*admin.*" is ambiguous (a comma may be part of a pattern); give a JSON list'],
     ['volumeWindowMinutes', 1.5, 'volumeWindowMinutes: 1.5 is not a whole number; expected integer'],
     ['volumeWindowMinutes', 'soon', 'volumeWindowMinutes: "soon" is not a number; expected integer'],
     ['volumeSpikeFactor', 1, 'volumeSpikeFactor: 1 is out of range 1.1..1000; expected number'],
@@ -61,6 +66,11 @@ describe('configuration', () => {
     ['roleRegions', { outbound: 'eu-west-1' }, 'roleRegions: key "outbound" is not a role ARN'],
     ['suppressionMinutes', 99999999, 'suppressionMinutes: 99999999 is out of range 0..43200'],
     ['failedAssumeMaxCalls', null, 'failedAssumeMaxCalls: null is not a number'],
+    ['maxSessionDurationSeconds', 600, 'maxSessionDurationSeconds: 600 is out of range 900..43200; expected integer | null'],
+    ['maxSessionDurationSeconds', '1h', 'maxSessionDurationSeconds: "1h" is not a number; expected integer | null'],
+    ['requireSessionPolicy', 'required', 'requireSessionPolicy: "required" is not true or false; expected boolean'],
+    ['allowedSessionPolicyArns', ['ReadOnlyAccess'], 'allowedSessionPolicyArns[0]: "ReadOnlyAccess" is not a policy ARN (arn:aws:iam::aws:policy/name or arn:aws:iam::123456789012:policy/name, * allowed)'],
+    ['allowedSessionPolicyArns', ['arn:aws:s3:::vendor-bucket'], 'allowedSessionPolicyArns[0]: "arn:aws:s3:::vendor-bucket" is not a policy ARN'],
   ])('rejects %s = %j naming the key', (key, value, message) => {
     const problems = problemsOf({ ...MINIMAL, [key]: value });
     expect(problems).toHaveLength(1);
@@ -90,6 +100,33 @@ describe('configuration', () => {
     expect(config.volumeSpikeFactor).toBe(2.5);
     expect(config.requireExternalId).toBe(false);
     expect(config.roleRegions).toEqual({ 'arn:aws:iam::210987654321:role/outbound-eu': ['eu-west-1', 'eu-central-1'] });
+  });
+
+  it('takes maxSessionDurationSeconds back to null (only the learned maximum) from JSON or `-c maxSessionDurationSeconds=null`', () => {
+    // Given the ceiling set, then unset in each form
+    expect(resolveConfig({ ...MINIMAL, maxSessionDurationSeconds: '3600' }).maxSessionDurationSeconds).toBe(3600);
+    // Then each unset form is null
+    for (const off of [null, 'null', '']) expect(resolveConfig({ ...MINIMAL, maxSessionDurationSeconds: off }).maxSessionDurationSeconds).toBeNull();
+  });
+
+  it('accepts AWS managed and customer policy ARN patterns in allowedSessionPolicyArns, and matches them', () => {
+    // Given AWS managed policies (account "aws") and a customer-managed pattern, as a `-c` string
+    const config = loadConfig({ ...MINIMAL, allowedSessionPolicyArns: 'arn:aws:iam::aws:policy/ReadOnlyAccess, arn:aws:iam::*:policy/vendor-session-*' });
+    // Then those are allowed, and nothing else
+    expect(config.isAllowedSessionPolicyArn('arn:aws:iam::aws:policy/ReadOnlyAccess')).toBe(true);
+    expect(config.isAllowedSessionPolicyArn('arn:aws:iam::111122223333:policy/vendor-session-sync')).toBe(true);
+    expect(config.isAllowedSessionPolicyArn('arn:aws:iam::aws:policy/AdministratorAccess')).toBe(false);
+    expect(config.isAllowedSessionPolicyArn('arn:aws:iam::111122223333:policy/vendor-admin')).toBe(false);
+  });
+
+  it('enforces no managed session policy list while allowedSessionPolicyArns is empty', () => {
+    expect(loadConfig(MINIMAL).isAllowedSessionPolicyArn('arn:aws:iam::aws:policy/AdministratorAccess')).toBe(true);
+  });
+
+  it('keeps the AWS managed form ("aws" for an account) out of role ARN keys', () => {
+    expect(problemsOf({ ...MINIMAL, expectedCallerArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] })).toEqual([
+      'expectedCallerArns[0]: "arn:aws:iam::aws:policy/ReadOnlyAccess" is not an ARN (arn:aws:iam::123456789012:role/name, * allowed)',
+    ]);
   });
 
   it('makes a plain CIDR list one location group named "allowed"', () => {
@@ -123,6 +160,63 @@ describe('configuration', () => {
   });
 });
 
+describe('pivotRoleNamePatterns', () => {
+  it('matches the default patterns against the whole role name, case-insensitively', () => {
+    // Given the default patterns
+    const match = loadConfig(MINIMAL).pivotRoleNamePattern;
+    // Then the well-known pivot roles and any admin name match, and nothing else does
+    expect(match('OrganizationAccountAccessRole')).toBe('OrganizationAccountAccessRole');
+    expect(match('organizationaccountaccessrole')).toBe('OrganizationAccountAccessRole');
+    expect(match('AWSControlTowerExecution')).toBe('AWSControlTowerExecution');
+    expect(match('administrator')).toBe('.*admin.*');
+    expect(match('AWSReservedSSO_AdministratorAccess_0123456789abcdef')).toBe('.*admin.*');
+    expect(match('OrganizationAccountAccessRoleReader')).toBeNull();
+    expect(match('VendorIntegrationRole')).toBeNull();
+  });
+
+  it('never matches a name longer than IAM allows (64), and matches one of 64', () => {
+    // Given the default patterns and admin names of 64 and 65 characters
+    const match = loadConfig(MINIMAL).pivotRoleNamePattern;
+    const longest = `admin${'x'.repeat(59)}`;
+    // Then only the one IAM could hold matches
+    expect(longest).toHaveLength(64);
+    expect(match(longest)).toBe('.*admin.*');
+    expect(match(`${longest}x`)).toBeNull();
+  });
+
+  it('lets the vendor exempt its own Admin-named role by replacing the list', () => {
+    // Given a list whose admin pattern leaves out the vendor's own integration role
+    const match = loadConfig({ ...MINIMAL, pivotRoleNamePatterns: ['OrganizationAccountAccessRole', '(?!AdminReadOnlyIntegration$).*admin.*'] }).pivotRoleNamePattern;
+    // Then that role no longer matches, and other admin names still do
+    expect(match('AdminReadOnlyIntegration')).toBeNull();
+    expect(match('CustomerAdmin')).toBe('(?!AdminReadOnlyIntegration$).*admin.*');
+  });
+
+  it('reads a JSON list without splitting patterns at their commas, one plain pattern, and an empty string as no patterns', () => {
+    // Given the forms `cdk -c pivotRoleNamePatterns=…` passes
+    const list = resolveConfig({ ...MINIMAL, pivotRoleNamePatterns: '["[a-z]{2,8}-admin", "AWSControlTowerExecution"]' }).pivotRoleNamePatterns;
+    const one = resolveConfig({ ...MINIMAL, pivotRoleNamePatterns: '.*admin.*' }).pivotRoleNamePatterns;
+    const none = resolveConfig({ ...MINIMAL, pivotRoleNamePatterns: '' }).pivotRoleNamePatterns;
+    // Then each is the list it means
+    expect(list).toEqual(['[a-z]{2,8}-admin', 'AWSControlTowerExecution']);
+    expect(one).toEqual(['.*admin.*']);
+    expect(none).toEqual([]);
+  });
+
+  it('matches the default patterns against near misses of 64 characters and of 64 KiB in bounded time', () => {
+    // Given the default patterns (`.*admin.*` is polynomial on long names)
+    const match = loadConfig(MINIMAL).pivotRoleNamePattern;
+    for (const name of [`${'a'.repeat(63)}!`, `${'adm'.repeat(21)}!`, 'a'.repeat(65_536), `${'adm'.repeat(21_845)}!`]) {
+      // When matched
+      const start = process.hrtime.bigint();
+      const matched = match(name);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      // Then each match takes well under 50 ms (a safety bound, not a benchmark) and finds nothing
+      expect({ length: name.length, ms: ms < 50, matched }).toEqual({ length: name.length, ms: true, matched: null });
+    }
+  });
+});
+
 describe('regex safety', () => {
   it.each(['(a+)+$', '(.*a){20}', '(a|aa)+', '(\\w+\\s?)*', '((ab)*)+', '(x+x+)+y', '(a)\\1', '(?<n>a)\\k<n>'])('refuses %s', (re) => {
     expect(regexSafetyProblem(re)).not.toBeNull();
@@ -137,8 +231,10 @@ describe('every invalid form of every key', () => {
   /** Invalid values by kind of key; a key of a kind missing here fails the test below. */
   const INVALID_BY_KIND: Record<string, readonly unknown[]> = {
     arnList: [42, true, {}, [7], [null], ['role/outbound'], ['arn:aws:iam::12:role/x'], ['arn:aws:iam::210987654321:role/has space'], 'not-an-arn', '[7]', '{"a": 1}'],
+    policyArnList: [42, true, {}, [7], [null], ['ReadOnlyAccess'], ['arn:aws:iam::12:policy/x'], ['arn:aws:iam::aws:policy/has space'], ['arn:aws:s3:::vendor-bucket'], ['arn:aws:iam:eu-west-1:aws:policy/x'], 'not-an-arn', '[7]', '{"a": 1}'],
     cidrs: [5, true, null, ['203.0.113.7'], ['10.0.0.0/33'], [7], { nat: 5 }, { nat: ['x'] }, { nat: [null] }, '10.0.0.0/33', '{"nat": [1]}', '["2001:db8::/129"]'],
     regex: [5, true, {}, [], '(unclosed', '[z-a]', '(a+)+$', '(a)\\1'],
+    regexList: [5, true, null, {}, [5], [null], [''], ['(unclosed'], ['[z-a]'], ['(a+)+$'], ['(a)\\1'], ['admin', '(a|aa)+'], '(unclosed', '["(a+)+$"]', '{"a": 1}', 'a,b'],
     int: [1.5, 'soon', null, true, [], {}, '', '  ', NaN, Infinity, -Infinity, '1e400'],
     number: ['soon', null, true, [], {}, '', NaN, Infinity, '-Infinity'],
     boolean: ['yes', 'TRUE', 1, 0, null, [], {}, ''],
@@ -148,7 +244,8 @@ describe('every invalid form of every key', () => {
 
   /** The invalid forms of one key: its kind's, its range's edges, and emptiness where required. */
   function invalidFormsOf(spec: (typeof CONFIG_KEYS)[number]): unknown[] {
-    const forms = [...(INVALID_BY_KIND[spec.kind] ?? [])];
+    // A key that is off by default (null) takes null back: null and the empty string are valid there.
+    const forms = (INVALID_BY_KIND[spec.kind] ?? []).filter((v) => spec.default !== null || (v !== null && v !== ''));
     if (spec.min !== undefined) forms.push(spec.kind === 'int' ? spec.min - 1 : spec.min - 0.01, String(spec.min - 1));
     if (spec.max !== undefined) forms.push(spec.max + 1, String(spec.max + 1), Number.MAX_VALUE);
     if (spec.required) forms.push([], '', ' , ');

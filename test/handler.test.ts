@@ -4,8 +4,8 @@ import { handleBatch } from '../lambdas/detect/handler';
 import type { Alert } from '../lambdas/engine/alerts';
 import { MemoryLedger } from '../lambdas/state/memory-ledger';
 import { MemoryStore } from '../lambdas/state/memory-store';
-import { testDependencies } from './support/handler';
-import { exampleRecords, messageIdOf, sqsEvent, sqsMessage, type RawRecord } from './support/sqs';
+import { TEST_NOW, testDependencies } from './support/handler';
+import { eventBridgeEnvelope, exampleRecords, messageIdOf, sqsEvent, sqsMessage, type RawRecord } from './support/sqs';
 
 const records = exampleRecords();
 const labels = require('../examples/labels.json') as { id: string; detector: string; eventIds: string[] }[];
@@ -42,6 +42,32 @@ describe('the detect handler', () => {
     // Then the good record went through and the message will be retried to the DLQ
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'mixed-1' }]);
     expect(summary.result!.stats.received).toBe(1);
+  });
+
+  it('fails a message dated 1970 and one dated a year after its clock, with the reasons, and processes the valid ones', async () => {
+    // Given four valid messages of outbound roles, and two copies of an AssumeRole of an outbound role: one dated
+    // 1970 (it would end the role's learning period at once), one a year after the clock
+    const state = new MemoryStore();
+    const deps = testDependencies({ ports: { state, ledger: new MemoryLedger() } });
+    const outbound = records.filter((r) => JSON.stringify(r).includes('role/outbound-')).slice(0, 4);
+    const good = sqsEvent(outbound).Records;
+    const assume = outbound.find((r) => r.eventName === 'AssumeRole')!;
+    const epoch = sqsMessage(JSON.stringify(eventBridgeEnvelope({ ...assume, eventID: 'epoch-copy', eventTime: '1970-01-01T00:00:00Z' })), 'epoch-1');
+    const ahead = sqsMessage(JSON.stringify(eventBridgeEnvelope({ ...assume, eventID: 'ahead-copy', eventTime: '2027-10-08T00:00:00Z' })), 'ahead-1');
+    expect(Date.parse('2027-10-08T00:00:00Z') - TEST_NOW).toBe(365 * 86_400_000);
+    // When handled at the test clock
+    const { response, summary } = await handleBatch({ Records: [good[0]!, epoch, good[1]!, good[2]!, ahead, good[3]!] }, deps, 'test');
+    // Then only those two go back to SQS (and on to the DLQ), logged with their reasons and counted
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'epoch-1' }, { itemIdentifier: 'ahead-1' }]);
+    expect(deps.metrics.totals.MessagesRejected).toBe(2);
+    const reasons = deps.logger.lines.filter((l) => l.message === 'rejected record').map((l) => (l.extra[0] as { reason: string }).reason);
+    expect(reasons).toEqual(['eventTime: 1970-01-01T00:00:00Z is before CloudTrail existed (2013-11)', 'eventTime: 2027-10-08T00:00:00Z is in the future (after 2026-10-09T00:00:00Z)']);
+    // And the valid ones went through, and no first-seen time (or anything else) was set from the bad ones
+    expect(summary.result!.stats).toMatchObject({ received: 4, relevant: 4 });
+    const times = [...state.dump().values()].flatMap((item) => (typeof item.firstSeenAt === 'number' ? [item.firstSeenAt] : []));
+    const goodTimes = outbound.map((r) => Date.parse(String(r.eventTime)));
+    expect(times.length).toBeGreaterThan(0);
+    for (const t of times) expect(t >= Math.min(...goodTimes) && t <= Math.max(...goodTimes)).toBe(true);
   });
 
   it('sends each alert exactly once when SNS fails and then succeeds, also for a detector that fires only once', async () => {

@@ -2,7 +2,7 @@ import { ResultDecoder, ResultEncoder } from '../cli/handover';
 import { KINDS, PRINCIPAL_FIELDS } from '../cli/handover-fields';
 import { generateCorpus } from '../cli/generate';
 import { parseRecord, type ParseResult } from '../lambdas/core/parse';
-import { fixtureRecords } from './support/fixtures';
+import { fixture, fixtureRecords } from './support/fixtures';
 
 /** Results in files of `perFile`, encoded and decoded in order, as the reader thread hands them over. */
 function roundTrip(results: readonly ParseResult[], perFile: number, tableSize?: number): { decoded: ParseResult[]; encoded: (readonly unknown[])[] } {
@@ -78,6 +78,29 @@ describe('the hand-over from the reader thread', () => {
     // Then each kind has the table's fields after its kind, no more, no fewer, in the same order
     expect(keys).toEqual(results.map((r) => ['kind', ...Object.keys(KINDS[r.kind].fields)]));
     expect(principals).toEqual(principals.map(() => Object.keys(PRINCIPAL_FIELDS)));
+  });
+
+  it('carries what a call asked for: its duration and session policy, or that the request was not logged', () => {
+    // Given the documented role-chaining AssumeRole with a session policy allowing everything and
+    // managed policies, the same with durationSeconds as a string and no policy, and a denial
+    // whose request CloudTrail did not log
+    const sample = fixture('aws-docs/awsdocs-sample-records.jsonl', (r) => r.eventID === '1917948f-3042-46ec-98e2-62865EXAMPLE');
+    const request = sample.requestParameters as Record<string, unknown>;
+    const records = [
+      { ...sample, requestParameters: { ...request, policy: '{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}', policyArns: [{ arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }, { arn: 'arn:aws:iam::111111111111:policy/sync' }] } },
+      { ...sample, eventID: 'e-2', requestParameters: { ...request, durationSeconds: '900' } },
+      { ...sample, eventID: 'e-3', errorCode: 'AccessDenied', requestParameters: null, responseElements: null },
+    ];
+    const results = records.map((r) => parseRecord(r));
+    expect(results.map((r) => r.kind === 'assume-role' && [r.requestLogged, r.durationSeconds, r.sessionPolicyAllowsAll, r.sessionPolicyArns !== null])).toEqual([
+      [true, 3600, true, true],
+      [true, 900, false, false],
+      [false, null, false, false],
+    ]);
+    // When they cross, then each is what was parsed, field for field
+    const { decoded } = roundTrip(results, 2);
+    expect(decoded).toStrictEqual(results);
+    expect(decoded.map(shape)).toEqual(results.map(shape));
   });
 
   it('refuses a result of a kind it has no fields for, rather than drop it', () => {

@@ -1,20 +1,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { AwsIpRanges, defaultAwsIpRangesPath, indexPathOf, lazyAwsIpRanges, loadAwsIpRanges, type AwsRange } from '../lambdas/core/aws-ip-ranges';
 import {
-  AwsIpRanges,
-  AwsRange,
   Cidr,
   CidrSet,
   IpAddress,
   cidrContains,
-  defaultAwsIpRangesPath,
-  indexPathOf,
   formatIp,
   isPrivate,
-  lazyAwsIpRanges,
   locationPrefix,
-  loadAwsIpRanges,
   parseCidr,
   parseIp,
 } from '../lambdas/core/ip';

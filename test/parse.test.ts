@@ -1,4 +1,4 @@
-import { accountOf, parseDocument, parseExpiration, parseIsoTime, parseRecord, parseText, type ParseResult } from '../lambdas/core/parse';
+import { accountOf, CLOCK_MARGIN_MS, notAfterClock, parseDocument, parseExpiration, parseIsoTime, parseRecord, parseText, type ParseResult } from '../lambdas/core/parse';
 import type { AssumeRoleCall } from '../lambdas/core/types';
 import { fixture, fixtureRecords } from './support/fixtures';
 import { seededRandom } from './support/random';
@@ -190,6 +190,68 @@ describe('bad input gets a typed rejection with a reason', () => {
   });
 });
 
+describe('event times outside any plausible time', () => {
+  const record = { eventID: 'e-t', eventTime: '2026-10-07T10:00:00Z', eventName: 'AssumeRole', eventSource: 'sts.amazonaws.com', userIdentity: { type: 'IAMUser' } };
+  /** The reader's wall clock in these tests. */
+  const now = Date.parse('2026-10-08T00:00:00Z');
+
+  it('rejects a record dated before CloudTrail existed, with the reason, whatever the clock', () => {
+    // Given a record with a zero epoch for its time (a lost or defaulted timestamp)
+    const epoch = { ...record, eventTime: '1970-01-01T00:00:00Z' };
+    // When parsed without a clock and with one
+    const results = [parseRecord(epoch, { file: 'f', line: 2 }), parseRecord(epoch, { file: 'f', line: 2 }, notAfterClock(now))];
+    // Then both times it is rejected saying why, never a call that could set a first-seen time
+    for (const result of results) {
+      expect(result).toEqual({ kind: 'rejected', reason: 'eventTime: 1970-01-01T00:00:00Z is before CloudTrail existed (2013-11)', eventId: 'e-t', origin: { file: 'f', line: 2 } });
+    }
+  });
+
+  it("accepts a record from CloudTrail's launch month and rejects one from the month before", () => {
+    // Given a record from CloudTrail's launch month (it was released on 13 November 2013)
+    const launch = { ...record, eventTime: '2013-11-13T00:00:00Z' };
+    // Then it parses, and one from the last second of the month before is rejected
+    expect(parseRecord(launch).kind).toBe('assume-role');
+    expect(parseRecord({ ...record, eventTime: '2013-10-31T23:59:59Z' })).toMatchObject({ kind: 'rejected', reason: 'eventTime: 2013-10-31T23:59:59Z is before CloudTrail existed (2013-11)' });
+  });
+
+  it('rejects a record dated later than the clock plus a day, naming the bound', () => {
+    // Given records a year after the reader's clock, and just past the margin
+    const yearAhead = { ...record, eventTime: '2027-10-08T00:00:00Z' };
+    const justPast = { ...record, eventTime: new Date(now + CLOCK_MARGIN_MS + 1000).toISOString().replace('.000Z', 'Z') };
+    // When parsed with the clock's bound
+    const options = notAfterClock(now);
+    // Then both are rejected with the time and the bound
+    expect(parseRecord(yearAhead, { file: 'f', line: 1 }, options)).toEqual({ kind: 'rejected', reason: 'eventTime: 2027-10-08T00:00:00Z is in the future (after 2026-10-09T00:00:00Z)', eventId: 'e-t', origin: { file: 'f', line: 1 } });
+    expect(parseRecord(justPast, null, options)).toMatchObject({ kind: 'rejected', reason: 'eventTime: 2026-10-09T00:00:01Z is in the future (after 2026-10-09T00:00:00Z)' });
+  });
+
+  it('accepts a record up to a day ahead of the clock (a reader whose clock is behind), and any time without a bound', () => {
+    // Given a record 23 hours ahead of the reader's clock, and one a year ahead
+    const ahead = { ...record, eventTime: '2026-10-08T23:00:00Z' };
+    const yearAhead = { ...record, eventTime: '2027-10-08T00:00:00Z' };
+    // Then the first parses with the clock's bound, and both parse when no bound is given
+    expect(parseRecord(ahead, null, notAfterClock(now)).kind).toBe('assume-role');
+    expect(parseRecord(yearAhead).kind).toBe('assume-role');
+  });
+
+  it('applies the bound to every container, to JSON Lines, and to records it would otherwise ignore', () => {
+    // Given a log file, an EventBridge event and JSON Lines, each with one good record and one from
+    // the future, and an S3 call of no interest dated 1970
+    const future = { ...record, eventID: 'e-f', eventTime: '2030-01-01T00:00:00Z' };
+    const options = notAfterClock(now);
+    const texts = [
+      JSON.stringify({ Records: [record, future] }),
+      JSON.stringify([record, { 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.sts', detail: future }]),
+      `${JSON.stringify(record)}\n${JSON.stringify(future)}\n`,
+    ];
+    // When parsed with the clock's bound
+    // Then the future record is rejected in each, and the good one parses
+    for (const text of texts) expect(parseText(text, 'x', 1, options).map((r) => (r.kind === 'rejected' ? r.reason : r.kind))).toEqual(['assume-role', 'eventTime: 2030-01-01T00:00:00Z is in the future (after 2026-10-09T00:00:00Z)']);
+    // And a record that would be ignored is rejected too: no result of any kind carries such a time
+    expect(parseRecord({ ...record, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', eventTime: '1970-01-01T00:00:00Z' }).kind).toBe('rejected');
+  });
+});
+
 describe('time formats', () => {
   it.each([
     ['2026-10-07T10:00:00Z', Date.UTC(2026, 9, 7, 10)],
@@ -247,4 +309,125 @@ describe('time formats', () => {
     ['2024-08-01T11:45:22Z', Date.UTC(2024, 7, 1, 11, 45, 22)],
     [1722512722, 1722512722000],
   ])('reads the expiration %j', (value, ms) => expect(parseExpiration(value)).toBe(ms));
+});
+
+describe('what an AssumeRole asked for: session length and session policy', () => {
+  /** The IAM User Guide's role-chaining AssumeRole (durationSeconds 3600, no session policy), its request changed. */
+  function chained(request: Record<string, unknown> | null): AssumeRoleCall {
+    const record = fixture('aws-docs/awsdocs-sample-records.jsonl', (r) => r.eventID === '1917948f-3042-46ec-98e2-62865EXAMPLE');
+    const params = request === null ? null : { ...(record.requestParameters as Record<string, unknown>), ...request };
+    return assumeCall(parseRecord({ ...record, requestParameters: params }));
+  }
+  const policy = (statement: unknown): string => JSON.stringify({ Version: '2012-10-17', Statement: statement });
+
+  it('reads the documented sample: 3600 seconds asked for, no session policy', () => {
+    // Given the sample as published; when parsed
+    const call = chained({});
+    // Then it asked for an hour, and for no session policy
+    expect(call).toMatchObject({ requestLogged: true, durationSeconds: 3600, sessionPolicyHash: null, sessionPolicyAllowsAll: false, sessionPolicyArns: null });
+  });
+
+  it.each([
+    [900, 900],
+    ['900', 900],
+    ['43200', 43200],
+    [7200, 7200],
+  ])('reads durationSeconds %j as %j seconds (CloudTrail writes a number or a string)', (value, seconds) => {
+    expect(chained({ durationSeconds: value }).durationSeconds).toBe(seconds);
+  });
+
+  it('takes a logged request without durationSeconds for STS default of 3600 seconds', () => {
+    expect(chained({ durationSeconds: undefined }).durationSeconds).toBe(3600);
+  });
+
+  it.each([['abc'], ['-900'], ['900.5'], [' 900'], [''], ['1e3'], ['99999999999999'], [-900], [Number.NaN], [true], [{ value: 900 }], [[900]]])(
+    'reads a durationSeconds of %j as no duration, not as a number or the default',
+    (value) => {
+      expect(chained({ durationSeconds: value }).durationSeconds).toBeNull();
+    },
+  );
+
+  it('knows nothing of the request when a failure nulled requestParameters', () => {
+    // Given a denied AssumeRole with requestParameters null; when parsed
+    const call = chained(null);
+    // Then neither a duration (not even the default) nor a policy is made up
+    expect(call).toMatchObject({ requestLogged: false, durationSeconds: null, sessionPolicyHash: null, sessionPolicyAllowsAll: false, sessionPolicyArns: null });
+  });
+
+  it('fingerprints the inline policy, never keeping its text', () => {
+    // Given a scoped session policy; when parsed
+    const text = policy([{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::vendor-sync/*' }]);
+    const call = chained({ policy: text });
+    // Then a 16-hex-digit fingerprint stands for it, and nothing of the text is in the call
+    expect(call.sessionPolicyHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(call)).not.toContain('vendor-sync');
+    expect(call.sessionPolicyAllowsAll).toBe(false);
+    // and another policy has another fingerprint
+    expect(chained({ policy: policy([{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: 'arn:aws:s3:::vendor-sync/*' }]) }).sessionPolicyHash).not.toBe(call.sessionPolicyHash);
+  });
+
+  it('gives one fingerprint to one policy whatever its layout', () => {
+    // Given the stratus-red-team session policy as CloudTrail logged it (tabs and line breaks), and compact
+    const logged = fixture('stratus-red-team/aws.persistence.sts-federation-token.json', (r) => r.eventName === 'GetFederationToken').requestParameters as Record<string, unknown>;
+    const compact = JSON.stringify(JSON.parse(logged.policy as string));
+    // Then both, and the policy handed over as an object (an export that decoded it), are one policy
+    const hashes = [logged.policy, compact, JSON.parse(compact)].map((p) => chained({ policy: p }).sessionPolicyHash);
+    expect(new Set(hashes).size).toBe(1);
+  });
+
+  it('folds the target account, so a per-tenant policy is one policy for every tenant', () => {
+    // Given the same policy scoped to each target's own queue (the sample's role is in 111111111111)
+    const scoped = (account: string): string => policy([{ Effect: 'Allow', Action: 'sqs:ReceiveMessage', Resource: `arn:aws:sqs:us-east-2:${account}:vendor-events` }]);
+    const own = chained({ policy: scoped('111111111111') });
+    // Then it fingerprints alike for its own account, and differently when it names another one
+    const other = chained({ policy: scoped('111111111111'), roleArn: 'arn:aws:iam::222222222222:role/JohnRole2' });
+    expect(other.sessionPolicyHash).not.toBe(own.sessionPolicyHash);
+    expect(chained({ policy: scoped('222222222222'), roleArn: 'arn:aws:iam::222222222222:role/JohnRole2' }).sessionPolicyHash).toBe(own.sessionPolicyHash);
+  });
+
+  it.each([
+    ['Action "*" (the stratus-red-team policy)', { Effect: 'Allow', Action: '*', Resource: '*' }],
+    ['"*" among other actions', [{ Effect: 'Allow', Action: ['s3:GetObject', '*'], Resource: '*' }]],
+    ['"*:*"', { Effect: 'Allow', Action: '*:*', Resource: '*' }],
+    ['NotAction with Allow', [{ Effect: 'Allow', NotAction: ['iam:*'], Resource: '*' }]],
+    ['a second statement after a Deny', [{ Effect: 'Deny', Action: 'iam:*', Resource: '*' }, { Effect: 'Allow', Action: '*', Resource: 'arn:aws:s3:::b/*' }]],
+    ['"allow" in lower case', { Effect: 'allow', Action: '*', Resource: '*' }],
+  ])('sees a policy allowing every action: %s', (_what, statement) => {
+    expect(chained({ policy: policy(statement) }).sessionPolicyAllowsAll).toBe(true);
+  });
+
+  it.each([
+    ['one service (s3:*)', { Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+    ['action prefixes (s3:Get*)', [{ Effect: 'Allow', Action: ['s3:Get*', 'sqs:*'], Resource: '*' }]],
+    ['Deny "*"', { Effect: 'Deny', Action: '*', Resource: '*' }],
+    ['Deny with NotAction', { Effect: 'Deny', NotAction: 's3:GetObject', Resource: '*' }],
+    ['no Statement', undefined],
+    ['a Statement of strings', ['*']],
+  ])('does not call a policy allowing every action when it has %s', (_what, statement) => {
+    expect(chained({ policy: policy(statement) }).sessionPolicyAllowsAll).toBe(false);
+  });
+
+  it('fingerprints policy text that is not JSON, or too long or too deep to read, without throwing', () => {
+    // Given an unreadable policy, one far beyond STS's 2,048 characters, and nesting bombs (read, and too long to read)
+    const bomb = `{"Statement":${'['.repeat(8000)}${']'.repeat(8000)}}`;
+    const deeper = `{"Statement":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const long = policy(Array.from({ length: 2000 }, () => ({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' })).concat([{ Effect: 'Allow', Action: '*', Resource: '*' }]));
+    // When parsed; then each is a call with a fingerprint and no verdict of "every action"
+    for (const text of ['{"Statement": [', 'not a policy', long, bomb, deeper]) {
+      const call = chained({ policy: text });
+      expect(call.sessionPolicyHash).toMatch(/^[0-9a-f]{16}$/);
+      expect(call.sessionPolicyAllowsAll).toBe(false);
+    }
+  });
+
+  it('lists the managed session policies sorted, once each, one per line', () => {
+    // Given policyArns as CloudTrail writes them ({arn} objects), out of order, one twice, and junk
+    const arns = [{ arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }, { arn: 'arn:aws:iam::111111111111:policy/vendor-sync' }, { arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }, 'arn:aws:iam::aws:policy/AWSBillingReadOnlyAccess', { arn: 7 }, null, {}];
+    // When parsed; then the ARNs are one sorted list
+    expect(chained({ policyArns: arns }).sessionPolicyArns).toBe(['arn:aws:iam::111111111111:policy/vendor-sync', 'arn:aws:iam::aws:policy/AWSBillingReadOnlyAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess'].join('\n'));
+  });
+
+  it.each([[[]], ['arn:aws:iam::aws:policy/ReadOnlyAccess'], [{ arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }], [[{ arn: '' }]]])('reads policyArns %j as no managed session policy', (value) => {
+    expect(chained({ policyArns: value }).sessionPolicyArns).toBeNull();
+  });
 });

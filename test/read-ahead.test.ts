@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listInputs, readDocument } from '../cli/inputs';
 import { ReadAhead, type ReadAheadFile } from '../cli/read-ahead';
-import type { ParseResult } from '../lambdas/core/parse';
+import type { ParseOptions, ParseResult } from '../lambdas/core/parse';
 
 const EXAMPLES = join(__dirname, '..', 'examples', 'AWSLogs');
 
@@ -20,10 +20,10 @@ async function files(): Promise<ReadAheadFile[]> {
 }
 
 /** Each file's results (or its error) as the caller's thread reads it alone. */
-function inline(list: readonly ReadAheadFile[]): (ParseResult[] | string)[] {
+function inline(list: readonly ReadAheadFile[], options: ParseOptions = {}): (ParseResult[] | string)[] {
   return list.map((f) => {
     try {
-      return readDocument(f);
+      return readDocument(f, options);
     } catch (e) {
       return (e as Error).message;
     }
@@ -56,6 +56,28 @@ describe('the replay reader thread', () => {
       expect(got).toStrictEqual(expected);
       expect(got.filter((r) => typeof r === 'string')).toHaveLength(2);
       expect(reader.filesParsedHere).toBeGreaterThan(0);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('bounds event times the same way on the thread and in the caller', async () => {
+    // Given the files and a bound within the first files' times (the first two files end before it, the others do not)
+    const list = await files();
+    const options = { notAfter: Date.parse('2026-10-05T00:15:00Z') };
+    const reader = new ReadAhead(list, 8, options);
+    try {
+      // When the thread has parsed ahead, and the caller then takes the files as fast as it can
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const got = await take(reader, list);
+      // Then every file's results are what reading it alone with the bound gives: the later records rejected
+      expect(got).toStrictEqual(inline(list, options));
+      // The thread parsed files too (how many the caller took over depends on the machine's load)
+      expect(reader.filesParsedHere).toBeLessThan(list.length);
+      const reasons = got.flatMap((r) => (typeof r === 'string' ? [] : r.flatMap((p) => (p.kind === 'rejected' ? [p.reason] : []))));
+      expect(reasons.length).toBeGreaterThan(100);
+      expect(got.some((r) => typeof r !== 'string' && r.some((p) => p.kind === 'assume-role'))).toBe(true);
+      expect(reasons.every((reason) => reason.endsWith('is in the future (after 2026-10-05T00:15:00Z)'))).toBe(true);
     } finally {
       await reader.close();
     }

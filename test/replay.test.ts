@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ADDRESSES, outboundSession, outToCustomer, sessionCall } from './support/case-records';
 import { CASE_BASE_CONFIG } from './detectors/cases';
 import { writeCorpus } from '../cli/generate';
@@ -182,6 +182,54 @@ describe('assumerole-watch replay', () => {
     expect(threaded.report.unreadable.map((u) => u.path).sort()).toEqual([join(dir, 'logs', 'a_20241001T0000Z_broken.json.gz'), join(dir, 'vanished')]);
     expect(threaded.report.rejected.map((r) => r.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/^not JSON/), expect.stringMatching(/^eventTime: expected an ISO 8601 string/)]));
   });
+});
+
+describe('records dated outside any plausible time', () => {
+  /** The wall clock these replays run at: the day after the examples. */
+  const WALL_CLOCK = Date.parse('2026-10-08T00:00:00Z');
+
+  /** The examples' first AssumeRole of outbound-eu by the backend: the benign call a stray copy would be of. */
+  function firstBackendCall(): Record<string, unknown> {
+    const folder = join(ROOT, 'examples', 'AWSLogs', '210987654321', 'CloudTrail', 'eu-west-1', '2026', '10', '05');
+    const records = readdirSync(folder)
+      .sort()
+      .flatMap((f) => (JSON.parse(gunzipSync(readFileSync(join(folder, f))).toString('utf8')) as { Records: Record<string, unknown>[] }).Records);
+    const call = records.find((r) => r.eventName === 'AssumeRole' && JSON.stringify(r.requestParameters).includes('role/outbound-eu'));
+    if (!call) throw new Error('no AssumeRole of outbound-eu in the examples');
+    return call;
+  }
+
+  it('rejects a 1970 record and one a year ahead of the wall clock, listing them, and still gives exactly the labelled alerts', async () => {
+    // Given the examples beside a copy of a benign call dated 1970 (which would end outbound-eu's
+    // learning period at once) in a log file, and one dated a year after the wall clock in JSON Lines
+    const dir = tempDir();
+    const call = firstBackendCall();
+    writeFileSync(join(dir, 'epoch.json'), JSON.stringify({ Records: [{ ...call, eventID: 'epoch-copy', eventTime: '1970-01-01T00:00:00Z' }] }));
+    writeFileSync(join(dir, 'ahead.jsonl'), `\n${JSON.stringify({ ...call, eventID: 'ahead-copy', eventTime: '2027-10-08T00:00:00Z' })}\n`);
+    const labels = JSON.parse(readFileSync(join(ROOT, 'examples', 'labels.json'), 'utf8')) as { detector: string; eventIds: string[] }[];
+    const config = loadConfig(JSON.parse(readFileSync(join(ROOT, 'examples', 'config.json'), 'utf8')) as Record<string, unknown>);
+    for (const readerThread of [true, false]) {
+      // When replayed, with the log files parsed on the reader thread and inline
+      const alerts: Alert[] = [];
+      const report = await replay({
+        paths: [join(ROOT, 'examples', 'AWSLogs'), dir],
+        config,
+        ports: { state: new MemoryStore(), ledger: new MemoryLedger() },
+        readerThread,
+        wallClock: { now: () => WALL_CLOCK },
+        onAlert: (a) => alerts.push(a),
+      });
+      // Then both records are listed as rejected, with file, line and reason
+      expect(report.rejected).toEqual([
+        { kind: 'rejected', reason: 'eventTime: 2027-10-08T00:00:00Z is in the future (after 2026-10-09T00:00:00Z)', eventId: 'ahead-copy', origin: { file: join(dir, 'ahead.jsonl'), line: 2 } },
+        { kind: 'rejected', reason: 'eventTime: 1970-01-01T00:00:00Z is before CloudTrail existed (2013-11)', eventId: 'epoch-copy', origin: { file: join(dir, 'epoch.json'), line: 1 } },
+      ]);
+      // And the alerts are the labelled incidents', one each, as without them
+      expect(alerts.map((a) => a.detector).sort()).toEqual(labels.map((l) => l.detector).sort());
+      for (const label of labels) expect(alerts.filter((a) => a.evidence.eventIds.some((id) => label.eventIds.includes(id))).map((a) => a.detector)).toEqual([label.detector]);
+      expect(report.lastEventTime).toBeLessThan(WALL_CLOCK);
+    }
+  }, 60_000);
 });
 
 describe('the reorder buffer', () => {

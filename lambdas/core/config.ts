@@ -3,7 +3,8 @@
  * The CDK app (as context), the Lambda (from its environment) and `replay --config` all go
  * through {@link resolveConfig}, so one key means the same thing everywhere.
  */
-import { CidrSet, lazyAwsIpRanges, parseCidr, type AwsRangeLookup, type Cidr } from './ip';
+import { lazyAwsIpRanges, type AwsRangeLookup } from './aws-ip-ranges';
+import { CidrSet, parseCidr, type Cidr } from './ip';
 import { closest, isRegionName, parseJsonOr, show, toList } from './config-values';
 import { regexSafetyProblem } from './regex-safety';
 import { SEVERITIES, type Severity } from './types';
@@ -23,9 +24,13 @@ export interface EngineConfig {
   readonly volumeSpikeMinCalls: number;
   readonly learningPeriodDays: number;
   readonly requireExternalId: boolean;
+  readonly pivotRoleNamePatterns: readonly string[];
   readonly roleRegions: Readonly<Record<string, readonly string[]>>;
   readonly failedAssumeMaxCalls: number;
   readonly failedAssumeWindowMinutes: number;
+  readonly maxSessionDurationSeconds: number | null;
+  readonly requireSessionPolicy: boolean;
+  readonly allowedSessionPolicyArns: readonly string[];
   readonly suppressionMinutes: number;
   readonly minAlertSeverity: Severity;
 }
@@ -39,13 +44,17 @@ export interface CompiledConfig extends EngineConfig {
   readonly allowedGroups: CidrSet;
   readonly hasAllowList: boolean;
   readonly sessionNameRegex: RegExp | null;
+  /** The first of `pivotRoleNamePatterns` a role name (no path) matches, or null. */
+  readonly pivotRoleNamePattern: (roleName: string) => string | null;
   /** Regions a role may be used in, or undefined when unrestricted. */
   readonly regionsOf: (roleArn: string) => readonly string[] | undefined;
+  /** Whether a managed session policy is in `allowedSessionPolicyArns` (true for any while the list is empty). */
+  readonly isAllowedSessionPolicyArn: (arn: string) => boolean;
   /** AWS's published ranges, to tell AWS addresses from the rest of the internet. */
   readonly awsIpRanges: AwsRangeLookup;
 }
 
-type Kind = 'arnList' | 'cidrs' | 'regex' | 'int' | 'number' | 'boolean' | 'severity' | 'roleRegions';
+type Kind = 'arnList' | 'cidrs' | 'regex' | 'regexList' | 'int' | 'number' | 'boolean' | 'severity' | 'roleRegions' | 'policyArnList';
 
 /** One configuration key: its form, default and meaning (the README table is generated from this). */
 export interface ConfigKeySpec {
@@ -58,6 +67,9 @@ export interface ConfigKeySpec {
   readonly required?: boolean;
   readonly description: string;
 }
+
+/** The default `pivotRoleNamePatterns`: roles built to administer an account from outside it. */
+const DEFAULT_PIVOT_ROLE_NAMES: readonly string[] = ['OrganizationAccountAccessRole', 'AWSControlTowerExecution', 'AWSCloudFormationStackSetExecutionRole', 'stacksets-exec-.*', 'AWSAFTExecution', '.*admin.*'];
 
 /** Every engine configuration key. */
 export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
@@ -85,12 +97,20 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     description: 'Days from the first call seen for a role before baselines and learned shapes are used.' },
   { name: 'requireExternalId', kind: 'boolean', type: 'boolean', default: true,
     description: 'Cross-account assumptions by a monitored role must carry an external ID.' },
+  { name: 'pivotRoleNamePatterns', kind: 'regexList', type: 'regex[]', default: DEFAULT_PIVOT_ROLE_NAMES,
+    description: 'Role names a monitored role\'s session has no business assuming in any account: organisation access, Control Tower, StackSets and AFT execution roles, and any name containing `admin` (target-role rates assuming one, or trying to, high). Each pattern matches the whole name (the part after the ARN\'s last `/`: the path is no part of a role\'s identity), case-insensitively (IAM role names are unique regardless of case); a name longer than IAM allows (64) never matches. If your own customer role matches, replace the list, e.g. `(?!AdminReadOnlyIntegration$).*admin.*` for `.*admin.*`. A JSON list (commas may be part of a pattern); `[]` turns the check off. Refused if prone to catastrophic backtracking.' },
   { name: 'roleRegions', kind: 'roleRegions', type: '{ARN pattern: region | region[]}', default: {},
     description: 'Regional outbound roles and the regions they may be used in (regional STS endpoints; the global endpoint logs in us-east-1).' },
   { name: 'failedAssumeMaxCalls', kind: 'int', type: 'integer', default: 10, min: 1, max: 1_000_000,
     description: 'Failed AssumeRole calls by one caller (from or against a monitored role) per window before alerting.' },
   { name: 'failedAssumeWindowMinutes', kind: 'int', type: 'integer', default: 15, min: 1, max: 1440,
     description: 'Window for failed-assume counting.' },
+  { name: 'maxSessionDurationSeconds', kind: 'int', type: 'integer | null', default: null, min: 900, max: 43_200,
+    description: 'Longest session (`DurationSeconds`; 3600 when a request has none) a call into or out of a monitored role may ask for; session-request rates a longer one high, refused requests included. null: only the learned maximum is checked. Chained role sessions (a role session assuming a role, as the backend does) cannot exceed 3600.' },
+  { name: 'requireSessionPolicy', kind: 'boolean', type: 'boolean', default: false,
+    description: 'Calls out of a monitored role must pass a session policy (`Policy` or `PolicyArns`); session-request rates one without high.' },
+  { name: 'allowedSessionPolicyArns', kind: 'policyArnList', type: 'ARN pattern[]', default: [],
+    description: 'Managed session policies (`PolicyArns`) calls out of a monitored role may pass; session-request rates any other high. `*` matches any characters. Empty: not enforced.' },
   { name: 'suppressionMinutes', kind: 'int', type: 'integer', default: 60, min: 0, max: 43_200,
     description: 'Findings with the same dedup key within this many minutes (event time) give one alert.' },
   { name: 'minAlertSeverity', kind: 'severity', type: 'low|medium|high|critical', default: 'medium',
@@ -106,6 +126,8 @@ export class ConfigError extends Error {
 }
 
 const ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|\*):[a-z0-9*-]*:[a-z0-9-]*:(\d{12}|\*|):[\x21-\x7e]+$/;
+/** An IAM policy ARN pattern: AWS managed policies have `aws` for an account. */
+const POLICY_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|\*):(iam|\*)::(\d{12}|aws|\*):[\x21-\x7e]+$/;
 
 /**
  * Validates raw configuration (from JSON, CDK context or `-c key=value` strings) and fills
@@ -152,8 +174,10 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
     isHumanRole: (arn) => arn !== null && (/\/AWSReservedSSO_/.test(arn) || human(arn)),
     allowedGroups: new CidrSet(groups),
     hasAllowList: groups.length > 0,
-    sessionNameRegex: config.sessionNamePattern === null ? null : sessionNameMatcher(config.sessionNamePattern),
+    sessionNameRegex: config.sessionNamePattern === null ? null : wholeNameMatcher(config.sessionNamePattern, MAX_SESSION_NAME_LENGTH),
+    pivotRoleNamePattern: firstMatch(config.pivotRoleNamePatterns, MAX_ROLE_NAME_LENGTH, 'i'),
     regionsOf: (roleArn) => regionRules.find((r) => r.test(roleArn))?.regions,
+    isAllowedSessionPolicyArn: config.allowedSessionPolicyArns.length === 0 ? () => true : globList(config.allowedSessionPolicyArns),
     awsIpRanges,
   };
 }
@@ -161,13 +185,23 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
 /** STS accepts role session names of 2 to 64 characters; CloudTrail may still carry longer strings. */
 const MAX_SESSION_NAME_LENGTH = 64;
 
+/** IAM accepts role names of 1 to 64 characters. */
+const MAX_ROLE_NAME_LENGTH = 64;
+
 /**
- * The whole-name matcher of `sessionNamePattern`. A name longer than STS allows never matches, and
- * the lookahead refuses it before the pattern runs: the safety check stops exponential patterns,
- * not polynomial ones (`.*\d+` takes seconds on a 64 KiB name), so the length bounds the work.
+ * The whole-name matcher of a name pattern (`sessionNamePattern`, `pivotRoleNamePatterns`). A name
+ * longer than AWS allows never matches, and the lookahead refuses it before the pattern runs: the
+ * safety check stops exponential patterns, not polynomial ones (`.*\d+` takes seconds on a 64 KiB
+ * name), so the length bounds the work.
  */
-function sessionNameMatcher(pattern: string): RegExp {
-  return new RegExp(`^(?=[\\s\\S]{0,${MAX_SESSION_NAME_LENGTH}}$)(?:${pattern})$`);
+function wholeNameMatcher(pattern: string, maxLength: number, flags = ''): RegExp {
+  return new RegExp(`^(?=[\\s\\S]{0,${maxLength}}$)(?:${pattern})$`, flags);
+}
+
+/** The first of the patterns a whole name matches (each bounded as {@link wholeNameMatcher}), or null. */
+function firstMatch(patterns: readonly string[], maxLength: number, flags: string): (name: string) => string | null {
+  const matchers = patterns.map((pattern) => ({ pattern, re: wholeNameMatcher(pattern, maxLength, flags) }));
+  return (name) => matchers.find((m) => m.re.test(name))?.pattern ?? null;
 }
 
 /** Resolve then compile, for callers that hold raw configuration. */
@@ -181,11 +215,13 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
     return undefined;
   };
   switch (spec.kind) {
-    case 'arnList': {
+    case 'arnList':
+    case 'policyArnList': {
       const list = toList(value);
       if (!list) return bad(`${show(value)} is not a list of strings`);
+      const [pattern, form] = spec.kind === 'policyArnList' ? [POLICY_ARN_PATTERN, 'a policy ARN (arn:aws:iam::aws:policy/name or arn:aws:iam::123456789012:policy/name'] : [ARN_PATTERN, 'an ARN (arn:aws:iam::123456789012:role/name'];
       list.forEach((arn, i) => {
-        if (!ARN_PATTERN.test(arn)) problems.push(`${spec.name}[${i}]: ${show(arn)} is not an ARN (arn:aws:iam::123456789012:role/name, * allowed)`);
+        if (!pattern.test(arn)) problems.push(`${spec.name}[${i}]: ${show(arn)} is not ${form}, * allowed)`);
       });
       if (spec.required && list.length === 0) return bad('must not be empty');
       return list;
@@ -217,17 +253,25 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
     case 'regex': {
       if (value === null || value === '') return null;
       if (typeof value !== 'string') return bad(`${show(value)} is not a string`);
-      try {
-        new RegExp(value);
-      } catch (e) {
-        return bad(`${show(value)} is not a valid regular expression (${(e as Error).message})`);
-      }
-      const unsafe = regexSafetyProblem(value);
-      if (unsafe) return bad(`${show(value)} is refused: ${unsafe}`);
-      return value;
+      const problem = regexProblem(value);
+      return problem ? bad(`${show(value)} ${problem}`) : value;
+    }
+    case 'regexList': {
+      const parsed = typeof value === 'string' ? parseJsonOr(value) : value;
+      // A comma may be part of a pattern (`[a-z]{2,8}`), so a plain string is one pattern, never split.
+      if (typeof parsed === 'string' && parsed.includes(',')) return bad(`${show(value)} is ambiguous (a comma may be part of a pattern); give a JSON list`);
+      const list = typeof parsed === 'string' ? (parsed.trim() === '' ? [] : [parsed]) : Array.isArray(parsed) && parsed.every((p) => typeof p === 'string') ? (parsed as string[]) : undefined;
+      if (!list) return bad(`${show(value)} is not a list of regular expressions`);
+      list.forEach((pattern, i) => {
+        const problem = pattern === '' ? 'is empty' : regexProblem(pattern);
+        if (problem) problems.push(`${spec.name}[${i}]: ${show(pattern)} ${problem}; expected a regular expression`);
+      });
+      return list;
     }
     case 'int':
     case 'number': {
+      // A key whose default is null (off) takes null back, as JSON or as a `-c key=null` string.
+      if (spec.default === null && (value === null || value === 'null' || value === '')) return null;
       const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
       if (typeof n !== 'number' || !Number.isFinite(n)) return bad(`${show(value)} is not a number`);
       if (spec.kind === 'int' && !Number.isInteger(n)) return bad(`${show(value)} is not a whole number`);
@@ -259,6 +303,17 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
       return out;
     }
   }
+}
+
+/** Why a name pattern cannot be used (it does not compile, or may backtrack catastrophically), or null. */
+function regexProblem(pattern: string): string | null {
+  try {
+    new RegExp(pattern);
+  } catch (e) {
+    return `is not a valid regular expression (${(e as Error).message})`;
+  }
+  const unsafe = regexSafetyProblem(pattern);
+  return unsafe ? `is refused: ${unsafe}` : null;
 }
 
 /** An anchored matcher for an ARN pattern where `*` matches anything and `?` one character. */

@@ -45,6 +45,9 @@ const bySessionArn = new KeyNames('session#arn#', 'locations');
 const accountsOfExternalId = new KeyNames('xid#', 'accounts');
 const externalIdsOfAccount = new KeyNames('account#', 'xids');
 const shapesOfRole = new KeyNames('shapes#', 'session-name');
+const requestsOfRole = new KeyNames('request#', 'session-request');
+/** Per monitored role, its target accounts' role-name keys (no string built per call to find one). */
+const targetsOfRole = new Map<string, KeyNames>();
 
 /** A role's call-volume keys for one window and day: the same for every call in them (a burst has thousands). */
 export interface VolumeKeys {
@@ -96,12 +99,12 @@ export const keys = {
     return readKey(`failed#${caller}`, `w#${window}`);
   },
 
-  /** A session's locations, by its access key (`session#key#<key>` / `locations`). */
+  /** A session's locations (and its calls from outside the allow-list until it is seen at home), by its access key (`session#key#<key>` / `locations`). */
   sessionByAccessKey(accessKeyId: string, enough?: Enough): ReadKey {
     return byAccessKey.of(accessKeyId, enough);
   },
 
-  /** A session's locations, by its role-session ARN (`session#arn#<arn>` / `locations`): instance credentials rotate keys, not names. */
+  /** The same, by its role-session ARN (`session#arn#<arn>` / `locations`): instance credentials rotate keys, not names. */
   sessionByArn(sessionArn: string, enough?: Enough): ReadKey {
     return bySessionArn.of(sessionArn, enough);
   },
@@ -119,6 +122,22 @@ export const keys = {
   /** A role's learned session-name shapes (`shapes#<role>` / `session-name`). */
   sessionNameShapes(role: string, enough?: Enough): ReadKey {
     return shapesOfRole.of(role, enough);
+  },
+
+  /** What a role's sessions asked STS for: durations and session policies (`request#<role>` / `session-request`). */
+  sessionRequests(role: string, enough?: Enough): ReadKey {
+    return requestsOfRole.of(role, enough);
+  },
+
+  /** The role-name shapes a role assumed in one target account (`targets#<role>#<account>` / `role-names`). */
+  targetRoleNames(role: string, account: string, enough?: Enough): ReadKey {
+    let names = targetsOfRole.get(role);
+    if (names === undefined) {
+      names = new KeyNames(`targets#${role}#`, 'role-names');
+      if (targetsOfRole.size >= 256) targetsOfRole.clear();
+      targetsOfRole.set(role, names);
+    }
+    return names.of(account, enough);
   },
 } as const;
 

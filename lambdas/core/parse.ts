@@ -27,6 +27,39 @@ export interface Ignored {
 /** What one raw record becomes. */
 export type ParseResult = ParsedCall | Ignored | Rejection;
 
+/** What parsing is told beyond the input itself (the parser reads no clock). */
+export interface ParseOptions {
+  /**
+   * The latest `eventTime` a record may have, in epoch milliseconds: the caller's wall clock
+   * plus {@link CLOCK_MARGIN_MS} (see {@link notAfterClock}). Later records are rejected.
+   * @default no bound
+   */
+  readonly notAfter?: number;
+}
+
+/**
+ * The earliest `eventTime` a record may have. CloudTrail's initial release was on 13 November
+ * 2013 (the CloudTrail User Guide's document history; the AWS News Blog post "AWS CloudTrail –
+ * Capture AWS API Activity" of that day); the start of that month is a round bound with a
+ * margin that a user can check against the reason's "(2013-11)". An older
+ * time is a broken record (a zero or a lost epoch, 1970) and would set a role's first-seen time
+ * years back, ending its learning period at once, so it never reaches the engine.
+ */
+const CLOUDTRAIL_LAUNCH = Date.UTC(2013, 10, 1);
+
+/**
+ * How far a record's `eventTime` may run ahead of the wall clock of the host reading it. Event
+ * times come from AWS's synchronised clocks; the reading host's may be off, by hours when its
+ * zone is misconfigured (offsets reach 14 hours), so a day covers that while a record dated
+ * months or years ahead (which would move the replay clock and every TTL with it) is caught.
+ */
+export const CLOCK_MARGIN_MS = 86_400_000;
+
+/** The parse options of a reader whose wall clock says `now` (epoch ms): no record later than now plus {@link CLOCK_MARGIN_MS}. */
+export function notAfterClock(now: number): ParseOptions {
+  return { notAfter: now + CLOCK_MARGIN_MS };
+}
+
 type Json = Record<string, unknown>;
 
 const ASSUME_NAMES: ReadonlySet<string> = new Set(ASSUME_ROLE_EVENT_NAMES);
@@ -67,7 +100,7 @@ function unwrapRecords(doc: unknown, depth = 0): Unwrapped[] {
  * Parses a text holding JSON (any container {@link unwrapRecords} accepts) or JSON Lines.
  * `firstLine` numbers the lines for reports when the text is part of a larger file.
  */
-export function parseText(text: string, file = '<input>', firstLine = 1): ParseResult[] {
+export function parseText(text: string, file = '<input>', firstLine = 1, options: ParseOptions = {}): ParseResult[] {
   if (!/\S/.test(text)) return [];
   let doc: unknown;
   let whole = true;
@@ -81,35 +114,35 @@ export function parseText(text: string, file = '<input>', firstLine = 1): ParseR
       whole = false; // Not one JSON document: try JSON Lines.
     }
   }
-  if (whole) return parseDocument(doc, { file, line: firstLine });
+  if (whole) return parseDocument(doc, { file, line: firstLine }, options);
   const results: ParseResult[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
-    results.push(...parseJsonLine(line, { file, line: firstLine + i }));
+    results.push(...parseJsonLine(line, { file, line: firstLine + i }, options));
   }
   return results;
 }
 
 /** Parses one line of JSON Lines. */
-export function parseJsonLine(line: string, origin: RecordOrigin): ParseResult[] {
+export function parseJsonLine(line: string, origin: RecordOrigin, options: ParseOptions = {}): ParseResult[] {
   let doc: unknown;
   try {
     doc = JSON.parse(line);
   } catch (e) {
     return [reject(`not JSON: ${(e as Error).message}`, origin)];
   }
-  return parseDocument(doc, origin);
+  return parseDocument(doc, origin, options);
 }
 
 /** Parses an already-decoded JSON document (any accepted container). */
-export function parseDocument(doc: unknown, origin: RecordOrigin | null): ParseResult[] {
-  return unwrapRecords(doc).map((u) => ('error' in u ? reject(u.error, origin) : parseRecord(u.record, origin)));
+export function parseDocument(doc: unknown, origin: RecordOrigin | null, options: ParseOptions = {}): ParseResult[] {
+  return unwrapRecords(doc).map((u) => ('error' in u ? reject(u.error, origin) : parseRecord(u.record, origin, options)));
 }
 
 /** Parses one CloudTrail record. */
-export function parseRecord(raw: unknown, origin: RecordOrigin | null = null): ParseResult {
+export function parseRecord(raw: unknown, origin: RecordOrigin | null = null, options: ParseOptions = {}): ParseResult {
   if (!isObject(raw)) return reject(`expected a CloudTrail record object, got ${typeName(raw)}`, origin);
   const derive = raw.eventID === undefined && isVersionOne(raw.eventVersion);
   const eventId = derive ? derivedEventId(raw) : raw.eventID;
@@ -121,6 +154,10 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null): P
   if (typeof eventTimeText !== 'string') return at(`eventTime: ${missingOrType(eventTimeText, 'an ISO 8601 string')}`);
   const eventTime = parseIsoTime(eventTimeText);
   if (eventTime === null) return at(`eventTime: ${JSON.stringify(eventTimeText.slice(0, 40))} is not an ISO 8601 time`);
+  // Checked before a record is ignored, so no result of any kind carries such a time. The text
+  // is safe to quote bare: it matched the ISO 8601 form.
+  if (eventTime < CLOUDTRAIL_LAUNCH) return at(`eventTime: ${eventTimeText} is before CloudTrail existed (2013-11)`);
+  if (options.notAfter !== undefined && eventTime > options.notAfter) return at(`eventTime: ${eventTimeText} is in the future (after ${isoSeconds(options.notAfter)})`);
   const eventName = raw.eventName;
   if (typeof eventName !== 'string' || eventName === '') return at(`eventName: ${missingOrType(eventName, 'a string')}`);
   const notObject = objectField(raw, 'userIdentity') ?? objectField(raw, 'requestParameters') ?? objectField(raw, 'responseElements');
@@ -173,7 +210,7 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null): P
   const credentials = isObject(response?.credentials) ? (response!.credentials as Json) : null;
   const assumedRoleUser = isObject(response?.assumedRoleUser) ? (response!.assumedRoleUser as Json) : null;
   const roleAccountId = roleArn ? accountOf(roleArn) : null;
-  const duration = request?.durationSeconds;
+  const policy = request === null ? NO_SESSION_POLICY : sessionPolicyOf(request.policy, roleAccountId);
   return {
     kind: 'assume-role',
     eventId,
@@ -194,7 +231,11 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null): P
     roleAccountId,
     roleSessionName: str(request?.roleSessionName),
     externalId: str(request?.externalId),
-    durationSeconds: typeof duration === 'number' && Number.isFinite(duration) ? duration : null,
+    requestLogged: request !== null,
+    durationSeconds: request === null ? null : durationOf(request.durationSeconds),
+    sessionPolicyHash: policy.hash,
+    sessionPolicyAllowsAll: policy.allowsAll,
+    sessionPolicyArns: request === null ? null : policyArnsOf(request.policyArns),
     issuedAccessKeyId: str(credentials?.accessKeyId),
     issuedSessionArn: str(assumedRoleUser?.arn),
     expiresAt: parseExpiration(credentials?.expiration),
@@ -274,6 +315,92 @@ function roleFromResources(resources: unknown): string | null {
     if (isObject(r) && r.type === 'AWS::IAM::Role' && typeof r.ARN === 'string') return r.ARN;
   }
   return null;
+}
+
+/** Seconds STS gives a session when the request names none (AssumeRole and the federated calls alike). */
+const DEFAULT_DURATION_SECONDS = 3600;
+
+/** `durationSeconds` as CloudTrail writes it, a number or a numeric string; absent means STS's default. */
+function durationOf(value: unknown): number | null {
+  if (value === undefined || value === null) return DEFAULT_DURATION_SECONDS;
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
+  return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : null;
+}
+
+/** What is kept of an inline session policy: never its text. */
+interface SessionPolicy {
+  readonly hash: string | null;
+  readonly allowsAll: boolean;
+}
+
+const NO_SESSION_POLICY: SessionPolicy = { hash: null, allowsAll: false };
+/** Longest inline policy read as JSON: STS takes 2,048 characters, so a longer one was refused; it is only fingerprinted. */
+const MAX_POLICY_CHARS = 16_384;
+/** Statements, and actions per statement, looked at: far beyond what fits in 2,048 characters. */
+const MAX_POLICY_ITEMS = 1024;
+
+/**
+ * Fingerprints an inline session policy (`policy`, a JSON string; an object when an export
+ * decoded it) and tells whether it allows every action. Layout does not make another policy
+ * (it is fingerprinted as JSON re-serialised), nor does naming the target account (a
+ * per-tenant policy scoped to the customer's own resources is one policy for all tenants).
+ */
+function sessionPolicyOf(value: unknown, targetAccount: string | null): SessionPolicy {
+  if (value === undefined || value === null || value === '') return NO_SESSION_POLICY;
+  let doc: unknown = value;
+  if (typeof value === 'string') {
+    doc = undefined;
+    if (value.length <= MAX_POLICY_CHARS) {
+      try {
+        doc = JSON.parse(value);
+      } catch {
+        // Not JSON (STS refuses it): fingerprinted as text.
+      }
+    }
+  }
+  let text = typeof value === 'string' ? value : '<unreadable policy>';
+  if (doc !== undefined) {
+    try {
+      text = JSON.stringify(doc) ?? text;
+    } catch {
+      // Nested too deeply to serialise: the text as it came.
+    }
+  }
+  if (targetAccount !== null) text = text.split(targetAccount).join('{account}');
+  return { hash: createHash('sha256').update(text).digest('hex').slice(0, 16), allowsAll: allowsEveryAction(doc) };
+}
+
+/**
+ * An Allow statement that grants every action: `Action` made only of wildcards (`*`, `*:*`),
+ * or `NotAction` (everything but the listed). `s3:*` is not "every action": a policy scoped to
+ * one service is what a per-microservice session policy looks like.
+ */
+function allowsEveryAction(doc: unknown): boolean {
+  if (!isObject(doc)) return false;
+  const statements: unknown[] = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  for (let i = 0; i < statements.length && i < MAX_POLICY_ITEMS; i++) {
+    const s = statements[i];
+    if (!isObject(s) || typeof s.Effect !== 'string' || s.Effect.toLowerCase() !== 'allow') continue;
+    if (s.NotAction !== undefined) return true;
+    const actions: unknown[] = Array.isArray(s.Action) ? s.Action : [s.Action];
+    for (let j = 0; j < actions.length && j < MAX_POLICY_ITEMS; j++) {
+      const a = actions[j];
+      if (typeof a === 'string' && a.includes('*') && /^[*?:]+$/.test(a)) return true;
+    }
+  }
+  return false;
+}
+
+/** The managed session policies of a request (`policyArns`: `{arn}` objects), sorted, one per line; null when none. */
+function policyArnsOf(value: unknown): string | null {
+  if (!Array.isArray(value)) return null;
+  const arns = new Set<string>();
+  for (let i = 0; i < value.length && i < MAX_POLICY_ITEMS; i++) {
+    const v: unknown = value[i];
+    const arn = isObject(v) ? str(v.arn) : str(v);
+    if (arn !== null) arns.add(arn);
+  }
+  return arns.size === 0 ? null : [...arns].sort().join('\n');
 }
 
 /** The account ID in an ARN (`arn:partition:service:region:account:resource`). */
@@ -373,6 +500,11 @@ export function parseExpiration(value: unknown): number | null {
   let hour = Number(m[4]) % 12;
   if (m[7] === 'PM') hour += 12;
   return Date.UTC(Number(m[3]), month, Number(m[2]), hour, Number(m[5]), Number(m[6]));
+}
+
+/** `2024-06-02T20:27:12Z`: an epoch-milliseconds time as CloudTrail writes it. */
+function isoSeconds(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
 function arnOrNull(text: string | null): string | null {

@@ -84,7 +84,26 @@ export interface AssumeRoleCall extends ParsedCallBase {
   readonly roleAccountId: string | null;
   readonly roleSessionName: string | null;
   readonly externalId: string | null;
+  /** False when CloudTrail logged no `requestParameters` (failures null them): what was asked for is unknown. */
+  readonly requestLogged: boolean;
+  /**
+   * The session length asked for: `durationSeconds` as CloudTrail writes it (a number or a
+   * numeric string), STS's default 3600 when a logged request has none; null when the request
+   * was not logged or the value is not a number of seconds.
+   */
   readonly durationSeconds: number | null;
+  /**
+   * Fingerprint of the inline session policy (`policy`): 16 hex digits of the SHA-256 of its
+   * JSON without layout, the target account folded; null when none was sent. Never the text.
+   */
+  readonly sessionPolicyHash: string | null;
+  /** The inline session policy allows every action: an Allow statement with Action `*` (or only wildcards) or with NotAction. */
+  readonly sessionPolicyAllowsAll: boolean;
+  /**
+   * The managed session policies (`policyArns[].arn`), sorted, one per line (the replay's thread
+   * hand-over carries strings, not lists; an ARN holds no line break); null when none.
+   */
+  readonly sessionPolicyArns: string | null;
   /** Access key of the session the call created (success only). */
   readonly issuedAccessKeyId: string | null;
   /** `arn:aws:sts::…:assumed-role/<role>/<session>` of the created session (success only). */

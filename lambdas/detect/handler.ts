@@ -8,7 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CompiledConfig } from '../core/config';
-import { parseText } from '../core/parse';
+import { notAfterClock, parseText, type ParseOptions } from '../core/parse';
 import type { Consumption } from '../core/state';
 import type { ParsedCall } from '../core/types';
 import { runBatch, type BatchOutcome, type StatePorts } from '../delivery/batch-runner';
@@ -76,7 +76,9 @@ export async function handleBatch(
   leaseMs?: number,
 ): Promise<{ response: SQSBatchResponse; summary: InvocationSummary }> {
   const before = deps.consumption?.() ?? { readUnits: 0, writeUnits: 0, requests: 0 };
-  const parsed = await parseMessages(event, deps.logger);
+  // No record may be dated later than this invocation's clock (plus a margin for hosts' clocks):
+  // one from the future would carry windows, TTLs and baselines with it.
+  const parsed = await parseMessages(event, deps.logger, notAfterClock(deps.clock.now()));
   const outcome = parsed.calls.length > 0 ? await runBatch({ calls: parsed.calls, redeliveredEventIds: parsed.redeliveredEventIds, owner, leaseMs }, { ...deps, detectors: deps.detectors ?? DETECTORS, log: deps.logger }) : null;
   const failures = failedMessages(parsed, outcome);
   const after = deps.consumption?.() ?? before;
@@ -110,7 +112,7 @@ interface ParsedMessages {
 }
 
 /** Parses each message on its own: a malformed one fails alone, and its valid records still go through. */
-async function parseMessages(event: SQSEvent, logger: Logger): Promise<ParsedMessages> {
+async function parseMessages(event: SQSEvent, logger: Logger, parse: ParseOptions): Promise<ParsedMessages> {
   const callsByMessage = new Map<string, ParsedCall[]>();
   const messageOfEvent = new Map<string, string>();
   let assumeRoleEvents = 0;
@@ -119,7 +121,7 @@ async function parseMessages(event: SQSEvent, logger: Logger): Promise<ParsedMes
   processor.register(
     event.Records,
     (record: SQSRecord) => {
-      const results = parseText(record.body, `sqs:${record.messageId}`);
+      const results = parseText(record.body, `sqs:${record.messageId}`, 1, parse);
       const calls: ParsedCall[] = [];
       const reasons: string[] = [];
       for (const r of results) {

@@ -4,6 +4,7 @@
  */
 import { createHash, hash } from 'node:crypto';
 import type { CompiledConfig } from '../core/config';
+import { accountOf } from '../core/parse';
 import type { AssumeRoleCall, Evidence, Finding, ParsedCall, Severity } from '../core/types';
 import { hasMember, type ReadKey, type StateItem, type StateKey, type StateUpdate } from '../core/state';
 
@@ -213,4 +214,33 @@ export function isEmailLike(name: string): boolean {
 /** The name part of a role ARN. */
 export function roleName(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
+}
+
+/**
+ * Names, for a title, a role that `outRole`'s session assumed (or tried to) in account
+ * `targetAccountId`: `Customer role`, or `Role in the bastion account` when it is the session's
+ * own account (a hop to another of the vendor's roles: the SOC looks for it there, not at a
+ * customer). The session's own account is its principal's or the monitored role's (the same,
+ * unless the record leaves the first out); an unknown target account counts as a customer's.
+ * `many` gives the plural.
+ */
+export function targetRoleLabel(targetAccountId: string | null, call: ParsedCall, outRole: string, many = false): string {
+  const own = targetAccountId !== null && (targetAccountId === call.principal.accountId || targetAccountId === accountOf(outRole));
+  if (own) return many ? 'Roles in the bastion account' : 'Role in the bastion account';
+  return many ? 'Customer roles' : 'Customer role';
+}
+
+/**
+ * The shape of a name (a session name, a role name): UUIDs, e-mail addresses, and numbers (digit
+ * runs, and hex runs of 8 or more standing alone) folded into classes, letters and separators
+ * kept, lower-cased. `sync-1730000000` → `sync-{n}`, `backend-1a2b3c4d` → `backend-{n}`. Decimal
+ * and hex fold together so a random hex ID that happens to be all digits keeps its shape.
+ */
+export function shapeOf(name: string): string {
+  if (isEmailLike(name)) return '{email}';
+  return boundedMember(name)
+    .toLowerCase()
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{uuid}')
+    .replace(/(?<![a-z0-9])[0-9a-f]{8,}(?![a-z0-9])/g, '{n}')
+    .replace(/\d+/g, '{n}');
 }

@@ -2,7 +2,7 @@
 import { externalIdFingerprint, keys } from '../core/keys';
 import { hasMember, type ReadKey, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { evidenceOf, stateless, type Detector, type FindingDraft } from './detector';
+import { evidenceOf, stateless, targetRoleLabel, type Detector, type FindingDraft } from './detector';
 
 const MAPPING_TTL_DAYS = 400;
 const MAX_ACCOUNTS_PER_ID = 32;
@@ -45,7 +45,7 @@ export const detector: Detector = {
       return stateless({
         findings: [{
           severity: this.severity,
-          title: 'Customer role assumed without an external ID',
+          title: `${targetRoleLabel(account, call, role)} assumed without an external ID`,
           cause: `${role} assumed ${call.roleArn} in account ${account} with no external ID, and the customer's trust policy allowed it`,
           dedupKey: `external-id|missing|${role}|${account}`,
           evidence: evidenceOf(subject, { problem: 'missing' }),

@@ -2,7 +2,8 @@
 import { keys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import { DAY_MS, ttlAfter, windowOf } from '../core/time';
-import { boundedMember, countOf, countOnce, evidenceOf, type Detector, type Subject } from './detector';
+import { accountOf } from '../core/parse';
+import { boundedMember, countOf, countOnce, evidenceOf, targetRoleLabel, type Detector, type Subject } from './detector';
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/i;
 const MAX_TARGETS = 32;
@@ -47,11 +48,15 @@ export const detector: Detector = {
         if (isNew && known.length < MAX_TARGETS) updates.push({ key: currentKey, addToSet: { targets: [target] }, expiresAt });
         if (estimate < config.failedAssumeMaxCalls) return { findings: [], updates };
         const targets = isNew ? [...known, target] : known;
-        const direction = subject.outRole && !subject.intoRole ? `from ${subject.outRole}` : `against ${subject.intoRole}`;
+        const outbound = subject.outRole && !subject.intoRole ? subject.outRole : null;
+        const direction = outbound ? `from ${outbound}` : `against ${subject.intoRole}`;
+        // Targets in one account are named by it; in several, some are customers'.
+        const accounts = new Set(targets.map(accountOf));
+        const probed = outbound ? targetRoleLabel(accounts.size === 1 ? accountOf(targets[0]!) : null, call, outbound, true) : '';
         return {
           findings: [{
             severity: this.severity,
-            title: subject.outRole && !subject.intoRole ? 'Outbound session probing customer roles' : 'Repeated denied attempts to assume the outbound role',
+            title: outbound ? `Outbound session probing ${probed.toLowerCase()}` : 'Repeated denied attempts to assume the outbound role',
             cause: `${estimate} denied AssumeRole calls ${direction} by ${who} in ${config.failedAssumeWindowMinutes} min (${targets.length} distinct roles)`,
             dedupKey: `failed-assume|${who}`,
             evidence: evidenceOf(subject, { deniedCalls: estimate, distinctTargets: targets.length, targets: targets.slice(0, 10), errorCode: call.errorCode ?? '' }),

@@ -7,8 +7,10 @@ import { detector as sessionLocations } from './session-locations';
 import { detector as callVolume } from './call-volume';
 import { detector as sessionName } from './session-name';
 import { detector as externalId } from './external-id';
+import { detector as targetRole } from './target-role';
 import { detector as failedAssume } from './failed-assume';
 import { detector as region } from './region';
+import { detector as sessionRequest } from './session-request';
 
 /** All detectors. */
 export const DETECTORS: readonly Detector[] = [
@@ -19,6 +21,8 @@ export const DETECTORS: readonly Detector[] = [
   callVolume,
   sessionName,
   externalId,
+  targetRole,
   failedAssume,
   region,
+  sessionRequest,
 ];

@@ -3,14 +3,55 @@ import { isPrivate, locationPrefix } from '../core/ip';
 import type { CompiledConfig } from '../core/config';
 import type { ParsedCall } from '../core/types';
 import { keys } from '../core/keys';
-import { hasMember, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
+import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { boundedMember, evidenceOf, type Detector, type FindingDraft } from './detector';
+import { boundedMember, eventFingerprint, evidenceOf, type Detector, type FindingDraft, type Subject } from './detector';
 
 /** Role sessions last at most 12 hours; keep locations a little longer. */
 const SESSION_TTL_DAYS = 13 / 24;
 /** Locations kept per session; beyond this the session has long since alerted. */
 const MAX_LOCATIONS = 16;
+/** Calls from outside the allow-list kept per session until it is seen at home: as many as an alert lists. */
+const MAX_OUTSIDE_CALLS = 20;
+/** Calls from outside the allow-list counted per session (by event fingerprint); past this the count is a lower bound. */
+const MAX_OUTSIDE_COUNT = 200;
+/** Calls marked as the ones that found the home after outside calls: one, or a few when instances race. */
+const MAX_HOME_EVENTS = 8;
+
+const GROUP = 'group:';
+
+/**
+ * The session items' attributes. `locations`: every location seen. While the session has no
+ * home (an allow-listed group), its calls from elsewhere are kept (`outsideCalls`, the first few,
+ * each an {@link OutsideCall} as JSON) and counted (`outsideEvents`, event fingerprints, so a
+ * redelivered call counts once); the call that then finds the home is marked (`homeEvents`), so
+ * that its redelivery raises the same finding again. All are sets: every write is idempotent.
+ */
+const LOCATIONS = 'locations';
+const OUTSIDE_CALLS = 'outsideCalls';
+const OUTSIDE_EVENTS = 'outsideEvents';
+const HOME_EVENTS = 'homeEvents';
+
+/** A call from outside the allow-list, as a session item keeps it until the session is seen at home. */
+interface OutsideCall {
+  readonly time: number;
+  readonly eventId: string;
+  readonly location: string;
+  readonly sourceIp: string;
+  readonly eventName: string;
+  readonly eventSource: string;
+  readonly userAgent: string;
+  readonly region: string;
+}
+
+function isHome(location: string): boolean {
+  return location.startsWith(GROUP);
+}
+
+function setOf(item: StateItem | undefined, name: string): readonly string[] {
+  const value = item?.[name];
+  return Array.isArray(value) ? (value as readonly string[]) : [];
+}
 
 /**
  * The location of a call: an allowed CIDR group, else an IPv4 /24 or IPv6 /48, else a
@@ -20,19 +61,129 @@ const MAX_LOCATIONS = 16;
 function locationOf(call: ParsedCall, config: CompiledConfig): string | null {
   if (call.source.kind !== 'ip') return null;
   const group = config.allowedGroups.lookup(call.source.ip);
-  if (group) return `group:${group}`;
+  if (group) return `${GROUP}${group}`;
   if (isPrivate(call.source.ip)) return boundedMember(`private:${call.vpcEndpointId ?? locationPrefix(call.source.ip)}`);
   return locationPrefix(call.source.ip);
 }
 
-/** The session's items (by access key and by role-session ARN), read where a cached copy lacks `location`. */
-function sessionKeys(call: ParsedCall, location: string): { key: ReadKey; label: string }[] {
-  // Locations only accumulate: a cached copy that has this one decides (nothing new here).
-  const enough = (item: StateItem): boolean => Array.isArray(item.locations) && hasMember(item.locations as readonly string[], location);
+/**
+ * The member an item keeps for a call from outside the allow-list. Replayed logs may hold any
+ * strings: the event ID stays distinct ({@link boundedMember}), the rest, shown only, is cut, so
+ * the kept calls stay far below DynamoDB's 400 KB whatever JSON makes of them.
+ */
+function outsideCallMember(call: ParsedCall, location: string): string {
+  return JSON.stringify([
+    call.eventTime,
+    boundedMember(call.eventId),
+    location,
+    call.source.text.slice(0, 64),
+    call.eventName.slice(0, 128),
+    call.eventSource.slice(0, 128),
+    call.userAgent.slice(0, 256),
+    call.awsRegion.slice(0, 64),
+  ]);
+}
+
+function parseOutsideCall(member: string): OutsideCall | null {
+  try {
+    const [time, eventId, location, sourceIp, eventName, eventSource, userAgent, region] = JSON.parse(member) as unknown[];
+    if (typeof time !== 'number' || typeof eventId !== 'string' || typeof location !== 'string') return null;
+    const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+    return { time, eventId, location, sourceIp: text(sourceIp), eventName: text(eventName), eventSource: text(eventSource), userAgent: text(userAgent), region: text(region) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * When a cached copy of a session item (a lower bound of the table's) decides the call: only when
+ * its location is already there (locations only accumulate), and then
+ * - a call from outside the allow-list changes nothing once the session has been home, once this
+ *   call was counted, or once the count is full;
+ * - a call from home raises nothing unless it is the one that found the home after outside calls:
+ *   the copy decides when it holds that mark, or holds no outside location at all (the mark is
+ *   written with the home, on an item that had outside locations, so a copy read after it has them;
+ *   the one exception is two instances adding the home at once, and both of them raise the alert).
+ */
+function enoughFor(location: string, tracked: boolean, print: string): Enough {
+  if (isHome(location)) {
+    return (item) => {
+      const known = setOf(item, LOCATIONS);
+      return hasMember(known, location) && (hasMember(setOf(item, HOME_EVENTS), print) || known.every(isHome));
+    };
+  }
+  if (!tracked) return (item) => hasMember(setOf(item, LOCATIONS), location);
+  return (item) => {
+    const known = setOf(item, LOCATIONS);
+    if (!hasMember(known, location)) return false;
+    const counted = setOf(item, OUTSIDE_EVENTS);
+    return known.some(isHome) || hasMember(counted, print) || counted.length >= MAX_OUTSIDE_COUNT;
+  };
+}
+
+/** The session's items (by access key and by role-session ARN). */
+function sessionKeys(call: ParsedCall, enough: Enough): { key: ReadKey; label: string }[] {
   const found: { key: ReadKey; label: string }[] = [];
   if (call.principal.accessKeyId) found.push({ key: keys.sessionByAccessKey(call.principal.accessKeyId, enough), label: 'access key' });
   if (call.principal.arn) found.push({ key: keys.sessionByArn(call.principal.arn, enough), label: 'role session' });
   return found;
+}
+
+/**
+ * The finding when a session first seen outside the allow-list is then seen at home: the outside
+ * location is the suspicious one, and its calls (kept in the items) are the evidence, whichever
+ * came first. Built from the items alone, so the redelivery of the call that found the home
+ * builds the same finding (same first event, same alert).
+ */
+function outsideBeforeHome(subject: Subject, home: string, items: readonly StateItem[], matchedBy: readonly string[]): FindingDraft {
+  const { call } = subject;
+  const calls = new Map<string, OutsideCall>();
+  const counted = new Set<string>();
+  const locations: string[] = [];
+  for (const item of items) {
+    for (const member of setOf(item, OUTSIDE_CALLS)) {
+      const c = parseOutsideCall(member);
+      if (c && !calls.has(c.eventId)) calls.set(c.eventId, c);
+    }
+    for (const print of setOf(item, OUTSIDE_EVENTS)) counted.add(print);
+  }
+  // Event time, then ID: the same order (and first event) whatever order the store returns a set in.
+  const listed = [...calls.values()].sort((a, b) => a.time - b.time || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)).slice(0, MAX_OUTSIDE_CALLS);
+  for (const c of listed) if (!locations.includes(c.location)) locations.push(c.location);
+  // Outside locations whose calls were not kept (past the cap, or seen before they were kept).
+  for (const item of items) for (const l of setOf(item, LOCATIONS)) if (!isHome(l) && !locations.includes(l)) locations.push(l);
+  const first = listed[0];
+  const count = Math.max(counted.size, listed.length);
+  const countText = `${count >= MAX_OUTSIDE_COUNT ? 'at least ' : ''}${count} call${count === 1 ? '' : 's'}${listed.length < count ? `, the first ${listed.length} listed` : ''}`;
+  const who = call.principal.arn ?? call.principal.accessKeyId;
+  const details = { newLocation: locations.join(', '), homeLocation: home, outsideLocations: locations, outsideCalls: count, matchedBy: [...matchedBy] };
+  if (!first) {
+    // Items written before outside calls were kept: the home's call is the only event at hand.
+    return {
+      severity: 'high',
+      title: 'Outbound session used from a second location',
+      cause: `${who} was used from ${locations.join(', ')}, outside allowedCidrs, before its home ${home} (same ${matchedBy.join(' and ')}; those calls were not kept)`,
+      dedupKey: `session-locations|${call.principal.accessKeyId ?? call.principal.arn}`,
+      evidence: evidenceOf(subject, details),
+    };
+  }
+  return {
+    severity: 'high',
+    title: `Outbound session used from a second location (${first.eventSource.replace('.amazonaws.com', '')}:${first.eventName})`,
+    cause: `${who} was used from ${locations.join(', ')}, outside allowedCidrs (${countText}), before its home ${home} (same ${matchedBy.join(' and ')})`,
+    dedupKey: `session-locations|${call.principal.accessKeyId ?? call.principal.arn}`,
+    // The outside calls, not the home's call that revealed them: the runbook sends the SOC to these.
+    evidence: evidenceOf(subject, details, {
+      eventIds: listed.map((c) => c.eventId),
+      eventTimes: listed.map((c) => new Date(c.time).toISOString()),
+      eventName: first.eventName,
+      roleArn: subject.outRole,
+      targetAccountId: null,
+      sourceIp: first.sourceIp || null,
+      userAgent: first.userAgent || null,
+      awsRegion: first.region,
+    }),
+  };
 }
 
 /** See the registry; evaluated on every call a monitored role's session makes. */
@@ -41,14 +192,18 @@ export const detector: Detector = {
   title: 'Outbound session used from a second location',
   severity: 'high',
   description:
-    'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address.',
+    'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address. An allowed group is the session\'s home and a location outside `allowedCidrs` the suspicious one, whichever came first: the alert (high) names the outside location and lists its calls: the call that moved there or, when the outside calls came before the home\'s, all of them up to 20 with their count. Two allowed groups are medium. A session with no home (or no allow-list) alerts on its second location, high.',
   runbook:
-    'The session\'s credentials are probably copied. Revoke the role\'s active sessions (deny by aws:TokenIssueTime), find where the first location obtained them, and review every call made from the new location.',
+    'The session\'s credentials are probably copied. Revoke the role\'s active sessions (deny by aws:TokenIssueTime), find where the home location obtained them, and review every call the alert lists from the location it names.',
   plan(subject, config) {
     const { call } = subject;
     const location = subject.outRole ? locationOf(call, config) : null;
     if (location === null) return null;
-    const sessions = sessionKeys(call, location);
+    const home = isHome(location);
+    // Outside calls are kept only where a home can come later to show them up (an allow-list).
+    const tracked = config.hasAllowList && !home;
+    const print = eventFingerprint(call.eventId);
+    const sessions = sessionKeys(call, enoughFor(location, tracked, print));
     return {
       // Both items are read: each is written where it lacks the location, so a write that failed
       // for one of them is made up on the retry.
@@ -56,27 +211,62 @@ export const detector: Detector = {
       evaluate: (state) => {
         const updates: StateUpdate[] = [];
         const seenBy: string[] = [];
+        const foundHomeBy: string[] = [];
+        const foundHomeIn: StateItem[] = [];
         let previous: readonly string[] = [];
         const expiresAt = Math.max(ttlAfter(call.principal.sessionCreatedAt ?? call.eventTime, SESSION_TTL_DAYS), ttlAfter(call.eventTime, SESSION_TTL_DAYS));
         for (const { key, label } of sessions) {
-          const known = (state.get(key)?.locations as readonly string[] | undefined) ?? [];
-          if (hasMember(known, location)) continue;
-          if (known.length > 0) {
-            seenBy.push(label);
-            // A copy: the batch's later updates may add to the array the state holds.
-            if (previous.length === 0) previous = [...known];
+          const item = state.get(key);
+          const known = setOf(item, LOCATIONS);
+          const atHome = known.some(isHome);
+          const sets: Record<string, string[]> = {};
+          if (!hasMember(known, location)) {
+            if (known.length > 0) {
+              seenBy.push(label);
+              // A copy: the batch's later updates may add to the array the state holds.
+              if (previous.length === 0) previous = [...known];
+            }
+            if (known.length < MAX_LOCATIONS) sets[LOCATIONS] = [location];
+            if (home && !atHome && known.length > 0) {
+              foundHomeBy.push(label);
+              foundHomeIn.push(item!);
+              if (setOf(item, HOME_EVENTS).length < MAX_HOME_EVENTS) sets[HOME_EVENTS] = [print];
+            }
+          } else if (home && hasMember(setOf(item, HOME_EVENTS), print)) {
+            // This very call found the home before (a redelivery): the same finding again.
+            foundHomeBy.push(label);
+            foundHomeIn.push(item!);
           }
-          if (known.length < MAX_LOCATIONS) updates.push({ key, addToSet: { locations: [location] }, expiresAt });
+          if (tracked && !atHome) {
+            const counted = setOf(item, OUTSIDE_EVENTS);
+            if (!hasMember(counted, print) && counted.length < MAX_OUTSIDE_COUNT) {
+              sets[OUTSIDE_EVENTS] = [print];
+              if (setOf(item, OUTSIDE_CALLS).length < MAX_OUTSIDE_CALLS) sets[OUTSIDE_CALLS] = [outsideCallMember(call, location)];
+            }
+          }
+          if (Object.keys(sets).length > 0) updates.push({ key, addToSet: sets, expiresAt });
         }
+        if (foundHomeBy.length > 0) return { findings: [outsideBeforeHome(subject, location, foundHomeIn, foundHomeBy)], updates };
         if (seenBy.length === 0) return { findings: [], updates };
-        const allAllowed = location.startsWith('group:') && previous.every((l) => l.startsWith('group:'));
-        const finding: FindingDraft = {
-          severity: allAllowed ? 'medium' : 'high',
-          title: `Outbound session used from a second location (${call.eventSource.replace('.amazonaws.com', '')}:${call.eventName})`,
-          cause: `${call.principal.arn ?? call.principal.accessKeyId} was used from ${location} after ${previous.join(', ')} (same ${seenBy.join(' and ')})`,
-          dedupKey: `session-locations|${call.principal.accessKeyId ?? call.principal.arn}`,
-          evidence: evidenceOf(subject, { newLocation: location, previousLocations: previous, matchedBy: seenBy }),
-        };
+        const who = call.principal.arn ?? call.principal.accessKeyId;
+        const id = call.principal.accessKeyId ?? call.principal.arn;
+        // A second allowed group (the session was home already): medium, under its own dedup key so
+        // that a legitimate call never joins the evidence of an alert about an outside location.
+        const finding: FindingDraft = home
+          ? {
+            severity: 'medium',
+            title: `Outbound session used from a second allowed group (${call.eventSource.replace('.amazonaws.com', '')}:${call.eventName})`,
+            cause: `${who} was used from ${location} after ${previous.join(', ')} (same ${seenBy.join(' and ')})`,
+            dedupKey: `session-locations|groups|${id}`,
+            evidence: evidenceOf(subject, { newLocation: location, previousLocations: previous, matchedBy: seenBy }),
+          }
+          : {
+            severity: 'high',
+            title: `Outbound session used from a second location (${call.eventSource.replace('.amazonaws.com', '')}:${call.eventName})`,
+            cause: `${who} was used from ${location}${config.hasAllowList ? ', outside allowedCidrs,' : ''} after ${previous.join(', ')} (same ${seenBy.join(' and ')})`,
+            dedupKey: `session-locations|${id}`,
+            evidence: evidenceOf(subject, { newLocation: location, previousLocations: previous, matchedBy: seenBy }),
+          };
         return { findings: [finding], updates };
       },
     };

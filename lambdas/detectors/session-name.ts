@@ -3,25 +3,10 @@ import { createHash } from 'node:crypto';
 import { keys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { boundedMember, evidenceOf, isEmailLike, type Detector, type FindingDraft } from './detector';
+import { evidenceOf, shapeOf, targetRoleLabel, type Detector, type FindingDraft } from './detector';
 
 const MAX_SHAPES = 64;
 const SHAPES_TTL_DAYS = 180;
-
-/**
- * The shape of a session name: UUIDs, e-mail addresses, and numbers (digit runs, and hex runs
- * of 8 or more standing alone) folded into classes, letters and separators kept.
- * `sync-1730000000` → `sync-{n}`, `backend-1a2b3c4d` → `backend-{n}`. Decimal and hex fold
- * together so a random hex ID that happens to be all digits keeps its shape.
- */
-function shapeOf(name: string): string {
-  if (isEmailLike(name)) return '{email}';
-  return boundedMember(name)
-    .toLowerCase()
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{uuid}')
-    .replace(/(?<![a-z0-9])[0-9a-f]{8,}(?![a-z0-9])/g, '{n}')
-    .replace(/\d+/g, '{n}');
-}
 
 /** See the registry; evaluated on AssumeRole calls made by a monitored role's session. */
 export const detector: Detector = {
@@ -56,7 +41,7 @@ export const detector: Detector = {
         if (cause === null) return { findings: [], updates };
         const finding: FindingDraft = {
           severity: email ? 'high' : this.severity,
-          title: email ? 'Customer role assumed with an e-mail address as session name' : 'Customer role assumed with an unusual session name',
+          title: `${targetRoleLabel(call.roleAccountId, call, role)} assumed with ${email ? 'an e-mail address as session name' : 'an unusual session name'}`,
           cause: `${JSON.stringify(name)}: ${cause}`,
           dedupKey: `session-name|${role}|${createHash('sha256').update(shape).digest('hex').slice(0, 16)}`,
           evidence: evidenceOf(subject, { sessionName: name, shape, knownShapes: known.slice(0, 10) }),

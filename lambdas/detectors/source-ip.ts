@@ -1,7 +1,14 @@
 /** source-ip: a monitored AssumeRole call came from outside the vendor's egress addresses. */
 import { isPrivate, locationPrefix } from '../core/ip';
 import type { Severity } from '../core/types';
-import { evidenceOf, stateless, type Detector } from './detector';
+import { evidenceOf, stateless, targetRoleLabel, type Detector } from './detector';
+
+/** How a title names the source, by its class. */
+const ADDRESS_CLASS_TITLES: Readonly<Record<string, string>> = {
+  external: 'a non-AWS address',
+  aws: 'an AWS address outside the allow-list',
+  private: 'a private address outside the allow-list',
+};
 
 /** See the registry; evaluated on AssumeRole calls into or out of a monitored role. */
 export const detector: Detector = {
@@ -9,7 +16,7 @@ export const detector: Detector = {
   title: 'Monitored call from an address outside the allow-list',
   severity: 'high',
   description:
-    'An AssumeRole call into or out of a monitored role came from an address outside `allowedCidrs`: high when the address is not AWS\'s either (bundled ip-ranges.json), medium when it is an AWS or private address. AWS service host names and `AWS Internal` are classified, not flagged. Without an allow-list only non-AWS addresses are flagged.',
+    'An AssumeRole call into or out of a monitored role came from an address outside the allow-list. With `allowedCidrs` set, any address outside it is high, whether it is AWS\'s (attackers rent EC2 in the vendor\'s region; the cause names the service and region from the bundled ip-ranges.json), private (a VPC endpoint; the cause names the endpoint: a vendor that calls STS through one lists its VPC ranges in `allowedCidrs`) or another network\'s. Without an allow-list, non-AWS addresses are high and AWS or private ones are not flagged. AWS service host names and `AWS Internal` are classified, not flagged; a source that is neither an address nor a service is medium.',
   runbook:
     'Look the address up (owner, geolocation, other activity). If it is not the vendor\'s, treat the calling credentials as stolen: revoke the sessions, rotate the backend\'s credentials, and check which customer roles were assumed from it.',
   plan(subject, config) {
@@ -29,14 +36,17 @@ export const detector: Detector = {
       if (config.allowedGroups.lookup(source.ip)) return null;
       prefix = locationPrefix(source.ip);
       const aws = config.awsIpRanges.lookup(source.ip);
+      // Outside a configured allow-list every address is a violation (an attacker's EC2 instance
+      // in the vendor's region is an AWS address); without one only non-AWS addresses stand out.
       if (isPrivate(source.ip)) {
         if (!config.hasAllowList) return null;
-        severity = 'medium';
-        cause = `private address ${source.text}${call.vpcEndpointId ? ` via ${call.vpcEndpointId}` : ''} is not in allowedCidrs`;
+        severity = 'high';
+        cause = `private address ${source.text}${call.vpcEndpointId ? ` via VPC endpoint ${call.vpcEndpointId}` : ''} is not in allowedCidrs (list the VPC's ranges there if the vendor calls STS through this endpoint)`;
         details.addressClass = 'private';
+        if (call.vpcEndpointId) details.vpcEndpointId = call.vpcEndpointId;
       } else if (aws) {
         if (!config.hasAllowList) return null;
-        severity = 'medium';
+        severity = 'high';
         cause = `${source.text} is an AWS address (${aws.service} ${aws.region}) outside allowedCidrs`;
         details.addressClass = 'aws';
         details.awsPrefix = aws.prefix;
@@ -44,7 +54,7 @@ export const detector: Detector = {
         details.awsRegion = aws.region;
       } else {
         severity = 'high';
-        cause = `${source.text} is neither in allowedCidrs nor an AWS address`;
+        cause = `${source.text} is ${config.hasAllowList ? 'neither in allowedCidrs nor an AWS address' : 'not an AWS address'}`;
         details.addressClass = 'external';
       }
     } else {
@@ -54,7 +64,7 @@ export const detector: Detector = {
     return stateless({
       findings: [{
         severity,
-        title: `${subject.intoRole ? 'Outbound role assumed' : 'Customer role assumed'} from ${details.addressClass === 'external' ? 'a non-AWS' : 'an unexpected'} address`,
+        title: `${subject.intoRole ? 'Outbound role' : targetRoleLabel(call.roleAccountId, call, role)} assumed from ${ADDRESS_CLASS_TITLES[details.addressClass ?? ''] ?? 'an unexpected address'}`,
         cause: `${direction}: ${cause}`,
         dedupKey: `source-ip|${role}|${prefix}`,
         evidence: evidenceOf(subject, details),

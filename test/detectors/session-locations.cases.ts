@@ -1,5 +1,5 @@
 /** Cases of session-locations: one outbound session used from a second location. */
-import { ADDRESSES, after, BASTION_ACCOUNT, OUTBOUND_ROLE, outboundSession, outToCustomer, sessionCall, type Json } from '../support/case-records';
+import { ADDRESSES, after, BASTION_ACCOUNT, CUSTOMERS, OUTBOUND_ROLE, outboundSession, outToCustomer, sessionCall, type Json } from '../support/case-records';
 import type { DetectorCase } from './cases';
 
 const T = '2024-08-01T10:45:22Z';
@@ -52,6 +52,15 @@ const STRATUS_STOLEN_CREDENTIALS: Json = {
   },
 };
 
+/** An EC2 address in us-east-1, the vendor's own region, that is not the vendor's (attackers rent there). */
+const ATTACKER_EC2 = '54.161.20.7';
+
+/** The stolen session's first calls, from the attacker's EC2 instance seconds before the backend's first call. */
+const ATTACKER_FIRST = [
+  sessionCall({ time: T, caller: SESSION, eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', sourceIp: ATTACKER_EC2, userAgent: 'Boto3/1.34.84 md/Botocore#1.34.84 ua/2.0 os/linux#6.1.0-kali9-amd64' }),
+  sessionCall({ time: after(T, 4), caller: SESSION, sourceIp: ATTACKER_EC2, userAgent: 'Boto3/1.34.84 md/Botocore#1.34.84 ua/2.0 os/linux#6.1.0-kali9-amd64' }),
+];
+
 /** See {@link DetectorCase}. */
 export const cases: readonly DetectorCase[] = [
   {
@@ -100,6 +109,35 @@ export const cases: readonly DetectorCase[] = [
     severity: 'high',
   },
   {
+    name: 'fires when stolen keys are used from an EC2 address seconds before the backend\'s first call from home (attacker first)',
+    history: ATTACKER_FIRST,
+    record: outToCustomer({ time: after(T, 9), caller: SESSION, sourceIp: ADDRESSES.natUs }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'fires when a session is first used through a VPC endpoint outside the allow-list, then from home',
+    history: [sessionCall({ time: T, caller: SESSION, sourceIp: ADDRESSES.vpc, extra: { vpcEndpointId: 'vpce-0a1b2c3d4e5f67890' } })],
+    record: sessionCall({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.natEu }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'fires on the second location when neither is allow-listed (no allow-list)',
+    config: { allowedCidrs: {} },
+    history: [outToCustomer({ time: T, caller: SESSION, sourceIp: ADDRESSES.natUs })],
+    record: outToCustomer({ time: LATER, caller: SESSION, sourceIp: ATTACKER_EC2 }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'fires on the second outside location when the session has no home yet',
+    history: [sessionCall({ time: T, caller: SESSION, sourceIp: ATTACKER_EC2 })],
+    record: sessionCall({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.tor }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
     name: 'rates a move between two allow-listed groups medium',
     history: [outToCustomer({ time: T, caller: SESSION, sourceIp: ADDRESSES.natEu })],
     record: outToCustomer({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.natUs }),
@@ -128,6 +166,39 @@ export const cases: readonly DetectorCase[] = [
     name: 'stays quiet when a service acts for the session (host name, no location)',
     history: [outToCustomer({ time: T, caller: SESSION })],
     record: sessionCall({ time: LATER, caller: SESSION, eventSource: 'athena.amazonaws.com', eventName: 'GetQueryExecution', sourceIp: 'athena.amazonaws.com', userAgent: 'athena.amazonaws.com' }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet for a session used only from home, call after call',
+    history: [outToCustomer({ time: T, caller: SESSION, sourceIp: ADDRESSES.natUs }), sessionCall({ time: after(T, 60), caller: SESSION, sourceIp: ADDRESSES.natUs })],
+    record: outToCustomer({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.natUs, account: CUSTOMERS.globex }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet for a session used only from one address outside the allow-list (source-ip\'s to flag)',
+    history: ATTACKER_FIRST,
+    record: outToCustomer({ time: LATER, caller: SESSION, sourceIp: ATTACKER_EC2 }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet when an outside call that already alerted is delivered again',
+    history: [outToCustomer({ time: T, caller: SESSION, sourceIp: ADDRESSES.natUs }), ATTACKER_FIRST[0]!],
+    record: ATTACKER_FIRST[0]!,
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet for the backend\'s later calls from home once the outside calls alerted',
+    history: [...ATTACKER_FIRST, outToCustomer({ time: after(T, 9), caller: SESSION, sourceIp: ADDRESSES.natUs })],
+    record: sessionCall({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.natUs }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet when AWS services act for a home session (service host names and AWS Internal have no location)',
+    history: [
+      sessionCall({ time: T, caller: SESSION, eventSource: 'athena.amazonaws.com', eventName: 'StartQueryExecution', sourceIp: 'athena.amazonaws.com', userAgent: 'athena.amazonaws.com' }),
+      sessionCall({ time: after(T, 30), caller: SESSION, eventSource: 'kms.amazonaws.com', eventName: 'Decrypt', sourceIp: 'AWS Internal', userAgent: 'AWS Internal' }),
+    ],
+    record: sessionCall({ time: LATER, caller: SESSION, sourceIp: ADDRESSES.natUs }),
     expect: 'quiet',
   },
   {

@@ -14,16 +14,29 @@ export const cases: readonly DetectorCase[] = [
     severity: 'high',
   },
   {
-    name: 'rates the outbound role assumed from an AWS address outside the allow-list medium',
+    name: 'rates the outbound role assumed from an AWS address outside the allow-list high (an attacker\'s EC2 instance)',
     record: intoOutbound({ time: T, sourceIp: ADDRESSES.awsElsewhere }),
     expect: 'fires',
-    severity: 'medium',
+    severity: 'high',
   },
   {
-    name: 'rates a private (VPC endpoint) address outside the allow-list medium',
+    name: 'rates a customer role assumed from an EC2 address in the vendor\'s own region, outside the allow-list, high',
+    // 3.80.20.12 is AWS EC2 us-east-1, next to the allow-listed nat-us address 3.80.20.11.
+    record: outToCustomer({ time: T, sourceIp: '3.80.20.12' }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'rates a private (VPC endpoint) address outside the allow-list high',
     record: intoOutbound({ time: T, sourceIp: ADDRESSES.vpc, extra: { vpcEndpointId: 'vpce-0a1b2c3d4e5f67890' } }),
     expect: 'fires',
-    severity: 'medium',
+    severity: 'high',
+  },
+  {
+    name: 'stays quiet for a private address through a VPC endpoint when the VPC\'s range is allow-listed',
+    config: { allowedCidrs: { 'nat-eu': ['52.48.10.7/32'], 'vpc-bastion': ['10.20.0.0/16'] } },
+    record: intoOutbound({ time: T, sourceIp: ADDRESSES.vpc, extra: { vpcEndpointId: 'vpce-0a1b2c3d4e5f67890' } }),
+    expect: 'quiet',
   },
   {
     name: 'rates a source that is neither an address nor a service medium',
@@ -58,6 +71,12 @@ export const cases: readonly DetectorCase[] = [
   {
     name: 'classifies an AWS service host name without flagging it',
     record: outToCustomer({ time: T, sourceIp: 'athena.amazonaws.com', userAgent: 'athena.amazonaws.com' }),
+    expect: 'quiet',
+  },
+  {
+    name: 'stays quiet for a private (VPC endpoint) address when there is no allow-list',
+    config: { allowedCidrs: {} },
+    record: intoOutbound({ time: T, sourceIp: ADDRESSES.vpc, extra: { vpcEndpointId: 'vpce-0a1b2c3d4e5f67890' } }),
     expect: 'quiet',
   },
   {

@@ -2,7 +2,7 @@
  * Public fixture records adapted to the cases' bastion account, shared by several cases files.
  * Each says where it comes from and what was changed.
  */
-import { BASTION_ACCOUNT, OUTBOUND_ROLE, type Json } from './case-records';
+import { ADDRESSES, BASTION_ACCOUNT, customerRole, CUSTOMERS, OUTBOUND_ROLE, type Json } from './case-records';
 
 /**
  * stratus-red-team/aws.discovery.ec2-download-user-data.json, the successful AssumeRole by IAM
@@ -78,3 +78,63 @@ export const STRATUS_DENIED_IAM_USER: Json = {
     userName: 'christophe',
   },
 };
+
+/**
+ * aws-docs/awsdocs-sample-records.jsonl, the IAM User Guide's "Example AWS STS role chaining API
+ * event in CloudTrail log file" (eventID 1917948f-…): a role session assuming another role with
+ * `durationSeconds` 3600, the shape of a call out of the outbound role. Account 111111111111
+ * became the bastion account and the caller's role (JohnRole1) the outbound role, in the session
+ * ARN and sessionIssuer; the assumed role (JohnRole2) became acme's customer role, in
+ * requestParameters, resources and assumedRoleUser (the guide's `test-role` there is a slip of
+ * the sample), and the address (123.145.67.89) nat-eu's. Tags, source identity, user agent,
+ * times and IDs are kept; the session token is trimmed. The guide's STS samples carry no session
+ * policy: cases add `policy` and `policyArns` as CloudTrail writes them (see below).
+ */
+export const AWS_DOCS_ROLE_CHAINING: Json = {
+  eventVersion: '1.05',
+  userIdentity: {
+    type: 'AssumedRole',
+    principalId: 'AROAIN5ATK5U7KEXAMPLE:JohnRole1',
+    arn: `arn:aws:sts::${BASTION_ACCOUNT}:assumed-role/outbound-integration/JohnRole1`,
+    accountId: BASTION_ACCOUNT,
+    accessKeyId: 'AKIAI44QH8DHBEXAMPLE',
+    sessionContext: {
+      attributes: { mfaAuthenticated: 'false', creationDate: '2019-10-02T21:50:54Z' },
+      sessionIssuer: { type: 'Role', principalId: 'AROAIN5ATK5U7KEXAMPLE', arn: OUTBOUND_ROLE, accountId: BASTION_ACCOUNT, userName: 'outbound-integration' },
+      sourceIdentity: 'JohnDoe',
+    },
+  },
+  eventTime: '2019-10-02T22:12:29Z',
+  eventSource: 'sts.amazonaws.com',
+  eventName: 'AssumeRole',
+  awsRegion: 'us-east-2',
+  sourceIPAddress: ADDRESSES.natEu,
+  userAgent: 'aws-cli/1.16.248 Python/3.4.7 Linux/4.9.184-0.1.ac.235.83.329.metal1.x86_64 botocore/1.12.239',
+  requestParameters: {
+    incomingTransitiveTags: { Department: 'Engineering' },
+    tags: [{ value: 'johndoe@example.com', key: 'Email' }, { value: '12345', key: 'CostCenter' }],
+    roleArn: customerRole(CUSTOMERS.acme),
+    roleSessionName: 'Role2WithTags',
+    sourceIdentity: 'JohnDoe',
+    transitiveTagKeys: ['Email', 'CostCenter'],
+    durationSeconds: 3600,
+  },
+  responseElements: {
+    credentials: { accessKeyId: 'ASIAWHOJDLGPOEXAMPLE', expiration: 'Oct 2, 2019, 11:12:29 PM', sessionToken: 'AgoJb3JpZ2luX2VjEB4aCXVzLXdlc3QtMSJHMEXAMPLETOKEN…(trimmed)' },
+    assumedRoleUser: { assumedRoleId: 'AROAIFR7WHDTSOYQYHFUE:Role2WithTags', arn: `arn:aws:sts::${CUSTOMERS.acme}:assumed-role/vendor-integration/Role2WithTags` },
+    sourceIdentity: 'JohnDoe',
+  },
+  requestID: 'b96b0e4e-e561-11e9-8b3f-7b396EXAMPLE',
+  eventID: '1917948f-3042-46ec-98e2-62865EXAMPLE',
+  resources: [{ ARN: customerRole(CUSTOMERS.acme), accountId: CUSTOMERS.acme, type: 'AWS::IAM::Role' }],
+  eventType: 'AwsApiCall',
+  recipientAccountId: BASTION_ACCOUNT,
+};
+
+/**
+ * stratus-red-team/aws.persistence.sts-federation-token.json's `requestParameters.policy`, as
+ * CloudTrail wrote it: the inline session policy is a JSON string with the caller's layout kept
+ * (here tabs and line breaks), and allows every action. STS takes the same `Policy` parameter in
+ * AssumeRole as in GetFederationToken.
+ */
+export const STRATUS_ALLOW_ALL_POLICY = '{\n\t\t"Version": "2012-10-17",\n\t\t"Statement": [\n\t\t\t{\n\t\t\t\t"Effect": "Allow",\n\t\t\t\t"Action": "*",\n\t\t\t\t"Resource": "*"\n\t\t\t}\n\t\t]\n\t}';

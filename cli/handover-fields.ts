@@ -107,6 +107,8 @@ export const CALL_FIELDS = {
   source: 'source',
   userAgent: 'repeated',
   vpcEndpointId: 'repeated',
+  // One per endpoint: a handful per deployment.
+  hostHeader: 'repeated',
   principal: { fields: PRINCIPAL_FIELDS },
   errorCode: 'repeated',
   errorMessage: 'repeated',

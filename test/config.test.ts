@@ -66,6 +66,8 @@ describe('configuration', () => {
     ['roleRegions', { outbound: 'eu-west-1' }, 'roleRegions: key "outbound" is not a role ARN'],
     ['suppressionMinutes', 99999999, 'suppressionMinutes: 99999999 is out of range 0..43200'],
     ['failedAssumeMaxCalls', null, 'failedAssumeMaxCalls: null is not a number'],
+    ['failedAssumeDailyMaxCalls', 0, 'failedAssumeDailyMaxCalls: 0 is out of range 1..1000000; expected integer'],
+    ['failedAssumeDailyMaxCalls', 12.5, 'failedAssumeDailyMaxCalls: 12.5 is not a whole number; expected integer'],
     ['maxSessionDurationSeconds', 600, 'maxSessionDurationSeconds: 600 is out of range 900..43200; expected integer | null'],
     ['maxSessionDurationSeconds', '1h', 'maxSessionDurationSeconds: "1h" is not a number; expected integer | null'],
     ['requireSessionPolicy', 'required', 'requireSessionPolicy: "required" is not true or false; expected boolean'],
@@ -100,6 +102,15 @@ describe('configuration', () => {
     expect(config.volumeSpikeFactor).toBe(2.5);
     expect(config.requireExternalId).toBe(false);
     expect(config.roleRegions).toEqual({ 'arn:aws:iam::210987654321:role/outbound-eu': ['eu-west-1', 'eu-central-1'] });
+  });
+
+  it('takes failedAssumeDailyMaxCalls from `-c failedAssumeDailyMaxCalls=200`, 50 by default', () => {
+    // Given the daily ceiling as `cdk -c` passes it, and left out
+    const set = resolveConfig({ ...MINIMAL, failedAssumeDailyMaxCalls: '200' });
+    const unset = resolveConfig(MINIMAL);
+    // Then it is a number, and the default is 50
+    expect(set.failedAssumeDailyMaxCalls).toBe(200);
+    expect(unset.failedAssumeDailyMaxCalls).toBe(50);
   });
 
   it('takes maxSessionDurationSeconds back to null (only the learned maximum) from JSON or `-c maxSessionDurationSeconds=null`', () => {

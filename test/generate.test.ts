@@ -396,9 +396,9 @@ describe('labels', () => {
     expect(new Set(burst.map((r) => identity(r).arn)).size).toBe(1);
     expect(burst.every((r) => nat(r, 'eu-west-1') && /^sync-\d+$/.test(params(r)!.roleSessionName) && params(r)!.externalId)).toBe(true);
 
-    const [goName] = get(5);
-    expect(params(goName!)!.roleSessionName).toBe('aws-go-sdk-1722511821294449000');
-    expect(issuer(goName!)).toBe(SCENARIO.outboundRoleArns['us-east-1']);
+    const [sdkName] = get(5);
+    expect(params(sdkName!)!.roleSessionName).toBe('aws-sdk-js-1722511821294');
+    expect(issuer(sdkName!)).toBe(SCENARIO.outboundRoleArns['us-east-1']);
 
     const [missing] = get(6);
     expect(params(missing!)).not.toHaveProperty('externalId');

@@ -103,6 +103,22 @@ describe('the hand-over from the reader thread', () => {
     expect(decoded.map(shape)).toEqual(results.map(shape));
   });
 
+  it('carries the endpoint the client dialled, and its absence', () => {
+    // Given the documented AssumeRole through the global endpoint, through a regional one, and without tlsDetails
+    const sample = fixture('aws-docs/awsdocs-sample-records.jsonl', (r) => r.eventID === '1917948f-3042-46ec-98e2-62865EXAMPLE');
+    const records = [
+      { ...sample, tlsDetails: { clientProvidedHostHeader: 'sts.amazonaws.com' } },
+      { ...sample, eventID: 'e-2', tlsDetails: { clientProvidedHostHeader: 'sts.eu-west-1.amazonaws.com' } },
+      { ...sample, eventID: 'e-3', tlsDetails: undefined },
+    ];
+    const results = records.map((r) => parseRecord(r));
+    expect(results.map((r) => r.kind === 'assume-role' && r.hostHeader)).toEqual(['sts.amazonaws.com', 'sts.eu-west-1.amazonaws.com', null]);
+    // When they cross, then each is what was parsed, field for field
+    const { decoded } = roundTrip(results, 2);
+    expect(decoded).toStrictEqual(results);
+    expect(decoded.map(shape)).toEqual(results.map(shape));
+  });
+
   it('refuses a result of a kind it has no fields for, rather than drop it', () => {
     // Given a result of a kind the table does not declare
     const unknown = { kind: 'audit-only', eventId: 'e-1', eventTime: 0 } as unknown as ParseResult;

@@ -160,7 +160,7 @@ describe.each(VARIANTS)('%s through the handler to SNS', (_name, h, tag) => {
   it('makes every detector that reads attacker text fire, and fails no message', () => {
     // Then each detector alerted at least once, and SQS is asked to retry nothing
     const detectors = new Set(entries.map((e) => (JSON.parse(JSON.parse(e.Message!).default) as SnsAlertRecord).detector));
-    expect([...detectors].sort()).toEqual(['external-id', 'failed-assume', 'human-principal', 'session-locations', 'session-name', 'source-ip', 'unexpected-caller']);
+    expect([...detectors].sort()).toEqual(['client', 'external-id', 'failed-assume', 'human-principal', 'session-locations', 'session-name', 'source-ip', 'unexpected-caller']);
     expect(failed).toEqual([]);
   });
 

@@ -431,3 +431,37 @@ describe('what an AssumeRole asked for: session length and session policy', () =
     expect(chained({ policyArns: value }).sessionPolicyArns).toBeNull();
   });
 });
+
+describe('the endpoint the client dialled (tlsDetails.clientProvidedHostHeader)', () => {
+  /** The IAM User Guide's role-chaining AssumeRole, with `tlsDetails` replaced. */
+  function withTls(tlsDetails: unknown): AssumeRoleCall {
+    const record = fixture('aws-docs/awsdocs-sample-records.jsonl', (r) => r.eventID === '1917948f-3042-46ec-98e2-62865EXAMPLE');
+    return assumeCall(parseRecord({ ...record, tlsDetails }));
+  }
+
+  it('keeps the host header of a public fixture record', () => {
+    // Given a stratus-red-team record that logged its TLS host; when parsed
+    const record = fixture('stratus-red-team/aws.execution.ssm-start-session.json', (r) => (r.tlsDetails as { clientProvidedHostHeader?: string } | undefined)?.clientProvidedHostHeader !== undefined);
+    const result = parseRecord({ ...record, userIdentity: { ...(record.userIdentity as object), type: 'AssumedRole' } });
+    // Then the call carries it
+    expect(result.kind === 'session-activity' && result.hostHeader).toBe('ssm.me-northwest-3r.amazonaws.com');
+  });
+
+  it.each([
+    ['the global endpoint', { clientProvidedHostHeader: 'sts.amazonaws.com' }, 'sts.amazonaws.com'],
+    ['an upper-case regional endpoint (DNS is case-blind)', { clientProvidedHostHeader: 'STS.EU-WEST-1.amazonaws.com' }, 'sts.eu-west-1.amazonaws.com'],
+    ['no tlsDetails', undefined, null],
+    ['tlsDetails that is not an object', 'TLSv1.3', null],
+    ['a host header that is not a string', { clientProvidedHostHeader: 42 }, null],
+    ['an empty host header', { clientProvidedHostHeader: '' }, null],
+  ])('reads %s without rejecting the record', (_what, tls, host) => {
+    expect(withTls(tls).hostHeader).toBe(host);
+  });
+
+  it('cuts a host header longer than a DNS name', () => {
+    // Given a client that sent a 64 KiB Host header; when parsed
+    const call = withTls({ clientProvidedHostHeader: `sts.${'a'.repeat(65_536)}.amazonaws.com` });
+    // Then the call keeps at most 253 characters of it
+    expect(call.hostHeader).toHaveLength(253);
+  });
+});

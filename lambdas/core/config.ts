@@ -28,6 +28,7 @@ export interface EngineConfig {
   readonly roleRegions: Readonly<Record<string, readonly string[]>>;
   readonly failedAssumeMaxCalls: number;
   readonly failedAssumeWindowMinutes: number;
+  readonly failedAssumeDailyMaxCalls: number;
   readonly maxSessionDurationSeconds: number | null;
   readonly requireSessionPolicy: boolean;
   readonly allowedSessionPolicyArns: readonly string[];
@@ -90,7 +91,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   { name: 'volumeMaxTargetAccounts', kind: 'int', type: 'integer', default: 500, min: 1, max: 100_000,
     description: 'Hard ceiling of distinct customer accounts one monitored role assumes into per window.' },
   { name: 'volumeSpikeFactor', kind: 'number', type: 'number', default: 3, min: 1.1, max: 1000,
-    description: 'After learning, alert when a window exceeds the learned peak window by this factor.' },
+    description: 'After learning, alert when a window exceeds the learned peak window by this factor (failed-assume judges a role\'s denied calls per day by it too).' },
   { name: 'volumeSpikeMinCalls', kind: 'int', type: 'integer', default: 50, min: 1, max: 10_000_000,
     description: 'A spike needs at least this many calls in the window (quiet roles do not alert on 2 → 7).' },
   { name: 'learningPeriodDays', kind: 'number', type: 'number', default: 7, min: 0, max: 90,
@@ -105,6 +106,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     description: 'Failed AssumeRole calls by one caller (from or against a monitored role) per window before alerting.' },
   { name: 'failedAssumeWindowMinutes', kind: 'int', type: 'integer', default: 15, min: 1, max: 1440,
     description: 'Window for failed-assume counting.' },
+  { name: 'failedAssumeDailyMaxCalls', kind: 'int', type: 'integer', default: 50, min: 1, max: 1_000_000,
+    description: 'Denied AssumeRole calls by one monitored role\'s sessions (all of them: a prober rotates sessions) in one UTC day before failed-assume alerts, however slowly they came. After learning, a day over `volumeSpikeFactor` times the role\'s busiest denied day of the previous 7 (and at least `failedAssumeMaxCalls`) alerts too, so daily denials for offboarded customers stay quiet.' },
   { name: 'maxSessionDurationSeconds', kind: 'int', type: 'integer | null', default: null, min: 900, max: 43_200,
     description: 'Longest session (`DurationSeconds`; 3600 when a request has none) a call into or out of a monitored role may ask for; session-request rates a longer one high, refused requests included. null: only the learned maximum is checked. Chained role sessions (a role session assuming a role, as the backend does) cannot exceed 3600.' },
   { name: 'requireSessionPolicy', kind: 'boolean', type: 'boolean', default: false,

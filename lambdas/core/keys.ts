@@ -46,6 +46,9 @@ const accountsOfExternalId = new KeyNames('xid#', 'accounts');
 const externalIdsOfAccount = new KeyNames('account#', 'xids');
 const shapesOfRole = new KeyNames('shapes#', 'session-name');
 const requestsOfRole = new KeyNames('request#', 'session-request');
+const clientsByAccessKey = new KeyNames('session#key#', 'client');
+const clientsBySessionArn = new KeyNames('session#arn#', 'client');
+const clientsOfRole = new KeyNames('clients#', 'client');
 /** Per monitored role, its target accounts' role-name keys (no string built per call to find one). */
 const targetsOfRole = new Map<string, KeyNames>();
 
@@ -64,6 +67,19 @@ export interface VolumeKeys {
 /** Each role's volume keys for the window and day last asked for (calls come in event-time order). */
 const lastVolumeKeys = new Map<string, { readonly window: number; readonly day: number; readonly baselineDays: number; readonly keys: VolumeKeys }>();
 const always: Enough = () => true;
+
+/** A role's per-day keys (failed-assume's daily count): the same for every call of the day. */
+export interface DayKeys {
+  /** The day's counter (denied calls, their targets and sessions). */
+  readonly current: ReadKey;
+  /** Today's peak, then each earlier day's back to the baseline's start. */
+  readonly peaks: readonly ReadKey[];
+  /** All of the above, one shared list per role and day. */
+  readonly read: readonly ReadKey[];
+}
+
+/** Each role's day keys for the day last asked for. */
+const lastFailedDayKeys = new Map<string, { readonly day: number; readonly keys: DayKeys }>();
 
 /** External-ID fingerprints by external ID (hashing each call's ID again costs more than the rest of its keys). */
 const fingerprints = new Map<string, string>();
@@ -99,6 +115,24 @@ export const keys = {
     return readKey(`failed#${caller}`, `w#${window}`);
   },
 
+  /**
+   * A monitored role's denied calls per UTC day, whichever session made them (`failed-day#<role>` /
+   * `d#<day>`, always read), and each day's learned peak (`peak#<day>`, today's first): peaks only
+   * rise, so any cached copy will do, as for {@link keys.volume}.
+   */
+  failedDays(role: string, day: number, baselineDays: number): DayKeys {
+    const last = lastFailedDayKeys.get(role);
+    if (last !== undefined && last.day === day && last.keys.peaks.length === baselineDays + 1) return last.keys;
+    const pk = `failed-day#${role}`;
+    const current = readKey(pk, `d#${day}`);
+    const peaks: ReadKey[] = [];
+    for (let d = day; d >= day - baselineDays; d--) peaks.push(readKey(pk, `peak#${d}`, always));
+    const dayKeys = { current, peaks, read: [current, ...peaks] };
+    if (lastFailedDayKeys.size >= 256) lastFailedDayKeys.clear();
+    lastFailedDayKeys.set(role, { day, keys: dayKeys });
+    return dayKeys;
+  },
+
   /** A session's locations (and its calls from outside the allow-list until it is seen at home), by its access key (`session#key#<key>` / `locations`). */
   sessionByAccessKey(accessKeyId: string, enough?: Enough): ReadKey {
     return byAccessKey.of(accessKeyId, enough);
@@ -127,6 +161,21 @@ export const keys = {
   /** What a role's sessions asked STS for: durations and session policies (`request#<role>` / `session-request`). */
   sessionRequests(role: string, enough?: Enough): ReadKey {
     return requestsOfRole.of(role, enough);
+  },
+
+  /** The clients (SDK families, STS endpoint kinds) a session used, by its access key (`session#key#<key>` / `client`). */
+  sessionClientsByAccessKey(accessKeyId: string, enough?: Enough): ReadKey {
+    return clientsByAccessKey.of(accessKeyId, enough);
+  },
+
+  /** The same, by its role-session ARN (`session#arn#<arn>` / `client`): only for records that carry no access key. */
+  sessionClientsByArn(sessionArn: string, enough?: Enough): ReadKey {
+    return clientsBySessionArn.of(sessionArn, enough);
+  },
+
+  /** The clients a monitored role's sessions were seen with (`clients#<role>` / `client`). */
+  roleClients(role: string, enough?: Enough): ReadKey {
+    return clientsOfRole.of(role, enough);
   },
 
   /** The role-name shapes a role assumed in one target account (`targets#<role>#<account>` / `role-names`). */

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { parseIp } from './ip';
 import {
   ASSUME_ROLE_EVENT_NAMES,
+  MAX_HOST_HEADER_CHARS,
   type AssumeRoleCall,
   type AssumeRoleEventName,
   type ParsedCall,
@@ -182,6 +183,7 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null, op
   const source = classifySource(str(raw.sourceIPAddress));
   const userAgent = str(raw.userAgent) ?? '';
   const vpcEndpointId = str(raw.vpcEndpointId);
+  const hostHeader = hostHeaderOf(raw.tlsDetails);
   const errorCode = str(raw.errorCode);
   const errorMessage = str(raw.errorMessage);
   if (!isAssume) {
@@ -198,6 +200,7 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null, op
       source,
       userAgent,
       vpcEndpointId,
+      hostHeader,
       principal,
       errorCode,
       errorMessage,
@@ -224,6 +227,7 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null, op
     source,
     userAgent,
     vpcEndpointId,
+    hostHeader,
     principal,
     errorCode,
     errorMessage,
@@ -289,6 +293,18 @@ function parsePrincipal(identity: Json, record: Json): Principal {
     sessionCreatedAt: created ? parseIsoTime(created) : null,
     sourceIdentity: str(context.sourceIdentity) ?? str(identity.sourceIdentity),
   };
+}
+
+/**
+ * `tlsDetails.clientProvidedHostHeader`, lower-cased (DNS names are case-blind) and cut to a DNS
+ * name's length; null when absent or not a string. Never a rejection: older records and many
+ * services log no `tlsDetails`.
+ */
+function hostHeaderOf(tls: unknown): string | null {
+  if (!isObject(tls)) return null;
+  const host = (tls as Json).clientProvidedHostHeader;
+  if (typeof host !== 'string' || host === '') return null;
+  return (host.length > MAX_HOST_HEADER_CHARS ? host.slice(0, MAX_HOST_HEADER_CHARS) : host).toLowerCase();
 }
 
 /** Classifies `sourceIPAddress`: an IP, an AWS service host name, `AWS Internal`, or invalid. */

@@ -26,6 +26,9 @@ export type SourceAddress =
   | { kind: 'invalid'; text: string }
   | { kind: 'missing'; text: '' };
 
+/** Longest host header a parsed call keeps: a DNS name has at most 253 characters. */
+export const MAX_HOST_HEADER_CHARS = 253;
+
 /** Who made the call, as far as the record tells. */
 export interface Principal {
   /** `userIdentity.type`; `Unknown` when absent. */
@@ -67,6 +70,12 @@ interface ParsedCallBase {
   readonly source: SourceAddress;
   readonly userAgent: string;
   readonly vpcEndpointId: string | null;
+  /**
+   * `tlsDetails.clientProvidedHostHeader`: the endpoint the client dialled (`sts.amazonaws.com`,
+   * `sts.eu-west-1.amazonaws.com`, a VPC endpoint's name); null when not logged. Client-chosen,
+   * so cut to {@link MAX_HOST_HEADER_CHARS} characters.
+   */
+  readonly hostHeader: string | null;
   readonly principal: Principal;
   readonly errorCode: string | null;
   readonly errorMessage: string | null;

@@ -11,6 +11,7 @@ import { detector as targetRole } from './target-role';
 import { detector as failedAssume } from './failed-assume';
 import { detector as region } from './region';
 import { detector as sessionRequest } from './session-request';
+import { detector as client } from './client';
 
 /** All detectors. */
 export const DETECTORS: readonly Detector[] = [
@@ -25,4 +26,5 @@ export const DETECTORS: readonly Detector[] = [
   failedAssume,
   region,
   sessionRequest,
+  client,
 ];

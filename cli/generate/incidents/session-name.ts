@@ -1,10 +1,13 @@
-/** Incident 6: an outbound session uses the Go SDK's default session name. */
+/** Incident 6: an outbound session uses the JavaScript SDK's default session name. */
 import { SEC, syncCall } from '../hour';
-import { USER_AGENTS } from '../records';
 import { plainAccounts } from '../world';
 import type { Incident } from './incident';
 
-/** A session-name shape never seen for the role (`aws-go-sdk-<nanoseconds>`). */
+/**
+ * A session-name shape never seen for the role (`aws-sdk-js-<milliseconds>`, the default of the
+ * SDK's temporary-credentials provider): a script run with the backend's own SDK and session,
+ * so only the name gives it away.
+ */
 export const sessionName: Incident = {
   id: 'session-name',
   detector: 'session-name',
@@ -13,9 +16,9 @@ export const sessionName: Incident = {
     const session = benign.outboundSessions['us-east-1'][0]!;
     const target = plainAccounts(world, 'us-east-1')[0]!;
     const t = T + (25 * 60 + b.rng.int(600)) * SEC;
-    const record = syncCall(b, t, session, target, { sessionName: 'aws-go-sdk-1722511821294449000', userAgent: USER_AGENTS.goSdk });
+    const record = syncCall(b, t, session, target, { sessionName: 'aws-sdk-js-1722511821294' });
     return {
-      description: `An outbound-us session assumes customer ${target.account}'s role with the Go SDK's default session name (a shape never seen for the role)`,
+      description: `An outbound-us session assumes customer ${target.account}'s role with the JavaScript SDK's default session name (a shape never seen for the role)`,
       records: [record],
     };
   },

@@ -1,0 +1,219 @@
+/** client: a monitored role's session switches SDK family or STS endpoint kind, or its role sees a new one. */
+import { createHash } from 'node:crypto';
+import type { CompiledConfig } from '../core/config';
+import { keys } from '../core/keys';
+import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
+import { ttlAfter } from '../core/time';
+import type { ParsedCall } from '../core/types';
+import { boundedMember, evidenceOf, shapeOf, type Detector, type FindingDraft } from './detector';
+
+/** Role sessions last at most 12 hours; keep a session's clients a little longer (as session-locations does). */
+const SESSION_TTL_DAYS = 13 / 24;
+/** A role's known clients live this long without being seen again (as session-name's shapes). */
+const ROLE_TTL_DAYS = 180;
+/** Families (and endpoint kinds) kept per item: a vendor runs a few; past this, an item has long since alerted. */
+const MAX_MEMBERS = 32;
+/** Characters of the (attacker-chosen) user agent an alert quotes. */
+const MAX_AGENT_CHARS = 256;
+/** Characters an unknown tool's name keeps as its family. */
+const MAX_FAMILY_CHARS = 40;
+
+const FAMILIES = 'families';
+const ENDPOINTS = 'endpoints';
+
+/**
+ * SDK families by the product token CloudTrail's user agents carry, tried in order: the CLI
+ * before Boto3 (CLI v1 names botocore too), each SDK by language whatever its major version
+ * (`aws-sdk-go` and `aws-sdk-go-v2`, JS v2's `aws-sdk-nodejs` and v3's `aws-sdk-js`, .NET's
+ * `-coreclr`/`-45`, Ruby's `ruby2`/`ruby3`) so that upgrades stay quiet.
+ */
+const KNOWN: readonly (readonly [RegExp, string])[] = [
+  [/(?:^|[\s(])aws-cli\//i, 'aws-cli'],
+  [/(?:^|[\s(])AWSPowerShell/i, 'aws-powershell'],
+  [/(?:^|[\s(])(?:Boto3|Botocore)\//i, 'boto3'],
+  [/(?:^|[\s(])aws-sdk-(?:js|nodejs)\//i, 'aws-sdk-js'],
+  [/(?:^|[\s(])aws-sdk-go(?:-v2)?\//i, 'aws-sdk-go'],
+  [/(?:^|[\s(])aws-sdk-java\//i, 'aws-sdk-java'],
+  [/(?:^|[\s(])aws-sdk-dotnet/i, 'aws-sdk-dotnet'],
+  [/(?:^|[\s(])aws-sdk-ruby\d*\//i, 'aws-sdk-ruby'],
+  [/(?:^|[\s(])aws-sdk-php\//i, 'aws-sdk-php'],
+  [/(?:^|[\s(])aws-sdk-(rust|cpp|kotlin|swift)\//i, ''],
+  [/^(?:console|signin)(?:\.[a-z0-9-]+)*\.amazonaws\.com$|^aws-internal\/\d.*console/i, 'console'],
+  [/^Mozilla\//, 'browser'],
+];
+
+/**
+ * The SDK family of a user agent: a known SDK's or tool's name, else the first token's name
+ * with numbers folded (`curl`, `python-requests`, `stratus-red-team_{uuid}`), `none` when empty.
+ * Never a version: an SDK upgrade is not a new client. CloudTrail brackets S3's user agents.
+ */
+export function clientFamily(userAgent: string): string {
+  const agent = userAgent.startsWith('[') && userAgent.endsWith(']') ? userAgent.slice(1, -1) : userAgent;
+  for (const [pattern, family] of KNOWN) {
+    const match = pattern.exec(agent);
+    if (match) return family || `aws-sdk-${match[1]!.toLowerCase()}`;
+  }
+  const token = agent.trim().split(/[\s/]/, 1)[0] ?? '';
+  if (token === '') return 'none';
+  return shapeOf(token).slice(0, MAX_FAMILY_CHARS);
+}
+
+/**
+ * The kind of STS endpoint a host header names: `global` (`sts.amazonaws.com`), `regional`
+ * (`sts.<region>.amazonaws.com`, FIPS `sts-fips.…`, dual-stack `sts.<region>.api.aws`), `vpce`
+ * (a VPC endpoint's own name, `vpce-….sts.<region>.vpce.amazonaws.com`; with private DNS the
+ * regional name is dialled), else `other`. Null when the record logged no host.
+ */
+export function stsEndpointKind(host: string | null): string | null {
+  if (host === null) return null;
+  const name = host.replace(/:\d+$/, '').replace(/\.$/, '');
+  if (name === 'sts.amazonaws.com') return 'global';
+  if (/^vpce-[a-z0-9-]+\.sts(?:-fips)?\.[a-z0-9-]+\.vpce\.amazonaws\.com(?:\.cn)?$/.test(name)) return 'vpce';
+  if (/^sts(?:-fips)?\.[a-z]{2}(?:-[a-z]+)+-\d\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$/.test(name)) return 'regional';
+  return 'other';
+}
+
+/** An AWS service's host name or `AWS Internal` as a user agent: a service calling for the session. */
+const SERVICE_AGENT = /^(?:AWS Internal|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?)$/;
+
+/** A service acting for the session (`invokedBy`, a service's address or agent) says nothing of the session's own client. */
+function actedForBySession(call: ParsedCall): boolean {
+  if (call.principal.invokedBy !== null) return true;
+  if (call.source.kind === 'service' || call.source.kind === 'aws-internal') return true;
+  const agent = call.userAgent.startsWith('[') && call.userAgent.endsWith(']') ? call.userAgent.slice(1, -1) : call.userAgent;
+  return SERVICE_AGENT.test(agent) && !/^(?:console|signin)\./.test(agent);
+}
+
+/**
+ * With an allow-list, only calls from an allowed address are judged here: a call from anywhere
+ * else is already a high alert (source-ip on AssumeRole, session-locations on the session's
+ * other calls), and the client it used must not join the session's or the role's known clients.
+ * This detector is for the case the address gives nothing away: the vendor's own NAT.
+ */
+function fromHome(call: ParsedCall, config: CompiledConfig): boolean {
+  if (!config.hasAllowList) return true;
+  return call.source.kind === 'ip' && config.allowedGroups.lookup(call.source.ip) !== undefined;
+}
+
+function setOf(item: StateItem | undefined, name: string): readonly string[] {
+  const value = item?.[name];
+  return Array.isArray(value) ? (value as readonly string[]) : [];
+}
+
+/** A copy of an item decides when it already knows this family and endpoint kind (both sets only grow). */
+function knows(family: string, endpoint: string | null): Enough {
+  return (item) => hasMember(setOf(item, FAMILIES), family) && (endpoint === null || hasMember(setOf(item, ENDPOINTS), endpoint));
+}
+
+/** What of this call's client an item has not seen, and whether the item had seen any before. */
+function novelty(item: StateItem | undefined, family: string, endpoint: string | null): { family: boolean; endpoint: boolean; families: readonly string[]; endpoints: readonly string[] } {
+  const families = setOf(item, FAMILIES);
+  const endpoints = setOf(item, ENDPOINTS);
+  return {
+    family: families.length > 0 && !hasMember(families, family),
+    endpoint: endpoint !== null && endpoints.length > 0 && !hasMember(endpoints, endpoint),
+    families,
+    endpoints,
+  };
+}
+
+/** The update that adds what `item` lacks (within the caps); null when it lacks nothing. */
+function learn(key: ReadKey, item: StateItem | undefined, family: string, endpoint: string | null, expiresAt: number): StateUpdate | null {
+  const families = setOf(item, FAMILIES);
+  const endpoints = setOf(item, ENDPOINTS);
+  const sets: Record<string, string[]> = {};
+  if (!hasMember(families, family) && families.length < MAX_MEMBERS) sets[FAMILIES] = [family];
+  if (endpoint !== null && !hasMember(endpoints, endpoint) && endpoints.length < MAX_MEMBERS) sets[ENDPOINTS] = [endpoint];
+  return Object.keys(sets).length > 0 ? { key, addToSet: sets, expiresAt } : null;
+}
+
+function hash16(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** See the registry; evaluated on every call a monitored role's session makes itself. */
+export const detector: Detector = {
+  id: 'client',
+  title: 'Outbound session used with a different client',
+  severity: 'medium',
+  description:
+    'A monitored role\'s session (by access key; by role-session ARN only when a record has none) made a call with a different client than before: another SDK family (`aws-sdk-js`, `aws-sdk-go`, `boto3`, `aws-cli`, … — never a version, so upgrades stay quiet) or, on STS calls, another endpoint kind from the TLS host header (regional, global `sts.amazonaws.com`, VPC endpoint). A session is one process: a change mid-life is high. After the learning period, a family or endpoint kind never seen for the role is medium. Calls made by a service for the session are not judged; with an allow-list, neither are calls from outside it (source-ip and session-locations alert on those).',
+  runbook:
+    'A session held by the backend does not change its SDK or endpoint: someone else holds its credentials on the vendor\'s own network (a compromised host, a debug shell, a CI job). Find the host behind the user agent, revoke the role\'s active sessions (deny by aws:TokenIssueTime) and review the customer roles the session assumed. For a new client on the role, confirm the deployment that introduced it.',
+  plan(subject, config) {
+    const { call } = subject;
+    const role = subject.outRole;
+    // Calls into the role are the caller's business (human-principal, unexpected-caller).
+    if (!role || actedForBySession(call) || !fromHome(call, config)) return null;
+    const family = boundedMember(clientFamily(call.userAgent));
+    const endpoint = call.eventSource === 'sts.amazonaws.com' ? stsEndpointKind(call.hostHeader) : null;
+    const enough = knows(family, endpoint);
+    // The access key is the session: a copied key keeps it. A role-session ARN also spans every
+    // session a backend opens under one fixed name (two services, two SDKs), so it is used
+    // only when the record carries no key.
+    const accessKey = call.principal.accessKeyId;
+    const sessionKey = accessKey
+      ? keys.sessionClientsByAccessKey(accessKey, enough)
+      : call.principal.arn
+        ? keys.sessionClientsByArn(call.principal.arn, enough)
+        : null;
+    const roleKey = keys.roleClients(role, enough);
+    return {
+      keys: sessionKey ? [sessionKey, roleKey] : [roleKey],
+      evaluate: (state) => {
+        const updates: StateUpdate[] = [];
+        const sessionItem = sessionKey ? state.get(sessionKey) : undefined;
+        const roleItem = state.get(roleKey);
+        if (sessionKey) {
+          const expiresAt = Math.max(ttlAfter(call.principal.sessionCreatedAt ?? call.eventTime, SESSION_TTL_DAYS), ttlAfter(call.eventTime, SESSION_TTL_DAYS));
+          const update = learn(sessionKey, sessionItem, family, endpoint, expiresAt);
+          if (update) updates.push(update);
+        }
+        const roleUpdate = learn(roleKey, roleItem, family, endpoint, ttlAfter(call.eventTime, ROLE_TTL_DAYS));
+        if (roleUpdate) updates.push(roleUpdate);
+        else if (roleItem && (roleItem.expiresAt as number) < ttlAfter(call.eventTime, ROLE_TTL_DAYS / 2)) updates.push({ key: roleKey, expiresAt: ttlAfter(call.eventTime, ROLE_TTL_DAYS) });
+
+        const agent = call.userAgent.slice(0, MAX_AGENT_CHARS);
+        const session = sessionKey ? novelty(sessionItem, family, endpoint) : null;
+        const sessionId = accessKey ?? call.principal.arn ?? '';
+        if (session && (session.family || session.endpoint)) {
+          const changes: string[] = [];
+          if (session.family) changes.push(`SDK ${session.families.join(', ')} → ${family}`);
+          if (session.endpoint) changes.push(`STS endpoint ${session.endpoints.join(', ')} → ${endpoint}`);
+          const finding: FindingDraft = {
+            severity: 'high',
+            title: `Outbound session switched client mid-life (${session.family ? family : `${endpoint} STS endpoint`})`,
+            cause: `${call.principal.arn ?? sessionId} changed client within one session: ${changes.join('; ')} (user agent ${JSON.stringify(agent)})`,
+            dedupKey: `client|session|${sessionId}`,
+            evidence: evidenceOf(subject, {
+              newFamily: family,
+              previousFamilies: session.families.slice(0, 10),
+              ...(endpoint !== null ? { endpointKind: endpoint } : {}),
+              previousEndpointKinds: session.endpoints.slice(0, 10),
+              hostHeader: call.hostHeader ?? '',
+              matchedBy: accessKey ? 'access key' : 'role session',
+            }, { userAgent: agent === '' ? null : agent }),
+          };
+          return { findings: [finding], updates };
+        }
+        const known = novelty(roleItem, family, endpoint);
+        if (!(known.family || known.endpoint) || !state.learned(role, call.eventTime)) return { findings: [], updates };
+        const what = known.family ? `SDK family ${family}` : `${endpoint} STS endpoint`;
+        const finding: FindingDraft = {
+          severity: this.severity,
+          title: `Outbound role used with a new client (${known.family ? family : `${endpoint} STS endpoint`})`,
+          cause: `${what} was never seen for ${role} (known: ${(known.family ? known.families : known.endpoints).slice(0, 5).join(', ')}; user agent ${JSON.stringify(agent)})`,
+          dedupKey: `client|role|${role}|${hash16(known.family ? `family:${family}` : `endpoint:${endpoint}`)}`,
+          evidence: evidenceOf(subject, {
+            newFamily: family,
+            knownFamilies: known.families.slice(0, 10),
+            ...(endpoint !== null ? { endpointKind: endpoint } : {}),
+            knownEndpointKinds: known.endpoints.slice(0, 10),
+            hostHeader: call.hostHeader ?? '',
+          }, { userAgent: agent === '' ? null : agent }),
+        };
+        return { findings: [finding], updates };
+      },
+    };
+  },
+};

@@ -46,8 +46,6 @@ const accountsOfExternalId = new KeyNames('xid#', 'accounts');
 const externalIdsOfAccount = new KeyNames('account#', 'xids');
 const shapesOfRole = new KeyNames('shapes#', 'session-name');
 const requestsOfRole = new KeyNames('request#', 'session-request');
-const clientsByAccessKey = new KeyNames('session#key#', 'client');
-const clientsBySessionArn = new KeyNames('session#arn#', 'client');
 const clientsOfRole = new KeyNames('clients#', 'client');
 /** Per monitored role, its target accounts' role-name keys (no string built per call to find one). */
 const targetsOfRole = new Map<string, KeyNames>();
@@ -161,16 +159,6 @@ export const keys = {
   /** What a role's sessions asked STS for: durations and session policies (`request#<role>` / `session-request`). */
   sessionRequests(role: string, enough?: Enough): ReadKey {
     return requestsOfRole.of(role, enough);
-  },
-
-  /** The clients (SDK families, STS endpoint kinds) a session used, by its access key (`session#key#<key>` / `client`). */
-  sessionClientsByAccessKey(accessKeyId: string, enough?: Enough): ReadKey {
-    return clientsByAccessKey.of(accessKeyId, enough);
-  },
-
-  /** The same, by its role-session ARN (`session#arn#<arn>` / `client`): only for records that carry no access key. */
-  sessionClientsByArn(sessionArn: string, enough?: Enough): ReadKey {
-    return clientsBySessionArn.of(sessionArn, enough);
   },
 
   /** The clients a monitored role's sessions were seen with (`clients#<role>` / `client`). */

@@ -18,6 +18,7 @@ const MAX_AGENT_CHARS = 256;
 /** Characters an unknown tool's name keeps as its family. */
 const MAX_FAMILY_CHARS = 40;
 
+/** Attribute names, distinct from session-locations' in the session item both use. */
 const FAMILIES = 'families';
 const ENDPOINTS = 'endpoints';
 
@@ -152,10 +153,11 @@ export const detector: Detector = {
     // session a backend opens under one fixed name (two services, two SDKs), so it is used
     // only when the record carries no key.
     const accessKey = call.principal.accessKeyId;
+    // The session's one item, shared with session-locations: both learn on a session's first call.
     const sessionKey = accessKey
-      ? keys.sessionClientsByAccessKey(accessKey, enough)
+      ? keys.sessionByAccessKey(accessKey, enough)
       : call.principal.arn
-        ? keys.sessionClientsByArn(call.principal.arn, enough)
+        ? keys.sessionByArn(call.principal.arn, enough)
         : null;
     const roleKey = keys.roleClients(role, enough);
     return {

@@ -1,4 +1,5 @@
-import { accountOf, CLOCK_MARGIN_MS, notAfterClock, parseDocument, parseExpiration, parseIsoTime, parseRecord, parseText, type ParseResult } from '../lambdas/core/parse';
+import { parseExpiration, parseIsoTime } from '../lambdas/core/cloudtrail-time';
+import { accountOf, CLOCK_MARGIN_MS, notAfterClock, parseDocument, parseRecord, parseText, type ParseResult } from '../lambdas/core/parse';
 import type { AssumeRoleCall } from '../lambdas/core/types';
 import { fixture, fixtureRecords } from './support/fixtures';
 import { seededRandom } from './support/random';

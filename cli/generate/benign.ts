@@ -6,8 +6,9 @@
  */
 import { apiCall, assumeRole, DAY, getCallerIdentity, HOUR, SEC, syncCall, type Builder, type Caller, type HourContext, type Session } from './hour';
 import { rngFor } from './random';
-import { drawSessionKeyId, isoSeconds, USER_AGENTS } from './records';
+import { drawSessionKeyId, USER_AGENTS } from './records';
 import { ACCOUNT, REGIONS, SCENARIO, type Region } from './scenario';
+import { isoSeconds } from '../../lambdas/core/cloudtrail-time';
 
 /** State of an hour that incidents build on. */
 export interface BenignHour {

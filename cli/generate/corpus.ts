@@ -12,9 +12,10 @@ import { HOUR, HourSink, SEC, type HourContext } from './hour';
 import { incidentsOfHour, type IncidentLabel } from './incidents';
 import { DEFAULT_OPTIONS, resolveOptions, type GenerateOptions } from './options';
 import { ALNUM, rngFor } from './random';
-import { isoSeconds, type CloudTrailRecord } from './records';
+import { type CloudTrailRecord } from './records';
 import { ACCOUNT, SCENARIO, scenarioConfig } from './scenario';
 import { buildWorld } from './world';
+import { isoSeconds } from '../../lambdas/core/cloudtrail-time';
 
 const gzipAsync = promisify(gzip);
 

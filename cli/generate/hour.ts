@@ -16,7 +16,6 @@ import {
   drawSessionToken,
   endpointHost,
   iamUserIdentity,
-  isoSeconds,
   serviceIdentity,
   sharedWithRoleOwner,
   USER_AGENTS,
@@ -28,6 +27,7 @@ import {
 } from './records';
 import { ACCOUNT, type Region } from './scenario';
 import type { CustomerAccount, World } from './world';
+import { isoSeconds } from '../../lambdas/core/cloudtrail-time';
 
 /** Milliseconds in an hour. */
 export const HOUR = 3_600_000;

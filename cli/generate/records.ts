@@ -8,6 +8,7 @@
  * Pure: every random part is an argument, or is drawn from an {@link Rng} the caller passes in,
  * so the caller decides whether IDs come from the scenario's seed or from a record's content.
  */
+import { stsExpiration } from '../../lambdas/core/cloudtrail-time';
 import { BASE64, UPPER_DIGITS, type Rng } from './random';
 
 /** A raw CloudTrail record or a part of one. */
@@ -37,20 +38,6 @@ export interface CloudTrailRecord {
 // ---- times ------------------------------------------------------------------------------------
 
 const SEC = 1000;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** CloudTrail's eventTime: ISO 8601 to the second, `Z`. */
-export function isoSeconds(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
-}
-
-/** STS's `credentials.expiration` format: `Aug 1, 2024, 11:45:22 AM` (UTC). */
-export function stsExpiration(ms: number): string {
-  const d = new Date(Math.floor(ms / SEC) * SEC);
-  const h = d.getUTCHours();
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${h % 12 || 12}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
-}
 
 // ---- IDs, keys and tokens ---------------------------------------------------------------------
 

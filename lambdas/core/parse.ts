@@ -4,7 +4,9 @@
  * input; everything after this module trusts the types.
  */
 import { createHash } from 'node:crypto';
+import { isoSeconds, parseExpiration, parseIsoTime } from './cloudtrail-time';
 import { parseIp } from './ip';
+import { durationOf, NO_SESSION_POLICY, policyArnsOf, sessionPolicyOf } from './session-request';
 import {
   ASSUME_ROLE_EVENT_NAMES,
   MAX_HOST_HEADER_CHARS,
@@ -333,92 +335,6 @@ function roleFromResources(resources: unknown): string | null {
   return null;
 }
 
-/** Seconds STS gives a session when the request names none (AssumeRole and the federated calls alike). */
-const DEFAULT_DURATION_SECONDS = 3600;
-
-/** `durationSeconds` as CloudTrail writes it, a number or a numeric string; absent means STS's default. */
-function durationOf(value: unknown): number | null {
-  if (value === undefined || value === null) return DEFAULT_DURATION_SECONDS;
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
-  return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : null;
-}
-
-/** What is kept of an inline session policy: never its text. */
-interface SessionPolicy {
-  readonly hash: string | null;
-  readonly allowsAll: boolean;
-}
-
-const NO_SESSION_POLICY: SessionPolicy = { hash: null, allowsAll: false };
-/** Longest inline policy read as JSON: STS takes 2,048 characters, so a longer one was refused; it is only fingerprinted. */
-const MAX_POLICY_CHARS = 16_384;
-/** Statements, and actions per statement, looked at: far beyond what fits in 2,048 characters. */
-const MAX_POLICY_ITEMS = 1024;
-
-/**
- * Fingerprints an inline session policy (`policy`, a JSON string; an object when an export
- * decoded it) and tells whether it allows every action. Layout does not make another policy
- * (it is fingerprinted as JSON re-serialised), nor does naming the target account (a
- * per-tenant policy scoped to the customer's own resources is one policy for all tenants).
- */
-function sessionPolicyOf(value: unknown, targetAccount: string | null): SessionPolicy {
-  if (value === undefined || value === null || value === '') return NO_SESSION_POLICY;
-  let doc: unknown = value;
-  if (typeof value === 'string') {
-    doc = undefined;
-    if (value.length <= MAX_POLICY_CHARS) {
-      try {
-        doc = JSON.parse(value);
-      } catch {
-        // Not JSON (STS refuses it): fingerprinted as text.
-      }
-    }
-  }
-  let text = typeof value === 'string' ? value : '<unreadable policy>';
-  if (doc !== undefined) {
-    try {
-      text = JSON.stringify(doc) ?? text;
-    } catch {
-      // Nested too deeply to serialise: the text as it came.
-    }
-  }
-  if (targetAccount !== null) text = text.split(targetAccount).join('{account}');
-  return { hash: createHash('sha256').update(text).digest('hex').slice(0, 16), allowsAll: allowsEveryAction(doc) };
-}
-
-/**
- * An Allow statement that grants every action: `Action` made only of wildcards (`*`, `*:*`),
- * or `NotAction` (everything but the listed). `s3:*` is not "every action": a policy scoped to
- * one service is what a per-microservice session policy looks like.
- */
-function allowsEveryAction(doc: unknown): boolean {
-  if (!isObject(doc)) return false;
-  const statements: unknown[] = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
-  for (let i = 0; i < statements.length && i < MAX_POLICY_ITEMS; i++) {
-    const s = statements[i];
-    if (!isObject(s) || typeof s.Effect !== 'string' || s.Effect.toLowerCase() !== 'allow') continue;
-    if (s.NotAction !== undefined) return true;
-    const actions: unknown[] = Array.isArray(s.Action) ? s.Action : [s.Action];
-    for (let j = 0; j < actions.length && j < MAX_POLICY_ITEMS; j++) {
-      const a = actions[j];
-      if (typeof a === 'string' && a.includes('*') && /^[*?:]+$/.test(a)) return true;
-    }
-  }
-  return false;
-}
-
-/** The managed session policies of a request (`policyArns`: `{arn}` objects), sorted, one per line; null when none. */
-function policyArnsOf(value: unknown): string | null {
-  if (!Array.isArray(value)) return null;
-  const arns = new Set<string>();
-  for (let i = 0; i < value.length && i < MAX_POLICY_ITEMS; i++) {
-    const v: unknown = value[i];
-    const arn = isObject(v) ? str(v.arn) : str(v);
-    if (arn !== null) arns.add(arn);
-  }
-  return arns.size === 0 ? null : [...arns].sort().join('\n');
-}
-
 /** The account ID in an ARN (`arn:partition:service:region:account:resource`). */
 export function accountOf(arn: string): string | null {
   let start = -1;
@@ -445,82 +361,6 @@ function copyOf(recipient: string | null, caller: string | null, owner: string |
   if (recipient === owner) return 'owner';
   if (recipient === caller) return 'caller';
   return 'single';
-}
-
-const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$/;
-
-/**
- * Parses CloudTrail's ISO 8601 times strictly; null for anything else. A time without a zone
- * (`2024-06-02 20:27:12`, as log platforms like Panther and Athena export it) is UTC.
- */
-export function parseIsoTime(text: string): number | null {
-  return cloudTrailTime(text) ?? isoTime(text);
-}
-
-/**
- * CloudTrail's own form, `2024-06-02T20:27:12Z`, read without the regular expression (every
- * record has one or more). Null for anything else, which {@link isoTime} then decides.
- */
-function cloudTrailTime(t: string): number | null {
-  if (t.length !== 20 || t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(10) !== 84 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58 || t.charCodeAt(19) !== 90) {
-    return null;
-  }
-  const year = digits(t, 0, 4);
-  const month = digits(t, 5, 2);
-  const day = digits(t, 8, 2);
-  const hour = digits(t, 11, 2);
-  const minute = digits(t, 14, 2);
-  const second = digits(t, 17, 2);
-  // The ranges Date.parse accepts (a 31st of any month rolls over, as it does there); years
-  // before 1000 and hour 24 are left to the general path.
-  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59)) return null;
-  return Date.UTC(year, month - 1, day, hour, minute, second);
-}
-
-/** The decimal number in `length` characters from `start`; NaN when one is not a digit. */
-function digits(text: string, start: number, length: number): number {
-  let n = 0;
-  for (let i = start; i < start + length; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    n = n * 10 + c;
-  }
-  return n;
-}
-
-function isoTime(text: string): number | null {
-  const m = ISO.exec(text);
-  if (!m) return null;
-  const zone = m[8] ?? 'Z';
-  const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${(m[7] ?? '').slice(0, 4)}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`);
-  return Number.isFinite(ms) ? ms : null;
-}
-
-const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
-const CONSOLE_TIME = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2}) ?([AP]M)$/;
-
-/**
- * `credentials.expiration` comes as ISO 8601, as `"Jul 18, 2023, 4:07:39 PM"` (UTC), or as
- * epoch seconds or milliseconds.
- */
-export function parseExpiration(value: unknown): number | null {
-  if (typeof value === 'number' && Number.isFinite(value)) return value < 1e11 ? value * 1000 : value;
-  if (typeof value !== 'string') return null;
-  // The console form starts with the month's name (AssumeRole responses use it).
-  const first = value.charCodeAt(0);
-  if (!(first >= 65 && first <= 90)) return parseIsoTime(value);
-  const m = CONSOLE_TIME.exec(value);
-  if (!m) return null;
-  const month = MONTHS[m[1]!];
-  if (month === undefined) return null;
-  let hour = Number(m[4]) % 12;
-  if (m[7] === 'PM') hour += 12;
-  return Date.UTC(Number(m[3]), month, Number(m[2]), hour, Number(m[5]), Number(m[6]));
-}
-
-/** `2024-06-02T20:27:12Z`: an epoch-milliseconds time as CloudTrail writes it. */
-function isoSeconds(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
 function arnOrNull(text: string | null): string | null {

@@ -21,7 +21,6 @@ import {
   drawUserKeyId,
   endpointHost,
   iamUserIdentity,
-  isoSeconds,
   roleRef,
   rootIdentity,
   serviceIdentity,
@@ -30,6 +29,7 @@ import {
   type Json,
   type RoleRef,
 } from '../../cli/generate/records';
+import { isoSeconds } from '../../lambdas/core/cloudtrail-time';
 
 export type { Json } from '../../cli/generate/records';
 

@@ -8,6 +8,7 @@ import { CidrSet, parseCidr, type Cidr } from './ip';
 import { closest, isRegionName, parseJsonOr, show, toList } from './config-values';
 import { regexSafetyProblem } from './regex-safety';
 import { SEVERITIES, type Severity } from './types';
+import { memoize } from './memo';
 
 /** Validated, defaulted configuration handed to the engine and detectors. */
 export interface EngineConfig {
@@ -178,7 +179,8 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
     allowedGroups: new CidrSet(groups),
     hasAllowList: groups.length > 0,
     sessionNameRegex: config.sessionNamePattern === null ? null : wholeNameMatcher(config.sessionNamePattern, MAX_SESSION_NAME_LENGTH),
-    pivotRoleNamePattern: firstMatch(config.pivotRoleNamePatterns, MAX_ROLE_NAME_LENGTH, 'i'),
+    // Customers' role names repeat with every call: each is matched once.
+    pivotRoleNamePattern: memoize(firstMatch(config.pivotRoleNamePatterns, MAX_ROLE_NAME_LENGTH, 'i')),
     regionsOf: (roleArn) => regionRules.find((r) => r.test(roleArn))?.regions,
     isAllowedSessionPolicyArn: config.allowedSessionPolicyArns.length === 0 ? () => true : globList(config.allowedSessionPolicyArns),
     awsIpRanges,

@@ -2,7 +2,8 @@
  * The detector contract. A detector is pure: it sees one relevant call, the state it asked
  * for and the configuration, and returns findings and state updates. It never fetches.
  */
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { isEmailLike } from '../core/names';
 import type { CompiledConfig } from '../core/config';
 import { accountOf } from '../core/parse';
 import type { AssumeRoleCall, Evidence, Finding, ParsedCall, Severity } from '../core/types';
@@ -115,19 +116,6 @@ export function describePrincipal(call: ParsedCall): string {
 /** Event fingerprints a counter item keeps before it falls back to a plain count. */
 const COUNT_SET_CAP = 2000;
 
-/** Longest attacker-supplied string kept as a set member in state. */
-const MAX_MEMBER_CHARS = 256;
-
-/**
- * A string fit to store as a set member: long ones are cut and end in a hash of the whole, so
- * distinct values stay distinct while an item stays far below DynamoDB's 400 KB (attackers
- * choose role ARNs, session names and endpoint IDs in the records we read).
- */
-export function boundedMember(value: string): string {
-  if (value.length <= MAX_MEMBER_CHARS) return value;
-  return `${value.slice(0, MAX_MEMBER_CHARS - 20)}…#${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
-}
-
 /**
  * A short, stable fingerprint of an event ID (72 bits: no collisions within a window). CloudTrail's
  * event IDs are random UUIDs: their first 18 hex digits are the fingerprint, with no hashing;
@@ -204,13 +192,6 @@ export function humanReasons(call: AssumeRoleCall, config: CompiledConfig): stri
   return [...new Set(reasons)];
 }
 
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-
-/** A name shaped like an e-mail address: a person's, as session names go. */
-export function isEmailLike(name: string): boolean {
-  return EMAIL.test(name);
-}
-
 /** The name part of a role ARN. */
 export function roleName(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
@@ -230,17 +211,3 @@ export function targetRoleLabel(targetAccountId: string | null, call: ParsedCall
   return many ? 'Customer roles' : 'Customer role';
 }
 
-/**
- * The shape of a name (a session name, a role name): UUIDs, e-mail addresses, and numbers (digit
- * runs, and hex runs of 8 or more standing alone) folded into classes, letters and separators
- * kept, lower-cased. `sync-1730000000` → `sync-{n}`, `backend-1a2b3c4d` → `backend-{n}`. Decimal
- * and hex fold together so a random hex ID that happens to be all digits keeps its shape.
- */
-export function shapeOf(name: string): string {
-  if (isEmailLike(name)) return '{email}';
-  return boundedMember(name)
-    .toLowerCase()
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{uuid}')
-    .replace(/(?<![a-z0-9])[0-9a-f]{8,}(?![a-z0-9])/g, '{n}')
-    .replace(/\d+/g, '{n}');
-}

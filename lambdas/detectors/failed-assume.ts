@@ -5,7 +5,8 @@ import { hasMember, type StateUpdate } from '../core/state';
 import type { AssumeRoleCall } from '../core/types';
 import { DAY_MS, dayOf, ttlAfter, windowOf } from '../core/time';
 import { accountOf } from '../core/parse';
-import { boundedMember, countOf, countOnce, evidenceOf, roleName, targetRoleLabel, type Detector, type FindingDraft, type StateView, type Subject } from './detector';
+import { countOf, countOnce, evidenceOf, roleName, targetRoleLabel, type Detector, type FindingDraft, type StateView, type Subject } from './detector';
+import { boundedMember } from '../core/names';
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/i;
 const MAX_TARGETS = 32;

@@ -5,7 +5,8 @@ import type { ParsedCall } from '../core/types';
 import { keys } from '../core/keys';
 import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { boundedMember, eventFingerprint, evidenceOf, type Detector, type FindingDraft, type Subject } from './detector';
+import { eventFingerprint, evidenceOf, type Detector, type FindingDraft, type Subject } from './detector';
+import { boundedMember } from '../core/names';
 
 /** Role sessions last at most 12 hours; keep locations a little longer. */
 const SESSION_TTL_DAYS = 13 / 24;

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { keys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { evidenceOf, shapeOf, targetRoleLabel, type Detector, type FindingDraft } from './detector';
+import { evidenceOf, targetRoleLabel, type Detector, type FindingDraft } from './detector';
+import { shapeOf } from '../core/names';
 
 const MAX_SHAPES = 64;
 const SHAPES_TTL_DAYS = 180;

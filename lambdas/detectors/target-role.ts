@@ -3,7 +3,8 @@ import { keys } from '../core/keys';
 import { accountOf } from '../core/parse';
 import { hasMember, type StateItem, type StateUpdate } from '../core/state';
 import { DAY_MS, ttlAfter } from '../core/time';
-import { boundedMember, evidenceOf, roleName, shapeOf, stateless, targetRoleLabel, type Detector } from './detector';
+import { evidenceOf, roleName, stateless, targetRoleLabel, type Detector } from './detector';
+import { boundedMember, shapeOf } from '../core/names';
 
 /** Role-name shapes kept per monitored role and account: a customer gives the vendor one or two roles. */
 const MAX_SHAPES_PER_ACCOUNT = 16;

@@ -11,7 +11,7 @@ import type { ParsedCall } from '../lambdas/core/types';
 import { runBatch, type StatePorts } from '../lambdas/delivery/batch-runner';
 import { MemoryPublisher } from '../lambdas/delivery/memory-publisher';
 import { DETECTORS } from '../lambdas/detectors';
-import type { Alert } from '../lambdas/engine/alerts';
+import { actorOf, type Alert } from '../lambdas/engine/alerts';
 import { StateCache } from '../lambdas/state/cache';
 import { DynamoStore } from '../lambdas/state/dynamodb-store';
 import { MemoryLedger } from '../lambdas/state/memory-ledger';
@@ -113,7 +113,7 @@ describe('session-locations: a session seen outside the allow-list and at home',
     expect(singly).toEqual([]);
     expect(ports.state.dump()).toEqual(before);
     const refound = again.findings.filter((f) => f.detector === 'session-locations');
-    expect(refound.map((f) => [f.dedupKey, f.evidence.eventIds])).toEqual([[first[0]!.dedupKey, idsOf(ATTACKER)]]);
+    expect(refound.map((f) => [`${f.dedupKey}|${actorOf(f.evidence)}`, f.evidence.eventIds])).toEqual([[first[0]!.dedupKey, idsOf(ATTACKER)]]);
   });
 
   it('sends the alert once, on the retry, when the publisher refused it after the state was written', async () => {

@@ -171,7 +171,15 @@ export interface Finding {
   /** One line: why this fired. */
   readonly cause: string;
   readonly runbook: string;
-  /** Findings with the same key within the suppression window give one alert. */
+  /**
+   * Findings with the same key within the suppression window give one alert, as long as they
+   * have the same caller: alerts never fold different principals (see `actorOf` in the engine).
+   */
   readonly dedupKey: string;
+  /**
+   * `role`: the finding is about a monitored role as a whole (a burst, a day's denied calls),
+   * which many sessions make up together; its alert folds the findings of every caller.
+   */
+  readonly scope?: 'role';
   readonly evidence: Evidence;
 }

@@ -78,6 +78,8 @@ export const detector: Detector = {
           title: `Burst of ${estimate} role assumptions by ${roleName(role)}`,
           cause: reasons.join('; '),
           dedupKey: `call-volume|${role}`,
+          // A burst is the role's, whichever of its sessions made the calls.
+          scope: 'role',
           evidence: evidenceOf(subject, { calls: estimate, targetAccounts: accountCount, learnedPeak: peak, windowMinutes: config.volumeWindowMinutes }),
         };
         return { findings: [finding], updates };

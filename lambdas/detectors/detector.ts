@@ -3,7 +3,8 @@
  * for and the configuration, and returns findings and state updates. It never fetches.
  */
 import { hash } from 'node:crypto';
-import { isEmailLike } from '../core/names';
+import { isPrivate, locationPrefix } from '../core/ip';
+import { boundedMember, isEmailLike } from '../core/names';
 import type { CompiledConfig } from '../core/config';
 import { accountOf } from '../core/parse';
 import type { AssumeRoleCall, Evidence, Finding, ParsedCall, Severity } from '../core/types';
@@ -64,6 +65,32 @@ const NO_KEYS: readonly ReadKey[] = [];
 export function stateless(result: DetectorResult): Plan | null {
   if (result.findings.length === 0 && result.updates.length === 0) return null;
   return { keys: NO_KEYS, evaluate: () => result };
+}
+
+/**
+ * A monitored role's session has one item by access key and one by role-session ARN (see
+ * `keys.sessionByAccessKey`), shared by the detectors that follow a session. These attributes
+ * are read by more than one of them. `locations`: every location the session was seen at (the
+ * address it was created from counts: the AssumeRole that issued it). `createdFrom`: that
+ * creation address's location, on the access-key item only (a new key is STS's, so an attacker
+ * cannot grow it; a session name can be reused).
+ */
+export const SESSION_ATTRIBUTES = { locations: 'locations', createdFrom: 'createdFrom' } as const;
+
+/** The marker of an allowed CIDR group among a session's locations. */
+export const GROUP_LOCATION = 'group:';
+
+/**
+ * The location of a call, as the session items keep it: an allowed CIDR group, else an IPv4 /24
+ * or IPv6 /48, else a private (VPC endpoint) address. Service host names and `AWS Internal` have
+ * none: a service acting for the session does not reveal where the session is held.
+ */
+export function sessionLocationOf(call: ParsedCall, config: CompiledConfig): string | null {
+  if (call.source.kind !== 'ip') return null;
+  const group = config.allowedGroups.lookup(call.source.ip);
+  if (group) return `${GROUP_LOCATION}${group}`;
+  if (isPrivate(call.source.ip)) return boundedMember(`private:${call.vpcEndpointId ?? locationPrefix(call.source.ip)}`);
+  return locationPrefix(call.source.ip);
 }
 
 /** Builds the evidence of a single call; detectors add their details. */

@@ -172,6 +172,8 @@ function slowProbing(subject: Subject, role: string, day: DailyJudgement, call: 
     title: `Slow probing: ${day.details.deniedToday} denied role assumptions by ${roleName(role)} today`,
     cause: day.reason!,
     dedupKey: `failed-assume|daily|${role}|${dayOf(call.eventTime)}`,
+    // The day's count is the role's: a prober opens a new session every hour.
+    scope: 'role',
     evidence: evidenceOf(subject, { ...day.details, errorCode: call.errorCode ?? '' }),
   };
 }

@@ -1,11 +1,10 @@
 /** session-locations: one outbound session used from a second location. */
-import { isPrivate, locationPrefix } from '../core/ip';
 import type { CompiledConfig } from '../core/config';
 import type { ParsedCall } from '../core/types';
 import { keys } from '../core/keys';
 import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { eventFingerprint, evidenceOf, type Detector, type FindingDraft, type Subject } from './detector';
+import { eventFingerprint, evidenceOf, GROUP_LOCATION, SESSION_ATTRIBUTES, sessionLocationOf, type Detector, type FindingDraft, type Subject } from './detector';
 import { boundedMember } from '../core/names';
 
 /** Role sessions last at most 12 hours; keep locations a little longer. */
@@ -19,16 +18,16 @@ const MAX_OUTSIDE_COUNT = 200;
 /** Calls marked as the ones that found the home after outside calls: one, or a few when instances race. */
 const MAX_HOME_EVENTS = 8;
 
-const GROUP = 'group:';
-
 /**
- * The session items' attributes. `locations`: every location seen. While the session has no
+ * The session items' attributes. `locations` (shared, see {@link SESSION_ATTRIBUTES}): every
+ * location seen, the creation's included. While the session has no
  * home (an allow-listed group), its calls from elsewhere are kept (`outsideCalls`, the first few,
  * each an {@link OutsideCall} as JSON) and counted (`outsideEvents`, event fingerprints, so a
  * redelivered call counts once); the call that then finds the home is marked (`homeEvents`), so
  * that its redelivery raises the same finding again. All are sets: every write is idempotent.
  */
-const LOCATIONS = 'locations';
+const LOCATIONS = SESSION_ATTRIBUTES.locations;
+const CREATED_FROM = SESSION_ATTRIBUTES.createdFrom;
 const OUTSIDE_CALLS = 'outsideCalls';
 const OUTSIDE_EVENTS = 'outsideEvents';
 const HOME_EVENTS = 'homeEvents';
@@ -46,25 +45,12 @@ interface OutsideCall {
 }
 
 function isHome(location: string): boolean {
-  return location.startsWith(GROUP);
+  return location.startsWith(GROUP_LOCATION);
 }
 
 function setOf(item: StateItem | undefined, name: string): readonly string[] {
   const value = item?.[name];
   return Array.isArray(value) ? (value as readonly string[]) : [];
-}
-
-/**
- * The location of a call: an allowed CIDR group, else an IPv4 /24 or IPv6 /48, else a
- * private (VPC endpoint) address. Service host names and `AWS Internal` have none: a service
- * acting for the session does not reveal where the session is held.
- */
-function locationOf(call: ParsedCall, config: CompiledConfig): string | null {
-  if (call.source.kind !== 'ip') return null;
-  const group = config.allowedGroups.lookup(call.source.ip);
-  if (group) return `${GROUP}${group}`;
-  if (isPrivate(call.source.ip)) return boundedMember(`private:${call.vpcEndpointId ?? locationPrefix(call.source.ip)}`);
-  return locationPrefix(call.source.ip);
 }
 
 /**
@@ -187,19 +173,42 @@ function outsideBeforeHome(subject: Subject, home: string, items: readonly State
   };
 }
 
+/**
+ * The location a new session was created from, written to its access-key item when the
+ * AssumeRole that issued it is seen: the session's first location, before any call of its own
+ * (stolen credentials used from elsewhere before the backend's first call then show up at once).
+ * Written without a read: the key is new (STS issued it), so the write only ever adds this one
+ * location, and a redelivery adds nothing. With an allow-list, a creation from outside it is kept
+ * as an outside call too, so that an alert about the session lists it.
+ */
+function creationUpdates(subject: Subject, config: CompiledConfig): StateUpdate[] {
+  const { call } = subject;
+  if (!subject.intoRole || call.kind !== 'assume-role' || call.errorCode !== null || call.issuedAccessKeyId === null) return [];
+  const location = sessionLocationOf(call, config);
+  if (location === null) return [];
+  const sets: Record<string, string[]> = { [LOCATIONS]: [location], [CREATED_FROM]: [location] };
+  if (config.hasAllowList && !isHome(location)) {
+    sets[OUTSIDE_EVENTS] = [eventFingerprint(call.eventId)];
+    sets[OUTSIDE_CALLS] = [outsideCallMember(call, location)];
+  }
+  const expiresAt = Math.max(ttlAfter(call.eventTime, SESSION_TTL_DAYS), call.expiresAt === null ? 0 : ttlAfter(call.expiresAt, 1 / 24));
+  return [{ key: keys.sessionByAccessKey(call.issuedAccessKeyId), addToSet: sets, expiresAt }];
+}
+
 /** See the registry; evaluated on every call a monitored role's session makes. */
 export const detector: Detector = {
   id: 'session-locations',
   title: 'Outbound session used from a second location',
   severity: 'high',
   description:
-    'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address. An allowed group is the session\'s home and a location outside `allowedCidrs` the suspicious one, whichever came first: the alert (high) names the outside location and lists its calls: the call that moved there or, when the outside calls came before the home\'s, all of them up to 20 with their count. Two allowed groups are medium. A session with no home (or no allow-list) alerts on its second location, high.',
+    'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address. The address the AssumeRole that created the session came from is its first location, so stolen credentials used elsewhere before the backend\'s first call alert at once. An allowed group is the session\'s home and a location outside `allowedCidrs` the suspicious one, whichever came first: the alert (high) names the outside location and lists its calls: the call that moved there or, when the outside calls came before the home\'s, all of them up to 20 with their count. Two allowed groups are medium. A session with no home (or no allow-list) alerts on its second location, high.',
   runbook:
     'The session\'s credentials are probably copied. Revoke the role\'s active sessions (deny by aws:TokenIssueTime), find where the home location obtained them, and review every call the alert lists from the location it names.',
   plan(subject, config) {
     const { call } = subject;
-    const location = subject.outRole ? locationOf(call, config) : null;
-    if (location === null) return null;
+    const created = creationUpdates(subject, config);
+    const location = subject.outRole ? sessionLocationOf(call, config) : null;
+    if (location === null) return created.length === 0 ? null : { keys: [], evaluate: () => ({ findings: [], updates: created }) };
     const home = isHome(location);
     // Outside calls are kept only where a home can come later to show them up (an allow-list).
     const tracked = config.hasAllowList && !home;
@@ -210,7 +219,7 @@ export const detector: Detector = {
       // for one of them is made up on the retry.
       keys: sessions.map(({ key }) => key),
       evaluate: (state) => {
-        const updates: StateUpdate[] = [];
+        const updates: StateUpdate[] = [...created];
         const seenBy: string[] = [];
         const foundHomeBy: string[] = [];
         const foundHomeIn: StateItem[] = [];

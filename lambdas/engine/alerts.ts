@@ -29,15 +29,39 @@ function alertIdOf(dedupKey: string, firstEventId: string): string {
   return createHash('sha256').update(`${dedupKey}\u0000${firstEventId}`).digest('hex').slice(0, 32);
 }
 
+/** An assumed-role ARN: its role, and the session name after it. */
+const ASSUMED_ROLE = /^(arn:[^:]*:sts::[^:]*:assumed-role\/[^/]+)\/(.*)$/;
+
 /**
- * Folds findings with the same dedup key within the window into one alert listing the related
- * events, and makes each alert's ledger reservation.
+ * Who made the call a finding is about, as alerts tell callers apart: the IAM user or role, and
+ * for IAM Identity Center (SSO) the person (the role is shared by everyone in the permission set,
+ * the session name is the user's). The sessions of one role are one caller: a backend's tasks
+ * each open their own session, and one alert for all of them is what a SOC wants.
+ */
+export function actorOf(evidence: Finding['evidence']): string {
+  const arn = evidence.principalArn;
+  if (arn === null) return `${evidence.principalType}:${evidence.sessionKey ?? ''}`;
+  const match = ASSUMED_ROLE.exec(arn);
+  if (match === null || match[1]!.includes('/AWSReservedSSO_')) return arn;
+  return match[1]!;
+}
+
+/** The key a finding folds and is suppressed under: its dedup key, and its caller unless it is about the role as a whole. */
+function foldKeyOf(finding: Finding): string {
+  return finding.scope === 'role' ? finding.dedupKey : `${finding.dedupKey}|${actorOf(finding.evidence)}`;
+}
+
+/**
+ * Folds findings with the same dedup key and caller within the window into one alert listing
+ * the related events, and makes each alert's ledger reservation (under the same key, so that
+ * the ledger never suppresses one caller's alert for another's either).
  */
 export function fold(findings: readonly Finding[], windowMs: number): AlertCandidate[] {
   const groups: { finding: Finding; first: number; eventIds: string[]; eventTimes: string[]; occurrences: number }[] = [];
   const open = new Map<string, (typeof groups)[number]>();
-  for (const finding of findings) {
-    const time = Date.parse(finding.evidence.eventTimes[0]!);
+  for (const found of findings) {
+    const time = Date.parse(found.evidence.eventTimes[0]!);
+    const finding = found.scope === 'role' ? found : { ...found, dedupKey: foldKeyOf(found) };
     const group = open.get(finding.dedupKey);
     if (group && time - group.first < windowMs) {
       group.occurrences += 1;

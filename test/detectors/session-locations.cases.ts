@@ -1,6 +1,7 @@
 /** Cases of session-locations: one outbound session used from a second location. */
-import { ADDRESSES, after, BASTION_ACCOUNT, CUSTOMERS, OUTBOUND_ROLE, outboundSession, outToCustomer, sessionCall, type Json } from '../support/case-records';
+import { ADDRESSES, after, CUSTOMERS, outboundSession, outToCustomer, sessionCall, type Json } from '../support/case-records';
 import type { DetectorCase } from './cases';
+import { STRATUS_STOLEN_CREDENTIALS } from '../support/fixture-records';
 
 const T = '2024-08-01T10:45:22Z';
 const LATER = after(T, 20 * 60);
@@ -11,46 +12,6 @@ const SESSION = outboundSession('backend-3f1c0b6e', { createdAt: '2024-08-01T10:
 /** An instance-profile session of the outbound role: same name, rotated access keys. */
 const INSTANCE_KEY_1 = outboundSession('i-0a1b2c3d4e5f67890', { accessKeyId: 'ASIAQ7XKM3VN2RT4WZ5A', createdAt: '2024-08-01T10:20:52Z', ec2RoleDelivery: '2.0' });
 const INSTANCE_KEY_2 = outboundSession('i-0a1b2c3d4e5f67890', { accessKeyId: 'ASIAH6PL2JD8SC3EY7UB', createdAt: '2024-08-01T10:50:52Z', ec2RoleDelivery: '2.0' });
-
-/**
- * stratus-red-team/aws.credential-access.ec2-steal-instance-credentials.json, GetCallerIdentity
- * with an instance's stolen credentials (eventID b379479b-…). Changed: the instance role
- * (stratus-red-team-ec2-steal-credentials-role in 017622104382) is the outbound role in the
- * bastion account, the time is the case's. The address 18.236.253.47 (AWS EC2 us-west-2, not
- * the vendor's) and the made-up region are kept.
- */
-const STRATUS_STOLEN_CREDENTIALS: Json = {
-  awsRegion: 'us-north-2r',
-  eventCategory: 'Management',
-  eventID: 'b379479b-05c9-4c3c-af4b-cbd43acf29e1',
-  eventName: 'GetCallerIdentity',
-  eventSource: 'sts.amazonaws.com',
-  eventTime: '2024-08-02T08:23:55Z',
-  eventType: 'AwsApiCall',
-  eventVersion: '1.08',
-  managementEvent: true,
-  readOnly: true,
-  recipientAccountId: BASTION_ACCOUNT,
-  requestID: 'e46e7e10-ae9e-4170-b205-5d327c156416',
-  requestParameters: null,
-  responseElements: null,
-  sourceIPAddress: '18.236.253.47',
-  tlsDetails: { cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: 'sts.us-north-2r.amazonaws.com', tlsVersion: 'TLSv1.3' },
-  userAgent: 'stratus-red-team_c763d13b-d099-488a-bb3e-f57cb2fed240',
-  userIdentity: {
-    accessKeyId: 'ASIAP5CT9NN8EYVU1FXV',
-    accountId: BASTION_ACCOUNT,
-    arn: `arn:aws:sts::${BASTION_ACCOUNT}:assumed-role/outbound-integration/i-786a3A8B5C0d92eF4`,
-    principalId: 'AROALHCCSKSM395EGX3XN:i-786a3A8B5C0d92eF4',
-    sessionContext: {
-      attributes: { creationDate: '2024-08-02T08:20:52Z', mfaAuthenticated: 'false' },
-      ec2RoleDelivery: '1.0',
-      sessionIssuer: { accountId: BASTION_ACCOUNT, arn: OUTBOUND_ROLE, principalId: 'AROALHCCSKSM395EGX3XN', type: 'Role', userName: 'outbound-integration' },
-      webIdFederationData: {},
-    },
-    type: 'AssumedRole',
-  },
-};
 
 /** An EC2 address in us-east-1, the vendor's own region, that is not the vendor's (attackers rent there). */
 const ATTACKER_EC2 = '54.161.20.7';

@@ -138,3 +138,43 @@ export const AWS_DOCS_ROLE_CHAINING: Json = {
  * AssumeRole as in GetFederationToken.
  */
 export const STRATUS_ALLOW_ALL_POLICY = '{\n\t\t"Version": "2012-10-17",\n\t\t"Statement": [\n\t\t\t{\n\t\t\t\t"Effect": "Allow",\n\t\t\t\t"Action": "*",\n\t\t\t\t"Resource": "*"\n\t\t\t}\n\t\t]\n\t}';
+
+/**
+ * stratus-red-team/aws.credential-access.ec2-steal-instance-credentials.json, GetCallerIdentity
+ * with an instance's stolen credentials (eventID b379479b-…). Changed: the instance role
+ * (stratus-red-team-ec2-steal-credentials-role in 017622104382) is the outbound role in the
+ * bastion account, the time is the case's. The address 18.236.253.47 (AWS EC2 us-west-2, not
+ * the vendor's) and the made-up region are kept.
+ */
+export const STRATUS_STOLEN_CREDENTIALS: Json = {
+  awsRegion: 'us-north-2r',
+  eventCategory: 'Management',
+  eventID: 'b379479b-05c9-4c3c-af4b-cbd43acf29e1',
+  eventName: 'GetCallerIdentity',
+  eventSource: 'sts.amazonaws.com',
+  eventTime: '2024-08-02T08:23:55Z',
+  eventType: 'AwsApiCall',
+  eventVersion: '1.08',
+  managementEvent: true,
+  readOnly: true,
+  recipientAccountId: BASTION_ACCOUNT,
+  requestID: 'e46e7e10-ae9e-4170-b205-5d327c156416',
+  requestParameters: null,
+  responseElements: null,
+  sourceIPAddress: '18.236.253.47',
+  tlsDetails: { cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: 'sts.us-north-2r.amazonaws.com', tlsVersion: 'TLSv1.3' },
+  userAgent: 'stratus-red-team_c763d13b-d099-488a-bb3e-f57cb2fed240',
+  userIdentity: {
+    accessKeyId: 'ASIAP5CT9NN8EYVU1FXV',
+    accountId: BASTION_ACCOUNT,
+    arn: `arn:aws:sts::${BASTION_ACCOUNT}:assumed-role/outbound-integration/i-786a3A8B5C0d92eF4`,
+    principalId: 'AROALHCCSKSM395EGX3XN:i-786a3A8B5C0d92eF4',
+    sessionContext: {
+      attributes: { creationDate: '2024-08-02T08:20:52Z', mfaAuthenticated: 'false' },
+      ec2RoleDelivery: '1.0',
+      sessionIssuer: { accountId: BASTION_ACCOUNT, arn: OUTBOUND_ROLE, principalId: 'AROALHCCSKSM395EGX3XN', type: 'Role', userName: 'outbound-integration' },
+      webIdFederationData: {},
+    },
+    type: 'AssumedRole',
+  },
+};

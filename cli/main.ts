@@ -7,7 +7,9 @@
  * Exit codes: 0 no alerts, 1 alerts, 2 usage error or unreadable input.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { CONFIG_KEYS, ConfigError, loadConfig, type CompiledConfig } from '../lambdas/core/config';
+import { dirname, resolve } from 'node:path';
+import { CONFIG_KEYS, ConfigError, loadConfig, withCustomerRegistry, type CompiledConfig } from '../lambdas/core/config';
+import { describeRegistryLoad, parseCustomerRegistry, type CustomerRegistry } from '../lambdas/core/customer-registry';
 import type { StatePorts } from '../lambdas/delivery/batch-runner';
 import { MemoryLedger } from '../lambdas/state/memory-ledger';
 import { MemoryStore } from '../lambdas/state/memory-store';
@@ -114,8 +116,12 @@ function parseReplayArgs(args: readonly string[]): ReplayArgs {
   return parsed;
 }
 
-/** Reads detection keys from a JSON file (a cdk.json's `context` too) or ./cdk.json. */
-export function readConfig(configFile: string | null, cwd = process.cwd()): CompiledConfig {
+/**
+ * Reads detection keys from a JSON file (a cdk.json's `context` too) or ./cdk.json, with the
+ * customer registry it names (a path relative to the file) loaded; `report` receives what the
+ * registry load found (malformed lines, accounts two tenants registered, what was loaded).
+ */
+export function readConfig(configFile: string | null, cwd = process.cwd(), report: (line: string) => void = () => undefined): CompiledConfig {
   const file = configFile ?? (existsSync(`${cwd}/cdk.json`) ? `${cwd}/cdk.json` : null);
   if (file === null) throw new UsageError('no configuration: pass --config FILE, or run where cdk.json holds the context keys');
   let doc: unknown;
@@ -130,14 +136,43 @@ export function readConfig(configFile: string | null, cwd = process.cwd()): Comp
     // A cdk.json: its context also holds deployment keys and CDK feature flags.
     const engineKeys = new Set<string>(CONFIG_KEYS.map((k) => k.name));
     const context = record.context as Record<string, unknown>;
-    return loadConfig(Object.fromEntries(Object.entries(context).filter(([k]) => engineKeys.has(k))));
+    return withRegistry(loadConfig(Object.fromEntries(Object.entries(context).filter(([k]) => engineKeys.has(k)))), file, report);
   }
-  return loadConfig(record);
+  return withRegistry(loadConfig(record), file, report);
+}
+
+/** The configuration with the customer registry it names read from its file. */
+function withRegistry(config: CompiledConfig, configFile: string, report: (line: string) => void): CompiledConfig {
+  return config.customerRegistry === null ? config : withCustomerRegistry(config, readRegistry(config.customerRegistry, dirname(resolve(configFile)), report));
+}
+
+/**
+ * Reads the customer registry for replay. An S3 URL, an unreadable file or one without a single
+ * usable line stops the run (exit 2): replaying without the registry the configuration asks for
+ * would judge every account differently. Malformed lines are reported and the rest is used.
+ */
+function readRegistry(value: string, base: string, report: (line: string) => void): CustomerRegistry {
+  if (value.startsWith('s3://')) {
+    throw new UsageError(`customerRegistry: ${value} is an S3 object, which the Lambda reads; replay reads the registry from a file (a path relative to the config file): copy it down with \`aws s3 cp ${value} customer-registry.jsonl\` and name that file`);
+  }
+  const path = resolve(base, value);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`customerRegistry: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const parsed = parseCustomerRegistry(text);
+  for (const line of describeRegistryLoad(path, parsed)) report(`customerRegistry: ${line}`);
+  const { registry } = parsed;
+  if (registry.integrations === 0) throw new UsageError(`customerRegistry: ${path} holds no usable integration line (${parsed.problems.length} malformed): expected JSON Lines of {"tenantId", "accountId", "roleArn", "externalIdSha256": [...]}`);
+  report(`customer registry ${path}: ${registry.integrations} integrations in ${registry.accounts.size} accounts`);
+  return registry;
 }
 
 async function runReplay(args: readonly string[], io: Io): Promise<number> {
   const options = parseReplayArgs(args);
-  const config = readConfig(options.configFile);
+  const config = readConfig(options.configFile, process.cwd(), (line) => io.err(`${line}\n`));
   const dynamo = options.store === 'dynamodb' ? await dynamoPorts(options) : null;
   const ports = dynamo?.ports ?? { state: new MemoryStore(), ledger: new MemoryLedger() };
   let progressShown = false;

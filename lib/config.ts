@@ -9,7 +9,7 @@
  * problem is reported at once naming the key and the expected form, and misspelt keys get a
  * "did you mean". Free of CDK on purpose: the README generator imports it.
  */
-import { CONFIG_KEYS, ConfigError, resolveConfig, type EngineConfig } from '../lambdas/core/config';
+import { CONFIG_KEYS, ConfigError, parseS3Url, resolveConfig, type EngineConfig } from '../lambdas/core/config';
 import { closest, isRegionName, parseJsonOr, show, toList } from '../lambdas/core/config-values';
 import { SEVERITIES, type Severity } from '../lambdas/core/types';
 import { environmentProblem } from './lambda-environment';
@@ -194,6 +194,8 @@ export function loadAppConfig(context: Readonly<Record<string, unknown>>, cli: C
   if (detection) {
     const tooLarge = environmentProblem(detection);
     if (tooLarge) problems.push(tooLarge);
+    const registry = registryProblem(detection);
+    if (registry) problems.push(registry);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { detection: detection!, deployment, warnings: warningsFor(deployment) };
@@ -207,6 +209,13 @@ function defaultOf(spec: DeployKeySpec, cli: CliDefaults, problems: string[]): u
     return undefined;
   }
   return spec.default;
+}
+
+/** The deployed function reads the customer registry from S3: a path (replay's form) cannot deploy. */
+export function registryProblem(detection: EngineConfig): string | null {
+  const value = detection.customerRegistry;
+  if (value === null || parseS3Url(value) !== null) return null;
+  return `customerRegistry: ${JSON.stringify(value)} is not an S3 object URL; expected s3://bucket/key (the function reads the registry from S3; a path is for replay)`;
 }
 
 /** Cross-key rules, and the home region first in `regions`. */

@@ -243,6 +243,7 @@ describe('every invalid form of every key', () => {
   const INVALID_BY_KIND: Record<string, readonly unknown[]> = {
     arnList: [42, true, {}, [7], [null], ['role/outbound'], ['arn:aws:iam::12:role/x'], ['arn:aws:iam::210987654321:role/has space'], 'not-an-arn', '[7]', '{"a": 1}'],
     policyArnList: [42, true, {}, [7], [null], ['ReadOnlyAccess'], ['arn:aws:iam::12:policy/x'], ['arn:aws:iam::aws:policy/has space'], ['arn:aws:s3:::vendor-bucket'], ['arn:aws:iam:eu-west-1:aws:policy/x'], 'not-an-arn', '[7]', '{"a": 1}'],
+    objectSource: [5, true, {}, ['s3://b/k'], 's3://', 's3://bucket', 's3://Bad_Bucket/key', 's3://b/key', 'reg\u0000istry.jsonl'],
     cidrs: [5, true, null, ['203.0.113.7'], ['10.0.0.0/33'], [7], { nat: 5 }, { nat: ['x'] }, { nat: [null] }, '10.0.0.0/33', '{"nat": [1]}', '["2001:db8::/129"]'],
     regex: [5, true, {}, [], '(unclosed', '[z-a]', '(a+)+$', '(a)\\1'],
     regexList: [5, true, null, {}, [5], [null], [''], ['(unclosed'], ['[z-a]'], ['(a+)+$'], ['(a)\\1'], ['admin', '(a|aa)+'], '(unclosed', '["(a+)+$"]', '{"a": 1}', 'a,b'],

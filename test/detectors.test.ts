@@ -10,7 +10,8 @@ import { DETECTORS } from '../lambdas/detectors';
 import { OUTBOUND_ROLE } from './support/case-records';
 import { CASE_BASE_CONFIG, type DetectorCase } from './detectors/cases';
 import { eventFingerprint, type Detector } from '../lambdas/detectors/detector';
-import { loadConfig, type CompiledConfig } from '../lambdas/core/config';
+import { loadConfig, withCustomerRegistry, type CompiledConfig } from '../lambdas/core/config';
+import { registryOf } from './support/registry';
 import type { StatePorts as EnginePorts } from '../lambdas/delivery/batch-runner';
 import { select } from '../lambdas/engine/engine';
 import { processBatch, type BatchResult } from './support/engine';
@@ -52,7 +53,8 @@ function runOne(call: ParsedCall, ports: EnginePorts, config: CompiledConfig): P
 
 /** Processes the case's history (one batch each), then its record; the record's findings. */
 async function findingsOf(detectorId: string, c: DetectorCase): Promise<Finding[]> {
-  const config = loadConfig({ ...CASE_BASE_CONFIG, ...(c.config ?? {}) });
+  const base = loadConfig({ ...CASE_BASE_CONFIG, ...(c.config ?? {}) });
+  const config = c.registry ? withCustomerRegistry(base, registryOf(c.registry)) : base;
   const store: EnginePorts = { state: new MemoryStore(), ledger: new MemoryLedger() };
   for (const [i, raw] of (c.history ?? []).entries()) {
     const call = parseOrFail(raw, `history[${i}]`);

@@ -213,7 +213,7 @@ describe('the topics', () => {
 
 describe('the alarms', () => {
   const alarmOf = (name: keyof SynthesizedApp['stacks']['home']['pipeline']['alarms']): Record<string, any> =>
-    props(home.toJSON().Resources[logicalId(built.stacks.home.pipeline.alarms[name])]);
+    props(home.toJSON().Resources[logicalId(built.stacks.home.pipeline.alarms[name]!)]);
 
   it('notify the operations topic on alarm and on recovery', () => {
     const ops = { Ref: logicalId(built.stacks.home.pipeline.opsTopic!) };

@@ -9,6 +9,7 @@ import { closest, isRegionName, parseJsonOr, show, toList } from './config-value
 import { regexSafetyProblem } from './regex-safety';
 import { SEVERITIES, type Severity } from './types';
 import { memoize } from './memo';
+import type { CustomerRegistry } from './customer-registry';
 
 /** Validated, defaulted configuration handed to the engine and detectors. */
 export interface EngineConfig {
@@ -33,6 +34,9 @@ export interface EngineConfig {
   readonly maxSessionDurationSeconds: number | null;
   readonly requireSessionPolicy: boolean;
   readonly allowedSessionPolicyArns: readonly string[];
+  readonly customerRegistry: string | null;
+  readonly customerRegistryRefreshMinutes: number;
+  readonly customerRegistryMaxAgeHours: number;
   readonly suppressionMinutes: number;
   readonly minAlertSeverity: Severity;
 }
@@ -54,9 +58,29 @@ export interface CompiledConfig extends EngineConfig {
   readonly isAllowedSessionPolicyArn: (arn: string) => boolean;
   /** AWS's published ranges, to tell AWS addresses from the rest of the internet. */
   readonly awsIpRanges: AwsRangeLookup;
+  /**
+   * The customer registry's last good copy, or null: none configured, or none read yet (then
+   * its checks are skipped, never raised on every call). The Lambda and replay attach it with
+   * {@link withCustomerRegistry}.
+   */
+  readonly customers: CustomerRegistry | null;
 }
 
-type Kind = 'arnList' | 'cidrs' | 'regex' | 'regexList' | 'int' | 'number' | 'boolean' | 'severity' | 'roleRegions' | 'policyArnList';
+/** The configuration with a registry copy attached (the same object when it is already that copy). */
+export function withCustomerRegistry(config: CompiledConfig, customers: CustomerRegistry | null): CompiledConfig {
+  return config.customers === customers ? config : { ...config, customers };
+}
+
+/** An S3 object URL as `customerRegistry` takes it in the Lambda. */
+export const S3_OBJECT_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
+
+/** The bucket and key of an `s3://bucket/key` URL, or null when the value is not one. */
+export function parseS3Url(value: string): { bucket: string; key: string } | null {
+  const match = S3_OBJECT_URL.exec(value);
+  return match ? { bucket: match[1]!, key: match[2]! } : null;
+}
+
+type Kind = 'arnList' | 'cidrs' | 'regex' | 'regexList' | 'int' | 'number' | 'boolean' | 'severity' | 'roleRegions' | 'policyArnList' | 'objectSource';
 
 /** One configuration key: its form, default and meaning (the README table is generated from this). */
 export interface ConfigKeySpec {
@@ -115,6 +139,12 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     description: 'Calls out of a monitored role must pass a session policy (`Policy` or `PolicyArns`); session-request rates one without high.' },
   { name: 'allowedSessionPolicyArns', kind: 'policyArnList', type: 'ARN pattern[]', default: [],
     description: 'Managed session policies (`PolicyArns`) calls out of a monitored role may pass; session-request rates any other high. `*` matches any characters. Empty: not enforced.' },
+  { name: 'customerRegistry', kind: 'objectSource', type: 's3://bucket/key | path | null', default: null,
+    description: 'The vendor\'s customer registry (JSON Lines: tenantId, accountId, roleArn, externalIdSha256; see "Customer registry" in the README). In the Lambda an `s3://bucket/key` object, read at cold start and re-read every `customerRegistryRefreshMinutes` (the function may read that object only); in replay a path relative to the config file. With it, target-role rates a role in an unregistered account or an unregistered role high, and external-id an unregistered external ID or an account two tenants registered. null: those checks are learned instead.' },
+  { name: 'customerRegistryRefreshMinutes', kind: 'int', type: 'integer', default: 15, min: 1, max: 1440,
+    description: 'How often the Lambda re-reads the customer registry (a conditional GET on its ETag); an unknown account, role or external ID makes it look again at most once a minute, so a customer onboarded a minute ago is known.' },
+  { name: 'customerRegistryMaxAgeHours', kind: 'int', type: 'integer', default: 24, min: 1, max: 8760,
+    description: 'Alarm when the Lambda\'s last good copy of the customer registry is older than this (reads failing, or none since a cold start: the registry checks are then skipped).' },
   { name: 'suppressionMinutes', kind: 'int', type: 'integer', default: 60, min: 0, max: 43_200,
     description: 'Findings with the same dedup key within this many minutes (event time) give one alert.' },
   { name: 'minAlertSeverity', kind: 'severity', type: 'low|medium|high|critical', default: 'medium',
@@ -184,6 +214,7 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
     regionsOf: (roleArn) => regionRules.find((r) => r.test(roleArn))?.regions,
     isAllowedSessionPolicyArn: config.allowedSessionPolicyArns.length === 0 ? () => true : globList(config.allowedSessionPolicyArns),
     awsIpRanges,
+    customers: null,
   };
 }
 
@@ -287,6 +318,13 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
       if (value === true || value === 'true') return true;
       if (value === false || value === 'false') return false;
       return bad(`${show(value)} is not true or false`);
+    }
+    case 'objectSource': {
+      if (value === null || value === '' || value === 'null') return null;
+      if (typeof value !== 'string') return bad(`${show(value)} is not a string`);
+      if (value.startsWith('s3://') && !S3_OBJECT_URL.test(value)) return bad(`${show(value)} is not an S3 object URL (s3://bucket/key)`);
+      if (value.includes('\0')) return bad(`${show(value)} is not a path`);
+      return value;
     }
     case 'severity': {
       if (typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value)) return value;

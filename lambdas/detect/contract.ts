@@ -17,3 +17,7 @@ export const METRICS_NAMESPACE = 'AssumeRoleWatch';
 export const METRICS_SERVICE = 'assumerole-watch';
 /** Emitted every batch, zero included; the silence alarm watches its sum. */
 export const ASSUME_ROLE_EVENTS_METRIC = 'AssumeRoleEvents';
+/** Age in seconds of the customer registry copy a batch ran with (when one is configured and held); the registry alarm watches its maximum. */
+export const CUSTOMER_REGISTRY_AGE_METRIC = 'CustomerRegistryAgeSeconds';
+/** 1 for a batch that ran without a registry copy although one is configured; the registry alarm fires on it. */
+export const CUSTOMER_REGISTRY_UNAVAILABLE_METRIC = 'CustomerRegistryUnavailable';

@@ -13,7 +13,9 @@ import { StateCache } from '../state/cache';
 import { DynamoLedger } from '../state/dynamodb-ledger';
 import { DynamoStore } from '../state/dynamodb-store';
 import { CapacityMeter } from '../state/meter';
+import { defaultS3Client } from '../state/s3-object';
 import { ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from './contract';
+import { s3CustomerRegistry } from './customer-registry';
 import type { DetectDependencies } from './handler';
 
 /** Reads a required environment variable, failing the cold start with its name. */
@@ -48,5 +50,7 @@ export function dependenciesFromEnvironment(): DetectDependencies {
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
     clock: { now: () => Date.now() },
     consumption: () => meter.reading(),
+    // S3's client loads at the first read, and only where a registry is configured.
+    ...(config.customerRegistry !== null ? { customerRegistry: s3CustomerRegistry(defaultS3Client, config) } : {}),
   };
 }

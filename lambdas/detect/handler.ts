@@ -7,7 +7,7 @@ import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { CompiledConfig } from '../core/config';
+import { withCustomerRegistry, type CompiledConfig } from '../core/config';
 import { notAfterClock, parseText, type ParseOptions } from '../core/parse';
 import type { Consumption } from '../core/state';
 import type { ParsedCall } from '../core/types';
@@ -17,7 +17,8 @@ import type { Detector } from '../detectors/detector';
 import { DETECTORS } from '../detectors';
 import type { Alert } from '../engine/alerts';
 import type { Clock } from '../engine/engine';
-import { ASSUME_ROLE_EVENTS_METRIC } from './contract';
+import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC } from './contract';
+import type { CustomerRegistrySource, RegistryForBatch } from './customer-registry';
 
 /** Everything the handler needs, injected. */
 export interface DetectDependencies {
@@ -31,6 +32,8 @@ export interface DetectDependencies {
   readonly clock: Clock;
   /** Request units consumed so far by the stores (diffed per batch for metrics). */
   readonly consumption?: () => Consumption;
+  /** The customer registry, when `customerRegistry` is configured. */
+  readonly customerRegistry?: CustomerRegistrySource;
 }
 
 /** What one invocation did, for logs, metrics and tests. */
@@ -46,6 +49,8 @@ export interface InvocationSummary {
   readonly publishFailed: number;
   readonly readUnits: number;
   readonly writeUnits: number;
+  /** The customer registry copy the batch ran with; null when none is configured. */
+  readonly customerRegistry: RegistryForBatch | null;
 }
 
 /** What the handler uses of the Lambda context. */
@@ -79,7 +84,11 @@ export async function handleBatch(
   // No record may be dated later than this invocation's clock (plus a margin for hosts' clocks):
   // one from the future would carry windows, TTLs and baselines with it.
   const parsed = await parseMessages(event, deps.logger, notAfterClock(deps.clock.now()));
-  const outcome = parsed.calls.length > 0 ? await runBatch({ calls: parsed.calls, redeliveredEventIds: parsed.redeliveredEventIds, owner, leaseMs }, { ...deps, detectors: deps.detectors ?? DETECTORS, log: deps.logger }) : null;
+  const registry = deps.customerRegistry ? await deps.customerRegistry.forBatch(parsed.calls, deps.config, deps.clock.now()) : null;
+  if (registry) logRegistry(deps.logger, deps.customerRegistry!.url, registry);
+  // Until a first good copy is read, the registry's checks are skipped (never raised on every call).
+  const config = registry ? withCustomerRegistry(deps.config, registry.registry) : deps.config;
+  const outcome = parsed.calls.length > 0 ? await runBatch({ calls: parsed.calls, redeliveredEventIds: parsed.redeliveredEventIds, owner, leaseMs }, { ...deps, config, detectors: deps.detectors ?? DETECTORS, log: deps.logger }) : null;
   const failures = failedMessages(parsed, outcome);
   const after = deps.consumption?.() ?? before;
   const summary: InvocationSummary = {
@@ -92,9 +101,30 @@ export async function handleBatch(
     publishFailed: outcome?.stats.publishFailed ?? 0,
     readUnits: after.readUnits - before.readUnits,
     writeUnits: after.writeUnits - before.writeUnits,
+    customerRegistry: registry,
   };
   report(deps, summary, parsed, failures);
   return { response: { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) }, summary };
+}
+
+/** Problems of one registry read logged one by one; past this they are counted. */
+const MAX_REGISTRY_PROBLEMS_LOGGED = 20;
+
+/** Logs what reading the customer registry did for this batch, and when the batch runs without one. */
+function logRegistry(logger: Logger, url: string, registry: RegistryForBatch): void {
+  for (const read of registry.reads) {
+    if (read.kind === 'loaded') {
+      logger.info('customer registry loaded', { url, etag: read.etag, registry: read.summary, replaced: read.replaced, problems: read.problems.length });
+    } else if (read.kind === 'unusable') {
+      logger.error('customer registry unusable: no line could be used; the last good copy is kept', { url, etag: read.etag, keptCopy: read.keptCopy, problems: read.problems.length });
+    } else if (read.kind === 'failed') {
+      logger.error('customer registry read failed; the last good copy is kept', { url, error: read.error, keptCopy: read.keptCopy });
+    }
+    if (read.kind === 'loaded' || read.kind === 'unusable') {
+      for (const problem of read.problems.slice(0, MAX_REGISTRY_PROBLEMS_LOGGED)) logger.warn('customer registry problem', { url, problem });
+    }
+  }
+  if (registry.registry === null) logger.warn('customer registry unavailable: its checks are skipped until a good copy is read', { url });
 }
 
 /** The valid calls of a batch, and what became of each message. */
@@ -211,6 +241,13 @@ function emitMetrics(metrics: Metrics, s: InvocationSummary, parsed: ParsedMessa
   metrics.addMetric('AlertsHeldElsewhere', MetricUnit.Count, s.busy);
   metrics.addMetric('AlertsPublishFailed', MetricUnit.Count, s.publishFailed);
   if (s.result?.retryAll) metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
+  if (s.customerRegistry) {
+    // The registry alarm watches these: a copy too old, or none at all.
+    if (s.customerRegistry.ageMs === null) metrics.addMetric(CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, MetricUnit.Count, 1);
+    else metrics.addMetric(CUSTOMER_REGISTRY_AGE_METRIC, MetricUnit.Seconds, Math.round(s.customerRegistry.ageMs / 1000));
+    const failedReads = s.customerRegistry.reads.filter((r) => r.kind === 'failed' || r.kind === 'unusable').length;
+    if (failedReads > 0) metrics.addMetric('CustomerRegistryReadFailures', MetricUnit.Count, failedReads);
+  }
   metrics.addMetric('ReadRequestUnits', MetricUnit.Count, s.readUnits);
   metrics.addMetric('WriteRequestUnits', MetricUnit.Count, s.writeUnits);
   const byDetector = new Map<string, { findings: number; alerts: number }>();

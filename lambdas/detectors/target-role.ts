@@ -35,7 +35,7 @@ export const detector: Detector = {
   title: 'Unusual role assumed by the outbound role',
   severity: 'high',
   description:
-    'A monitored role\'s session assumed a role whose name matches `pivotRoleNamePatterns` (organisation access, Control Tower, StackSets, AFT, any `admin`): high whether learned or not, and a denied try high too (one careful try stays under failed-assume\'s burst). Otherwise the role-name shapes (digits, hex, UUIDs folded) are learned per monitored role and target account: after the learning period, a shape never seen in an account that already had a known role and is past its first `learningPeriodDays` since first contact is medium (an existing customer suddenly reached through another role). A new account\'s roles are learned silently in its first days, whatever their names, so onboarding a customer with the standard name or a per-customer one (`AcmeIntegrationRole`) makes no noise; which accounts may be reached at all is the customer registry\'s question. Same-account assumptions (the bastion) are judged the same way. Denied calls and pivot names are never learned.',
+    'A monitored role\'s session assumed a role whose name matches `pivotRoleNamePatterns` (organisation access, Control Tower, StackSets, AFT, any `admin`): high whether learned or not, and a denied try high too (one careful try stays under failed-assume\'s burst). Otherwise the role-name shapes (digits, hex, UUIDs folded) are learned per monitored role and target account: after the learning period, a shape never seen in an account that already had a known role and is past its first `learningPeriodDays` since first contact is medium (an existing customer suddenly reached through another role). A new account\'s roles are learned silently in its first days, whatever their names, so onboarding a customer with the standard name or a per-customer one (`AcmeIntegrationRole`) makes no noise; which accounts may be reached at all is the customer registry\'s question. Same-account assumptions (the bastion) are judged the same way. Denied calls and pivot names are never learned. With a customer registry (`customerRegistry`), a successful assumption into another account is judged by it instead: an account it does not list is high, and so is a role it does not list for that account (role names compare case-insensitively, without the path); registered roles are quiet.',
   runbook:
     'Ask the customer (or the bastion\'s owner) whether the vendor should hold this role: a pivot or admin role means a trust policy lets the vendor\'s account in broadly, so have the customer narrow it to the integration role with sts:ExternalId, and find which code path or person chose the role. A different role in a known account: confirm a planned change with the customer, else treat the outbound session as held by someone else (revoke it, review what the assumed role did in the customer\'s CloudTrail). If your own integration role matches a pivot pattern, replace `pivotRoleNamePatterns`.',
   plan(subject, config) {
@@ -65,6 +65,41 @@ export const detector: Detector = {
     }
     // A denied call proves no role trusts the vendor: failed-assume counts them, nothing is learned.
     if (denied || account === null) return null;
+    const customers = config.customers;
+    const customerAccount = account !== call.principal.accountId && account !== accountOf(role);
+    // With a customer registry, the vendor's own list answers which roles may be held in which
+    // account: what it does not list is high, and nothing is learned from it.
+    if (customers !== null && customerAccount) {
+      const registered = customers.accounts.get(account);
+      const label = targetRoleLabel(account, call, role);
+      if (registered === undefined) {
+        return stateless({
+          findings: [{
+            severity: 'high',
+            title: 'Role assumed in an account that is not a registered customer',
+            cause: `${role} assumed ${targetArn}, but account ${account} is not in the customer registry (${customers.integrations} integrations)`,
+            dedupKey: `target-role|unregistered-account|${role}|${account}`,
+            evidence: evidenceOf(subject, { outcome: 'assumed', targetRoleArn: targetArn, targetRoleName: name, registry: 'account not registered' }),
+          }],
+          updates: [],
+        });
+      }
+      if (!registered.roleNames.has(name.toLowerCase())) {
+        return stateless({
+          findings: [{
+            severity: 'high',
+            title: `${label} not registered for its account assumed`,
+            cause: `${role} assumed ${targetArn} in account ${account} (tenant ${registered.tenants.join(', ')}), which the customer registry lists with ${registered.roleArns.slice(0, 3).join(', ')} only`,
+            dedupKey: dedupKey(role, targetArn, false),
+            evidence: evidenceOf(subject, { outcome: 'assumed', targetRoleArn: targetArn, targetRoleName: name, registry: 'role not registered', tenants: [...registered.tenants], registeredRoles: registered.roleArns.slice(0, 10) }),
+          }],
+          updates: [],
+        });
+      }
+    }
+    // A registered role: the registry has answered, the shapes are still learned (the baseline a
+    // registry outage falls back on).
+    const registryDecides = customers !== null && customerAccount;
     const shape = shapeOf(name);
     // Shapes only accumulate: a cached copy that knows this one decides (known: quiet).
     const key = keys.targetRoleNames(role, account, (item) => hasMember(setOf(item), shape));
@@ -83,7 +118,7 @@ export const detector: Detector = {
         } else if (item && (item.expiresAt as number) < ttlAfter(call.eventTime, SHAPES_TTL_DAYS / 2)) {
           updates.push({ key, expiresAt: ttl });
         }
-        if (isKnown || known.length === 0 || !state.learned(role, call.eventTime)) return { findings: [], updates };
+        if (registryDecides || isKnown || known.length === 0 || !state.learned(role, call.eventTime)) return { findings: [], updates };
         const firstSeenAt = item?.firstSeenAt;
         if (typeof firstSeenAt === 'number' && call.eventTime - firstSeenAt < learningMs) return { findings: [], updates };
         return {

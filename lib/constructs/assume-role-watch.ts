@@ -4,7 +4,7 @@
  * secure defaults; every created resource is public so a vendor can extend it in its own app.
  */
 import * as path from 'path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -18,10 +18,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ASSUME_ROLE_EVENTS_METRIC, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
-import type { EngineConfig } from '../../lambdas/core/config';
+import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
+import { parseS3Url, type EngineConfig } from '../../lambdas/core/config';
 import { TABLE_SCHEMA } from '../../lambdas/state/schema';
-import { deployDefault, type AlarmDestination, type EmailSubscriber, type HttpsSubscriber } from '../config';
+import { deployDefault, registryProblem, type AlarmDestination, type EmailSubscriber, type HttpsSubscriber } from '../config';
 import { detectionConfigJson, environmentProblem, FIXED_ENVIRONMENT } from '../lambda-environment';
 import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
 import { createTopicKey, NotificationTopic } from './notification-topic';
@@ -112,6 +112,8 @@ export class AssumeRoleWatch extends Construct {
     readonly throttles: cloudwatch.Alarm;
     readonly oldestMessage: cloudwatch.Alarm;
     readonly silence: cloudwatch.Alarm;
+    /** The customer registry's copy is too old, or none was read (only with `customerRegistry`). */
+    readonly customerRegistry?: cloudwatch.Alarm;
   };
 
   constructor(scope: Construct, id: string, props: AssumeRoleWatchProps) {
@@ -122,6 +124,9 @@ export class AssumeRoleWatch extends Construct {
     const alarmDestination = props.alarmTopic ?? deployDefault('alarmTopic');
     const tooLarge = environmentProblem(props.detection);
     if (tooLarge) throw new Error(tooLarge);
+    const badRegistry = registryProblem(props.detection);
+    if (badRegistry) throw new Error(badRegistry);
+    const registry = props.detection.customerRegistry === null ? null : parseS3Url(props.detection.customerRegistry);
 
     // Topics: one customer-managed key, alarms allowed to publish to the topic they use.
     this.topicKey = createTopicKey(this, 'TopicKey', 'assumerole-watch: encrypts the alert and operations topics');
@@ -203,6 +208,14 @@ export class AssumeRoleWatch extends Construct {
       actions: ['sns:Publish'],
       resources: [this.alertTopic.topicArn],
     }));
+    if (registry !== null) {
+      this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ReadCustomerRegistry',
+        // lambdas/state/s3-object.ts: GetObject (conditional on the ETag) of that one object.
+        actions: ['s3:GetObject'],
+        resources: [`arn:${Aws.PARTITION}:s3:::${registry.bucket}/${registry.key}`],
+      }));
+    }
     this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'EncryptAlerts',
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -260,7 +273,7 @@ export class AssumeRoleWatch extends Construct {
     this.alarms = this.createAlarms(props);
   }
 
-  /** The six alarms, each notifying the alarm topic on ALARM and on recovery. */
+  /** The alarms (six, and the registry's when one is configured), each notifying the alarm topic on ALARM and on recovery. */
   private createAlarms(props: AssumeRoleWatchProps): AssumeRoleWatch['alarms'] {
     const action = new cwActions.SnsAction(this.alarmTopic);
     const fiveMinutes = Duration.minutes(5);
@@ -303,7 +316,29 @@ export class AssumeRoleWatch extends Construct {
         new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: ASSUME_ROLE_EVENTS_METRIC, dimensionsMap: { service: METRICS_SERVICE }, statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) }),
         { comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, evaluationPeriods: silenceHours, datapointsToAlarm: silenceHours, treatMissingData: cloudwatch.TreatMissingData.BREACHING },
       ),
+      ...(props.detection.customerRegistry === null ? {} : { customerRegistry: this.registryAlarm(props.detection, alarm) }),
     };
+  }
+
+  /**
+   * No good copy of the customer registry younger than `customerRegistryMaxAgeHours`: the oldest
+   * copy a batch ran with in five minutes, or a batch that ran with none (counted as older than
+   * the limit). Quiet while the function is idle (the silence alarm watches that).
+   */
+  private registryAlarm(detection: EngineConfig, alarm: (id: string, description: string, metric: cloudwatch.IMetric, options?: Partial<cloudwatch.AlarmProps>) => cloudwatch.Alarm): cloudwatch.Alarm {
+    const limitSeconds = detection.customerRegistryMaxAgeHours * 3600;
+    const metric = (metricName: string): cloudwatch.Metric => new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: METRICS_SERVICE }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) });
+    return alarm(
+      'CustomerRegistryAlarm',
+      `no good copy of the customer registry ${detection.customerRegistry} younger than ${detection.customerRegistryMaxAgeHours} hours: its checks run on a stale copy or are skipped. See the function's "customer registry" log lines (the object missing, access denied, or no usable line).`,
+      new cloudwatch.MathExpression({
+        expression: `MAX([FILL(age, 0), FILL(unavailable, 0) * ${limitSeconds + 1}])`,
+        usingMetrics: { age: metric(CUSTOMER_REGISTRY_AGE_METRIC), unavailable: metric(CUSTOMER_REGISTRY_UNAVAILABLE_METRIC) },
+        period: Duration.minutes(5),
+        label: 'customer registry age (s)',
+      }),
+      { threshold: limitSeconds, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
+    );
   }
 }
 

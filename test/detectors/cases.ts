@@ -13,6 +13,8 @@ export interface DetectorCase {
   readonly basedOn?: string;
   /** Configuration keys merged over the cases' base configuration. */
   readonly config?: Readonly<Record<string, unknown>>;
+  /** Customer registry lines (objects, as the JSON Lines export holds them) the case runs with. */
+  readonly registry?: readonly Readonly<Record<string, unknown>>[];
   /** Raw records processed first, in order, each as its own batch. */
   readonly history?: readonly unknown[];
   /** The raw CloudTrail record under test. */

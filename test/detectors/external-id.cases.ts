@@ -1,6 +1,7 @@
 /** Cases of external-id: missing, shared (tenant confusion) or changed external IDs. */
 import { BASTION_ACCOUNT, customerRole, CUSTOMERS, externalIdOf, outboundSession, outToCustomer, type Json } from '../support/case-records';
 import type { DetectorCase } from './cases';
+import { CASE_REGISTRY, registryLine } from '../support/registry';
 
 const T = '2024-08-01T10:45:22Z';
 const ACME_XID = externalIdOf(CUSTOMERS.acme);
@@ -97,6 +98,41 @@ export const cases: readonly DetectorCase[] = [
     name: 'stays quiet for a missing external ID when requireExternalId is false',
     config: { requireExternalId: false },
     record: outToCustomer({ time: T, noExternalId: true }),
+    expect: 'quiet',
+  },
+  // With a customer registry that lists the account: the registry decides.
+  {
+    name: 'rates an external ID the registry does not list for the account high, on first contact too',
+    registry: CASE_REGISTRY,
+    record: outToCustomer({ time: T, account: CUSTOMERS.globex, externalId: ACME_XID }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'stays quiet for a re-installed customer\'s new external ID once the registry lists it (rotation: both digests)',
+    config: { learningPeriodDays: 1 },
+    registry: [registryLine('t-0001-acme', CUSTOMERS.acme, { externalIds: [ACME_XID, 'vnd-reinstalled-5e4d3c2b1a09'] })],
+    history: [outToCustomer({ time: '2024-07-30T10:00:00Z' }), outToCustomer({ time: '2024-07-31T10:00:00Z' })],
+    record: outToCustomer({ time: T, externalId: 'vnd-reinstalled-5e4d3c2b1a09' }),
+    expect: 'quiet',
+  },
+  {
+    name: 'rates any assumption into an account two tenants registered high (a confused deputy)',
+    registry: [registryLine('t-0001-acme', CUSTOMERS.acme), registryLine('t-0099-mallory', CUSTOMERS.acme)],
+    record: outToCustomer({ time: T }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'stays quiet for the registered external ID',
+    registry: CASE_REGISTRY,
+    record: outToCustomer({ time: T }),
+    expect: 'quiet',
+  },
+  {
+    name: 'leaves an account the registry does not list to target-role',
+    registry: CASE_REGISTRY,
+    record: outToCustomer({ time: T, account: '908172635401', externalId: 'vnd-trial-2f1e0d9c8b7a' }),
     expect: 'quiet',
   },
 ];

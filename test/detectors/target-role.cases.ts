@@ -1,6 +1,7 @@
 /** Cases of target-role: which role the outbound role's session assumes in a customer's (or its own) account. */
 import { BASTION_ACCOUNT, CUSTOMERS, outToCustomer } from '../support/case-records';
 import type { DetectorCase } from './cases';
+import { CASE_REGISTRY, registryLine } from '../support/registry';
 
 const T = '2024-08-01T10:45:22Z';
 /** Two days of the usual traffic before `T`: the role is learned with `learningPeriodDays: 1`. */
@@ -207,6 +208,60 @@ export const cases: readonly DetectorCase[] = [
     name: 'stays quiet on pivot names when pivotRoleNamePatterns is empty (the check turned off)',
     config: { pivotRoleNamePatterns: [] },
     record: outToCustomer({ time: T, account: CUSTOMERS.umbrella, roleArn: role(CUSTOMERS.umbrella, 'OrganizationAccountAccessRole') }),
+    expect: 'quiet',
+  },
+  // With a customer registry: the vendor's own list of which roles it may hold where.
+  {
+    name: 'rates a role in an account that was never a customer high, with a registry (an ex-trial account, a fresh external ID)',
+    registry: CASE_REGISTRY,
+    record: outToCustomer({ time: T, account: '908172635401', externalId: 'vnd-trial-2f1e0d9c8b7a' }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'rates a registered customer\'s account reached through a role the registry does not list high, learned or not',
+    registry: CASE_REGISTRY,
+    record: outToCustomer({ time: T, roleArn: role(CUSTOMERS.acme, 'vendor-integration-readwrite') }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'stays quiet for a registered role, even on the account\'s first contact (onboarding)',
+    registry: CASE_REGISTRY,
+    record: outToCustomer({ time: T, account: CUSTOMERS.umbrella }),
+    expect: 'quiet',
+  },
+  {
+    name: 'compares a registered role by name, case-insensitively and without its path',
+    registry: [registryLine('t-0001-acme', CUSTOMERS.acme, { roleArn: role(CUSTOMERS.acme, 'integrations/Vendor-Integration') })],
+    record: outToCustomer({ time: T }),
+    expect: 'quiet',
+  },
+  {
+    name: 'lets the registry answer for a registered customer\'s per-customer role name after learning (no medium for a new shape)',
+    config: LEARNED,
+    registry: [registryLine('t-0001-acme', CUSTOMERS.acme, { roleArn: role(CUSTOMERS.acme, 'AcmeIntegrationRole') }), registryLine('t-0002-globex', CUSTOMERS.globex)],
+    history: USUAL,
+    record: outToCustomer({ time: T, roleArn: role(CUSTOMERS.acme, 'AcmeIntegrationRole') }),
+    expect: 'quiet',
+  },
+  {
+    name: 'leaves a denied try into an unregistered account to failed-assume (offboarded customers deny for days)',
+    registry: CASE_REGISTRY,
+    record: outToCustomer({ time: T, account: '908172635401', error: { code: 'AccessDenied' } }),
+    expect: 'quiet',
+  },
+  {
+    name: 'still rates a pivot role in a registered account high with a registry',
+    registry: CASE_REGISTRY,
+    record: outToCustomer({ time: T, roleArn: role(CUSTOMERS.acme, 'OrganizationAccountAccessRole') }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'does not judge the bastion\'s own roles by the customer registry',
+    registry: CASE_REGISTRY,
+    record: outToCustomer({ time: T, account: BASTION_ACCOUNT, roleArn: role(BASTION_ACCOUNT, 'outbound-reports'), noExternalId: true }),
     expect: 'quiet',
   },
 ];

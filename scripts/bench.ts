@@ -7,6 +7,7 @@
  * 4. cold start: bundle size and module initialisation
  * 5. cost per million AssumeRole events, beside GuardDuty's price
  * 6. hot paths: AWS-range lookups and detector CPU time per event
+ * 7. load held: five concurrent handler instances on one table (one hot role, many roles)
  *
  * Each figure is a ratio or a count from this run, so a slow machine does not change the
  * verdict (except the cold-start time, which is the absolute figure Lambda users feel).
@@ -28,6 +29,7 @@ import { freshTable, testClient } from '../test/support/dynamodb';
 import { dynamoDependencies, FakeSns, TestClock } from '../test/support/handler';
 import { seededRandom } from '../test/support/random';
 import { sqsEvent } from '../test/support/sqs';
+import { massAssumptions, RequestOutcomes, runInstances, stateOf } from '../test/support/load';
 import { BENCH_PAGE, writeBenchRun } from './gen-docs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -376,25 +378,11 @@ async function dynamo(quick: boolean): Promise<HandlerRun> {
   }
 }
 
-/** `n` successful AssumeRole calls by one outbound session into distinct customer accounts within a minute. */
+/** `n` successful AssumeRole calls by one outbound session into distinct customer accounts within a minute, a month after the traffic. */
 function hotKeyRecords(traffic: readonly CloudTrailRecord[], n: number): CloudTrailRecord[] {
   const template = traffic.find((r) => r.eventName === 'AssumeRole' && !r.errorCode && typeof (r.userIdentity as { arn?: string }).arn === 'string' && (r.userIdentity as { arn: string }).arn.includes(':assumed-role/outbound-'));
   if (!template) throw new Error('no outbound AssumeRole in the generated traffic');
-  const start = Date.parse(template.eventTime) + 30 * 86_400_000;
-  return Array.from({ length: n }, (_, i) => {
-    const account = String(300_000_000_000 + i * 7_919).padStart(12, '0');
-    const params = template.requestParameters as Record<string, unknown>;
-    const roleArn = `arn:aws:iam::${account}:role/vendor-integration`;
-    return {
-      ...template,
-      eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      requestID: `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`,
-      sharedEventID: `00000000-0000-4000-a000-${String(i).padStart(12, '0')}`,
-      eventTime: new Date(start + Math.floor((i * 60_000) / n)).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      requestParameters: { ...params, roleArn, externalId: `xid-${account}` },
-      resources: [{ accountId: account, type: 'AWS::IAM::Role', ARN: roleArn }],
-    };
-  });
+  return massAssumptions(template as unknown as Record<string, unknown>, n, 1, Date.parse(template.eventTime) + 30 * 86_400_000) as unknown as CloudTrailRecord[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,11 +511,70 @@ async function hotPaths(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 7. Load held: concurrent instances on one table
+// ---------------------------------------------------------------------------------------------
 
+/**
+ * The handler as five Lambda instances (the default reserved concurrency) on one DynamoDB Local
+ * table, taking batches of 100 from one queue, on one hot role and on 50 roles: the events per
+ * second they sustain, what concurrency costs (refused conditional writes, SDK retries,
+ * redelivered messages), and that the state and the alerts come out as one instance leaves them.
+ */
+async function load(quick: boolean): Promise<void> {
+  const instances = deployDefault('reservedConcurrency') ?? 5;
+  heading(`7. Load held (${instances} concurrent handler instances on DynamoDB Local, batches of ${DEPLOYED.batchSize})`);
+  const server = await startDynamoDbLocal();
+  const client = testClient(server.endpoint);
+  const outcomes = new RequestOutcomes().attach(client);
+  try {
+    const template = [...generateCorpus({ days: 1, customers: 10, incidents: false, seed: 11 })].find((r) => r.eventName === 'AssumeRole' && !r.errorCode && String((r.userIdentity as { arn?: string }).arn).includes(':assumed-role/outbound-'))!;
+    const config = loadConfig(scenarioConfig());
+    const events = quick ? 1_000 : 4_000;
+    for (const [name, roles] of [['one hot role', 1], ['50 roles', 50]] as const) {
+      const records = massAssumptions(template as unknown as Record<string, unknown>, events, roles);
+      // An hour later each role goes on: its next window reads the burst's closed window.
+      const nextHour = massAssumptions(template as unknown as Record<string, unknown>, roles, roles, Date.parse(String(records[0]!.eventTime)) + 3_600_000, events);
+      const many = await freshTable(client);
+      const run = await runInstances(client, outcomes, many, records, config, { instances, batchSize: DEPLOYED.batchSize });
+      const manyLater = await runInstances(client, outcomes, many, nextHour, config, { instances, batchSize: DEPLOYED.batchSize });
+      const one = await freshTable(client);
+      const alone = await runInstances(client, outcomes, one, records, config, { instances: 1, batchSize: DEPLOYED.batchSize });
+      const aloneLater = await runInstances(client, outcomes, one, nextHour, config, { instances: 1, batchSize: DEPLOYED.batchSize });
+      const [left, right] = [await stateOf(client, many), await stateOf(client, one)];
+      // Exact: the same counters, sets and peaks (which call marked a window alerted, and the kept
+      // target accounts past their bound, depend on the order), the same alerts, none twice.
+      const normal = (items: Map<string, Record<string, unknown>>): string[] =>
+        [...items].map(([id, item]) => {
+          const { alertedAt, accounts, ...rest } = item as Record<string, { SS?: string[] }>;
+          const kept = accounts?.SS && accounts.SS.length > config.volumeMaxTargetAccounts ? 'bound' : JSON.stringify(accounts?.SS?.slice().sort() ?? null);
+          return `${id} ${JSON.stringify(Object.entries(rest).sort().map(([k, v]) => [k, v.SS ? [...v.SS].sort() : v]))} ${kept} ${alertedAt !== undefined}`;
+        }).sort();
+      const alertKeys = (alerts: readonly { detector: string; dedupKey: string }[]): string => alerts.map((a) => `${a.detector} ${a.dedupKey}`).sort().join('\n');
+      const [l, r] = [normal(left.items), normal(right.items)];
+      const differing = l.filter((x) => !r.includes(x)).concat(r.filter((x) => !l.includes(x)));
+      const [manyAlerts, aloneAlerts] = [[...run.alerts, ...manyLater.alerts], [...alone.alerts, ...aloneLater.alerts]];
+      const exact = differing.length === 0
+        && alertKeys(manyAlerts) === alertKeys(aloneAlerts)
+        && new Set(manyAlerts.map((a) => a.alertId)).size === manyAlerts.length;
+      if (!exact) process.stdout.write(`  not exact: ${differing.length} items differ (${differing.slice(0, 2).map((d) => d.slice(0, 200)).join(' | ')}); alerts ${manyAlerts.length} vs ${aloneAlerts.length}\n`);
+      report(
+        'load',
+        `${name}: ${fmt(events)} AssumeRole events in ${fmt(run.invocations)} invocations, ${fmt(events / (run.wallMs / 1000))} events/s (one instance: ${fmt(events / (alone.wallMs / 1000))}); per batch ${fmt(run.conditionalCheckFailures / run.invocations, 2)} refused conditional writes (one instance: ${fmt(alone.conditionalCheckFailures / alone.invocations, 2)}), ${fmt(run.sdkRetries / run.invocations, 2)} SDK retries, ${fmt(run.redelivered / run.invocations, 2)} messages redelivered; ${manyAlerts.length} alert(s)`,
+        'state and alerts exact',
+        exact,
+      );
+    }
+  } finally {
+    client.destroy();
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
-  // --only throughput,dynamodb,cold,hot (cost comes with dynamodb)
+  // --only throughput,dynamodb,cold,hot,load (cost comes with dynamodb)
   const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const run = (name: string): boolean => !only || only.includes(name);
   mkdirSync(WORK, { recursive: true });
@@ -540,6 +587,7 @@ async function main(): Promise<void> {
   if (run('cold')) await coldStart();
   if (steady) cost(steady);
   if (run('hot')) await hotPaths();
+  if (run('load')) await load(quick);
   const missed = rows.filter((r) => r.pass === false);
   process.stdout.write(`\n${rows.filter((r) => r.pass !== null).length - missed.length} targets met, ${missed.length} missed${missed.length ? `: ${missed.map((m) => m.section).join(', ')}` : ''}\n`);
   // Only a full run is recorded: a --quick or --only run measures smaller corpora or some parts,

@@ -33,46 +33,56 @@ export const detector: Detector = {
       keys: volume.read,
       evaluate: (state) => {
         const current = state.get(volume.current);
-        const previousCalls = countOf(state.get(volume.previous));
+        const previous = state.get(volume.previous);
+        const previousCalls = countOf(previous);
         const windowTtl = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
         const counted = countOnce(volume.current, call.eventId, current, windowTtl);
-        // Counted already (a redelivery): it crosses no limit again, but may still record the
-        // window's peak (a count, so the same whenever it is written).
-        const repeated = counted.update === null;
         const accounts = current?.accounts as readonly string[] | undefined;
         const newAccount = call.roleAccountId !== null && !hasMember(accounts, call.roleAccountId);
         const accountCount = (accounts?.length ?? 0) + (newAccount ? 1 : 0);
         // Sliding window: this window plus the part of the previous one still inside it.
         const elapsed = (call.eventTime % windowMs) / windowMs;
         const after = counted.count + previousCalls * (1 - elapsed);
-        const before = repeated ? after : after - 1;
         const estimate = Math.round(after);
         const updates: StateUpdate[] = counted.update ? [counted.update] : [];
         if (newAccount && accountCount <= config.volumeMaxTargetAccounts + 1) {
           updates.push({ key: volume.current, addToSet: { accounts: [call.roleAccountId!] }, expiresAt: windowTtl });
         }
-        // Alert when this call takes the window over a limit, not on every call of a long burst.
-        const crosses = (limit: number, from: number, to: number): boolean => from <= limit && to > limit;
-        const reasons: string[] = [];
-        if (crosses(config.volumeMaxCalls, before, after)) reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min exceed the ceiling of ${config.volumeMaxCalls}`);
-        if (newAccount && crosses(config.volumeMaxTargetAccounts, accountCount - 1, accountCount)) {
-          reasons.push(`${accountCount} target accounts exceed the ceiling of ${config.volumeMaxTargetAccounts}`);
-        }
         const peak = baselinePeak(volume, state);
         const spikeLimit = Math.max(config.volumeSpikeFactor * peak, config.volumeSpikeMinCalls - 0.5);
         const learned = state.learned(role, call.eventTime);
-        if (learned && crosses(spikeLimit, before, after)) {
-          reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min are over ${config.volumeSpikeFactor}× the learned peak of ${peak}`);
+        // A window over a limit alerts once: on the first call that finds it over the limit and not
+        // yet alerted (the window item says so). Not on the call that crosses the limit: beside
+        // other instances, a batch may never see the crossing itself (it read the window before
+        // their calls and counts past the limit after them). A window over a limit only through
+        // the tail of an alerted previous window is the same burst.
+        const reasons: string[] = [];
+        if (typeof current?.alertedAt !== 'number') {
+          const overCalls = (limit: number): boolean => after > limit && !(typeof previous?.alertedAt === 'number' && counted.count <= limit);
+          if (overCalls(config.volumeMaxCalls)) reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min exceed the ceiling of ${config.volumeMaxCalls}`);
+          if (accountCount > config.volumeMaxTargetAccounts) reasons.push(`${accountCount} target accounts exceed the ceiling of ${config.volumeMaxTargetAccounts}`);
+          if (learned && overCalls(spikeLimit)) reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min are over ${config.volumeSpikeFactor}× the learned peak of ${peak}`);
+          if (reasons.length > 0) updates.push({ key: volume.current, setIfAbsent: { alertedAt: call.eventTime }, expiresAt: windowTtl });
         }
-        const overLimit = after > config.volumeMaxCalls || (learned && after > spikeLimit);
-        if (reasons.length === 0) {
-          // A window over a limit is not normal: it must not raise the baseline it is judged by.
-          const todayPeak = (state.get(volume.peaks[0]!)?.peak as number | undefined) ?? 0;
-          // The peak is the busiest fixed window's count: it ends the same whatever order the calls
-          // arrive in (a sliding estimate would depend on it).
-          if (!overLimit && counted.count > todayPeak) updates.push({ key: volume.peaks[0]!, max: { peak: counted.count }, expiresAt: ttlAfter(call.eventTime, BASELINE_DAYS + 2) });
-          return { findings: [], updates };
+        // The day's peak is the busiest fixed window's count (a sliding estimate would depend on
+        // the order calls arrive in), capped at the limits: a window over a limit is not normal and
+        // must not raise the baseline it is judged by past them. Capped, it comes out the same
+        // whatever order and however many instances counted the window: any batch that sees the
+        // window at or past the cap records the cap.
+        const cap = learned ? Math.min(config.volumeMaxCalls, Math.floor(spikeLimit)) : config.volumeMaxCalls;
+        const peakTtl = ttlAfter(call.eventTime, BASELINE_DAYS + 2);
+        const recorded = Math.min(counted.count, cap);
+        if (recorded > ((state.get(volume.peaks[0]!)?.peak as number | undefined) ?? 0)) updates.push({ key: volume.peaks[0]!, max: { peak: recorded }, expiresAt: peakTtl });
+        // The previous window is closed, and its count was read from the table just now: final,
+        // whichever instance counted its last calls. A batch that counted them beside another
+        // instance saw less than that and recorded a lower peak; it is lifted here.
+        const previousDay = dayOf((windowOf(call.eventTime, config.volumeWindowMinutes) - 1) * windowMs);
+        const previousPeakKey = volume.peaks[dayOf(call.eventTime) - previousDay];
+        const closed = Math.min(previousCalls, cap);
+        if (previousPeakKey !== undefined && closed > ((state.get(previousPeakKey)?.peak as number | undefined) ?? 0)) {
+          updates.push({ key: previousPeakKey, max: { peak: closed }, expiresAt: peakTtl });
         }
+        if (reasons.length === 0) return { findings: [], updates };
         const finding: FindingDraft = {
           severity: this.severity,
           title: `Burst of ${estimate} role assumptions by ${roleName(role)}`,

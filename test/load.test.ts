@@ -19,16 +19,14 @@ const template = exampleRecords().find((r) => r.eventName === 'AssumeRole' && !r
 
 /**
  * Items as compared across runs: a window's kept target accounts cut at the bound the detector
- * keeps them to (volumeMaxTargetAccounts + 1), and whether a window alerted rather than when.
+ * keeps them to (volumeMaxTargetAccounts + 1).
  */
 function capped(items: Map<string, Record<string, AttributeValue>>): Map<string, string> {
   const out = new Map<string, string>();
   for (const [id, item] of items) {
-    // Which call first found a window over a limit depends on the order; that one was found is compared.
-    const { alertedAt, ...rest } = item;
-    const accounts = rest.accounts?.SS;
-    const kept = accounts && accounts.length >= config.volumeMaxTargetAccounts + 1 ? { ...rest, accounts: { N: String(config.volumeMaxTargetAccounts + 1) } } : rest;
-    out.set(id, canonical(alertedAt ? { ...kept, alertedAt: { BOOL: true } } : kept));
+    const accounts = item.accounts?.SS;
+    const kept = accounts && accounts.length >= config.volumeMaxTargetAccounts + 1 ? { ...item, accounts: { N: String(config.volumeMaxTargetAccounts + 1) } } : item;
+    out.set(id, canonical(kept));
   }
   return out;
 }

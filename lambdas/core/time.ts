@@ -17,3 +17,13 @@ export function windowOf(eventTime: number, minutes: number): number {
 export function dayOf(eventTime: number): number {
   return Math.floor(eventTime / DAY_MS);
 }
+
+/**
+ * The TTL of a windowed counter: two windows (the sliding window reads the previous one) and a
+ * day. The day is for the clock it is read at: the wall clock in the Lambda, the latest event of
+ * the batch in replay. A call that comes late, or sits in a batch beside calls hours later (a
+ * quiet night's batch spans hours), must still find its window's count, not an expired item.
+ */
+export function windowTtl(eventTime: number, windowMs: number): number {
+  return ttlAfter(eventTime, (2 * windowMs) / DAY_MS + 1);
+}

@@ -1,7 +1,7 @@
 /** call-volume: a burst of assumptions by a monitored role. */
 import { keys, type VolumeKeys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
-import { DAY_MS, dayOf, ttlAfter, windowOf } from '../core/time';
+import { dayOf, ttlAfter, windowOf, windowTtl } from '../core/time';
 import { countOf, countOnce, evidenceOf, roleName, type Detector, type FindingDraft, type StateView } from './detector';
 
 /** Days of daily peaks the learned baseline looks back over. */
@@ -35,8 +35,8 @@ export const detector: Detector = {
         const current = state.get(volume.current);
         const previous = state.get(volume.previous);
         const previousCalls = countOf(previous);
-        const windowTtl = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
-        const counted = countOnce(volume.current, call.eventId, current, windowTtl);
+        const windowExpiry = windowTtl(call.eventTime, windowMs);
+        const counted = countOnce(volume.current, call.eventId, current, windowExpiry);
         const accounts = current?.accounts as readonly string[] | undefined;
         const newAccount = call.roleAccountId !== null && !hasMember(accounts, call.roleAccountId);
         const accountCount = (accounts?.length ?? 0) + (newAccount ? 1 : 0);
@@ -46,7 +46,7 @@ export const detector: Detector = {
         const estimate = Math.round(after);
         const updates: StateUpdate[] = counted.update ? [counted.update] : [];
         if (newAccount && accountCount <= config.volumeMaxTargetAccounts + 1) {
-          updates.push({ key: volume.current, addToSet: { accounts: [call.roleAccountId!] }, expiresAt: windowTtl });
+          updates.push({ key: volume.current, addToSet: { accounts: [call.roleAccountId!] }, expiresAt: windowExpiry });
         }
         const peak = baselinePeak(volume, state);
         const spikeLimit = Math.max(config.volumeSpikeFactor * peak, config.volumeSpikeMinCalls - 0.5);
@@ -57,12 +57,13 @@ export const detector: Detector = {
         // their calls and counts past the limit after them). A window over a limit only through
         // the tail of an alerted previous window is the same burst.
         const reasons: string[] = [];
-        if (typeof current?.alertedAt !== 'number') {
-          const overCalls = (limit: number): boolean => after > limit && !(typeof previous?.alertedAt === 'number' && counted.count <= limit);
+        if (current?.alerted !== 1) {
+          const overCalls = (limit: number): boolean => after > limit && !(previous?.alerted === 1 && counted.count <= limit);
           if (overCalls(config.volumeMaxCalls)) reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min exceed the ceiling of ${config.volumeMaxCalls}`);
           if (accountCount > config.volumeMaxTargetAccounts) reasons.push(`${accountCount} target accounts exceed the ceiling of ${config.volumeMaxTargetAccounts}`);
           if (learned && overCalls(spikeLimit)) reasons.push(`${estimate} calls in ${config.volumeWindowMinutes} min are over ${config.volumeSpikeFactor}× the learned peak of ${peak}`);
-          if (reasons.length > 0) updates.push({ key: volume.current, setIfAbsent: { alertedAt: call.eventTime }, expiresAt: windowTtl });
+          // A mark, not a time: which call finds the window over the limit depends on the order.
+          if (reasons.length > 0) updates.push({ key: volume.current, setIfAbsent: { alerted: 1 }, expiresAt: windowExpiry });
         }
         // The day's peak is the busiest fixed window's count (a sliding estimate would depend on
         // the order calls arrive in), capped at the limits: a window over a limit is not normal and

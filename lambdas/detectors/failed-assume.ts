@@ -3,7 +3,7 @@ import type { CompiledConfig } from '../core/config';
 import { keys, type DayKeys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import type { AssumeRoleCall } from '../core/types';
-import { DAY_MS, dayOf, ttlAfter, windowOf } from '../core/time';
+import { dayOf, ttlAfter, windowOf, windowTtl } from '../core/time';
 import { accountOf } from '../core/parse';
 import { countOf, countOnce, evidenceOf, roleName, targetRoleLabel, type Detector, type FindingDraft, type StateView, type Subject } from './detector';
 import { boundedMember } from '../core/names';
@@ -126,7 +126,7 @@ export const detector: Detector = {
       keys: daily ? [currentKey, previousKey, ...daily.read] : [currentKey, previousKey],
       evaluate: (state) => {
         const current = state.get(currentKey);
-        const expiresAt = ttlAfter(call.eventTime, (2 * windowMs) / DAY_MS);
+        const expiresAt = windowTtl(call.eventTime, windowMs);
         const counted = countOnce(currentKey, call.eventId, current, expiresAt);
         const previous = countOf(state.get(previousKey));
         const estimate = Math.round(counted.count + previous * (1 - (call.eventTime % windowMs) / windowMs));

@@ -2,38 +2,64 @@
  * Benign traffic of one hour: the backend's ECS tasks and their outbound sessions, the hourly
  * sync (and the daily full scan) into every customer's role, AWS service noise, and the
  * administrator's CLI work. Draws happen in a fixed order from the hour's PRNG; the order is part
- * of the output, so it must not change.
+ * of the output, so it must not change. What the calendar changed (a customer gone, the eu sync
+ * on the us workers) is still drawn here, in its place, and made by lifecycle.ts from a stream of
+ * its own; calls it cancels are drawn and never made.
  */
-import { apiCall, assumeRole, DAY, getCallerIdentity, HOUR, SEC, syncCall, type Builder, type Caller, type HourContext, type Session } from './hour';
+import { apiCall, assumeRole, DAY, drawOnly, getCallerIdentity, HOUR, SEC, syncCall, type Builder, type Caller, type HourContext, type Session } from './hour';
 import { rngFor } from './random';
 import { drawSessionKeyId, USER_AGENTS } from './records';
 import { ACCOUNT, REGIONS, SCENARIO, type Region } from './scenario';
+import type { CustomerAccount } from './world';
 import { isoSeconds } from '../../lambdas/core/cloudtrail-time';
+
+/** A scheduled sync call the calendar changed: lifecycle.ts makes it (denied, or from the us workers). */
+export interface DeferredSync {
+  readonly t: number;
+  readonly target: CustomerAccount;
+  /** The session that would have made it; null when the eu sync runs on the us workers. */
+  readonly session: Session | null;
+  /** The account's place in its region's sync (which worker's session makes it). */
+  readonly slot: number;
+  readonly denied: boolean;
+}
 
 /** State of an hour that incidents build on. */
 export interface BenignHour {
   readonly backendSessions: Readonly<Record<Region, readonly Session[]>>;
   readonly outboundSessions: Readonly<Record<Region, readonly Session[]>>;
   readonly reportExporterSession: Session | null;
+  readonly deferred: readonly DeferredSync[];
 }
 
 const ECS_REFRESH_HOURS = 6;
 
-/** The backend task's current session (ECS refreshes task credentials every few hours). */
+/**
+ * The backend task's current session (ECS refreshes task credentials every few hours). The
+ * rename deploy starts new tasks as `integration-backend-v2` on its hour (a credentials block of
+ * their own until the next refresh); a dual-stack task calls STS over IPv6.
+ */
 function backendSession(ctx: HourContext, region: Region, task: number): Session {
+  const { calendar } = ctx;
+  const renamed = calendar.renamed(ctx.hourStart);
+  const deployDay = renamed && ctx.day === calendar.dayOf(calendar.deployAt);
   const block = Math.floor(ctx.hourOfDay / ECS_REFRESH_HOURS);
-  const taskId = rngFor(ctx.seed, 'task', region, ctx.day, task).mixedHex(32);
-  const rng = rngFor(ctx.seed, 'task-credentials', region, ctx.day, task, block);
+  const deployBlock = deployDay && block === Math.floor(calendar.deploy.hour / ECS_REFRESH_HOURS);
+  const taskId = rngFor(ctx.seed, 'task', region, ctx.day, task, ...(deployDay ? ['deploy'] : [])).mixedHex(32);
+  const rng = rngFor(ctx.seed, 'task-credentials', region, ctx.day, task, block, ...(deployBlock ? ['deploy'] : []));
   const dayStart = ctx.hourStart - ctx.hourOfDay * HOUR;
-  const createdAt = dayStart + block * ECS_REFRESH_HOURS * HOUR + (1 + task * 9 + rng.int(8)) * SEC + rng.int(1000);
+  const blockStart = deployBlock ? calendar.deployAt : dayStart + block * ECS_REFRESH_HOURS * HOUR;
+  const createdAt = blockStart + (1 + task * 9 + rng.int(8)) * SEC + rng.int(1000);
+  const ipv6 = calendar.taskIpv6(region, task, ctx.day, ctx.hourStart);
   return {
-    role: ctx.world.backend,
+    role: renamed ? ctx.world.backendV2 : ctx.world.backend,
     name: taskId,
     accessKeyId: drawSessionKeyId(rng),
     createdAt,
-    sourceIp: SCENARIO.natGroups[region].eips[task]!,
+    sourceIp: ipv6 ?? calendar.natEip(region, task, ctx.hourStart),
     userAgent: USER_AGENTS.jsSdkOnEcs('sts'),
     region,
+    ...(ipv6 !== null ? { stsHost: `sts.${region}.api.aws` } : {}),
     lastUse: createdAt,
   };
 }
@@ -41,12 +67,16 @@ function backendSession(ctx: HourContext, region: Region, task: number): Session
 /** The hour's benign traffic, into `b`; returns the sessions incidents reuse. */
 export function benignHour(ctx: HourContext, b: Builder): BenignHour {
   const { rng } = b;
-  const { world, hourStart: T } = ctx;
+  const { world, calendar, hourStart: T } = ctx;
   const backendSessions = {} as Record<Region, Session[]>;
   const outboundSessions = {} as Record<Region, Session[]>;
   let reportExporterSession: Session | null = null;
+  const deferred: DeferredSync[] = [];
 
   for (const region of REGIONS) {
+    // In a failover, the region's workers are down: their calls are drawn, never made.
+    const down = calendar.failover(region, T);
+    const workers = down ? drawOnly(b) : b;
     const tasks = [0, 1].map((i) => backendSession(ctx, region, i));
     backendSessions[region] = tasks;
     // ECS delivers fresh task-role credentials: ecs-tasks.amazonaws.com assumes integration-backend.
@@ -58,7 +88,7 @@ export function benignHour(ctx: HourContext, b: Builder): BenignHour {
           region,
           sourceIp: 'ecs-tasks.amazonaws.com',
           userAgent: 'ecs-tasks.amazonaws.com',
-          role: world.backend,
+          role: task.role,
           sessionName: task.name,
           // The key the tasks actually use, derived independently of the hour's PRNG.
           issuedKeyId: task.accessKeyId,
@@ -69,7 +99,7 @@ export function benignHour(ctx: HourContext, b: Builder): BenignHour {
     const sessions: Session[] = [];
     tasks.forEach((task, i) => {
       const t = T + (25 + i * 12) * SEC + rng.int(10_000);
-      const { session } = assumeRole(b, {
+      const { session } = assumeRole(workers, {
         t,
         caller: { kind: 'session', session: task },
         region,
@@ -80,10 +110,22 @@ export function benignHour(ctx: HourContext, b: Builder): BenignHour {
         durationSeconds: 3600,
       });
       sessions.push(session!);
-      getCallerIdentity(b, t + 800 + rng.int(2500), session!);
+      getCallerIdentity(workers, t + 800 + rng.int(2500), session!);
     });
     outboundSessions[region] = sessions;
 
+    // One scheduled call: made as drawn, or drawn in its place and left to lifecycle.ts when the
+    // calendar changed it (the customer's role gone since, the backend given up, a failover).
+    const sync = (t: number, slot: number, target: CustomerAccount): void => {
+      const session = sessions[slot % 2]!;
+      const status = calendar.status(target, t);
+      if (!down && status === (target.offboarded ? 'gone' : 'active')) {
+        syncCall(b, t, session, target, { externalId: calendar.externalIdAt(target, t) });
+        return;
+      }
+      syncCall(drawOnly(b), t, session, target);
+      if (status !== 'dropped') deferred.push({ t, target, session: down ? null : session, slot, denied: status === 'gone' });
+    };
     // Hourly sync: every customer account of the region once, in four waves over the hour
     // (the sync worker drains its queue every 15 minutes), each call jittered.
     const targets = world.byRegion[region];
@@ -91,19 +133,18 @@ export function benignHour(ctx: HourContext, b: Builder): BenignHour {
     const waveSize = Math.ceil(targets.length / 4);
     targets.forEach((target, k) => {
       const w = Math.floor(k / waveSize);
-      const t = waves[w]! + (k - w * waveSize) * 4 * SEC + rng.int(6000);
-      syncCall(b, t, sessions[k % 2]!, target);
+      sync(waves[w]! + (k - w * waveSize) * 4 * SEC + rng.int(6000), k, target);
     });
     // Daily full scan, 02:00-02:20 UTC: every account three more times.
     if (ctx.hourOfDay === 2) {
       targets.forEach((target, k) => {
-        for (let j = 0; j < 3; j++) syncCall(b, T + 60 * SEC + rng.int(1_140_000), sessions[(k + j) % 2]!, target);
+        for (let j = 0; j < 3; j++) sync(T + 60 * SEC + rng.int(1_140_000), k + j, target);
       });
     }
     reportExporterSession = serviceNoise(ctx, b, region) ?? reportExporterSession;
   }
   adminNoise(ctx, b);
-  return { backendSessions, outboundSessions, reportExporterSession };
+  return { backendSessions, outboundSessions, reportExporterSession, deferred };
 }
 
 /** AWS service noise in one region; returns the report-exporter Lambda session if created. */
@@ -123,7 +164,7 @@ function serviceNoise(ctx: HourContext, b: Builder, region: Region): Session | n
       userAgent: 'lambda.amazonaws.com',
       role: exporter ? world.reportExporter : world.logShipper,
       sessionName: exporter ? 'report-exporter' : 'log-shipper',
-      sessionSourceIp: SCENARIO.natGroups[region].eips[1],
+      sessionSourceIp: ctx.calendar.natEip(region, 1, T),
       sessionUserAgent: USER_AGENTS.jsSdkOnLambda,
     });
     if (exporter) reportExporter = session;

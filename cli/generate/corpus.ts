@@ -8,12 +8,16 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { benignHour } from './benign';
+import { Calendar } from './calendar';
 import { HOUR, HourSink, SEC, type HourContext } from './hour';
-import { incidentsOfHour, type IncidentLabel } from './incidents';
+import { INCIDENTS, incidentsOfHour, type IncidentLabel } from './incidents';
+import { lifecycleHour } from './lifecycle';
 import { DEFAULT_OPTIONS, resolveOptions, type GenerateOptions } from './options';
+import { peopleHour } from './people';
 import { ALNUM, rngFor } from './random';
 import { type CloudTrailRecord } from './records';
-import { ACCOUNT, SCENARIO, scenarioConfig } from './scenario';
+import { registryExport, registryText, type RegistryLine } from './registry';
+import { ACCOUNT, REGISTRY_FILE, SCENARIO, scenarioConfig } from './scenario';
 import { buildWorld } from './world';
 import { isoSeconds } from '../../lambdas/core/cloudtrail-time';
 
@@ -28,6 +32,8 @@ export interface CorpusSummary {
   readonly start: string;
   readonly end: string;
   readonly labels: readonly IncidentLabel[];
+  /** The customer registry the vendor's onboarding system exports for the period. */
+  readonly registry: readonly RegistryLine[];
   /** Set when incidents were asked for but could not be placed (too few days, cut by maxRecords). */
   readonly note: string | null;
 }
@@ -48,7 +54,9 @@ export interface WriteSummary extends CorpusSummary {
 export function* generateCorpus(options: GenerateOptions = {}): Generator<CloudTrailRecord, CorpusSummary, undefined> {
   const o = resolveOptions(options);
   const world = buildWorld(o.seed, o.customers);
-  const labels: IncidentLabel[] = [];
+  const calendar = new Calendar(world, { start: o.start, quietDay: o.quietDay });
+  // An incident spread over hours gets its records from each; joined here, in label order at the end.
+  const labels = new Map<string, IncidentLabel>();
   const byRegion: Record<string, number> = {};
   let count = 0;
   let hour = 0;
@@ -58,6 +66,7 @@ export function* generateCorpus(options: GenerateOptions = {}): Generator<CloudT
     const date = new Date(hourStart);
     const ctx: HourContext = {
       world,
+      calendar,
       seed: o.seed,
       hourStart,
       day: Math.floor(hour / 24),
@@ -66,6 +75,8 @@ export function* generateCorpus(options: GenerateOptions = {}): Generator<CloudT
     };
     const sink = new HourSink();
     const benign = benignHour(ctx, { rng: rngFor(o.seed, 'hour', hour), sink });
+    lifecycleHour(ctx, sink, benign);
+    peopleHour(ctx, sink);
     let hourLabels: IncidentLabel[] = [];
     if (o.incidentDay !== null && ctx.day === o.incidentDay) {
       hourLabels = incidentsOfHour(ctx, { rng: rngFor(o.seed, 'incident', hour), sink }, benign);
@@ -84,20 +95,26 @@ export function* generateCorpus(options: GenerateOptions = {}): Generator<CloudT
     }
     for (const l of hourLabels) {
       const eventIds = l.eventIds.filter((id) => emitted.has(id));
-      if (eventIds.length > 0) labels.push({ ...l, eventIds });
+      if (eventIds.length === 0) continue;
+      const earlier = labels.get(l.id);
+      labels.set(l.id, { ...l, eventIds: [...(earlier?.eventIds ?? []), ...eventIds] });
     }
     if (count >= o.maxRecords) cut = true;
   }
   let note: string | null = null;
+  const total = INCIDENTS.length;
   if (o.incidents && o.incidentDay === null) note = `no incidents: they need at least ${SCENARIO.learningPeriodDays + 1} days (learning period ${SCENARIO.learningPeriodDays} days)`;
-  else if (o.incidents && labels.length < 10) note = `${10 - labels.length} of 10 incidents not emitted (record limit reached first)`;
+  else if (o.incidents && labels.size < total) note = `${total - labels.size} of ${total} incidents not emitted (record limit reached first)`;
+  const end = o.start + hour * HOUR;
   return {
     records: count,
     recordsByRegion: byRegion,
     hours: hour,
     start: isoSeconds(o.start),
-    end: isoSeconds(o.start + hour * HOUR),
-    labels,
+    end: isoSeconds(end),
+    // Label IDs start with their number: sorted, they are in INCIDENTS' order.
+    labels: [...labels.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    registry: registryExport(calendar, end),
     note,
   };
 }
@@ -150,8 +167,9 @@ async function removePreviousOutput(outDir: string): Promise<void> {
 /**
  * Writes the corpus as CloudTrail delivers it to S3 (one gzip `{"Records":[...]}` file per
  * region per 5 minutes under `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`), plus
- * `config.json` (engine configuration) and `labels.json` (incidents). Streams: holds one
- * 5-minute batch per region. Replaces log files of a previous run in the same directory.
+ * `config.json` (engine configuration, naming the registry), `labels.json` (incidents) and
+ * `customer-registry.jsonl` (the onboarding system's export). Streams: holds one 5-minute batch
+ * per region. Replaces log files of a previous run in the same directory.
  */
 export async function writeCorpus(outDir: string, options: GenerateOptions = {}): Promise<WriteSummary> {
   const seed = options.seed ?? DEFAULT_OPTIONS.seed;
@@ -208,7 +226,8 @@ export async function writeCorpus(outDir: string, options: GenerateOptions = {})
   await Promise.all(inFlight);
   if (failure !== null) throw failure;
   const summary = step.value;
-  await fs.writeFile(path.join(outDir, 'config.json'), `${JSON.stringify(scenarioConfig(), null, 2)}\n`);
+  await fs.writeFile(path.join(outDir, 'config.json'), `${JSON.stringify(scenarioConfig({ customerRegistry: REGISTRY_FILE }), null, 2)}\n`);
   await fs.writeFile(path.join(outDir, 'labels.json'), `${JSON.stringify(summary.labels, null, 2)}\n`);
+  await fs.writeFile(path.join(outDir, REGISTRY_FILE), registryText(summary.registry));
   return { ...summary, outDir, files, bytes };
 }

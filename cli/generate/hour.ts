@@ -26,6 +26,7 @@ import {
   type RoleRef,
 } from './records';
 import { ACCOUNT, type Region } from './scenario';
+import type { Calendar } from './calendar';
 import type { CustomerAccount, World } from './world';
 import { isoSeconds } from '../../lambdas/core/cloudtrail-time';
 
@@ -39,6 +40,8 @@ export const SEC = 1000;
 /** The hour being generated. */
 export interface HourContext {
   readonly world: World;
+  /** What has changed by this hour: customers, the deploy, failover (calendar.ts). */
+  readonly calendar: Calendar;
   readonly seed: number;
   readonly hourStart: number;
   /** Day of the corpus, from 0. */
@@ -56,6 +59,8 @@ export interface Session {
   readonly sourceIp: string;
   readonly userAgent: string;
   readonly region: Region;
+  /** The STS host its client dials when not the region's (a dual-stack task: `sts.<region>.api.aws`). */
+  readonly stsHost?: string;
   /** Last time this session was used (for incidents that come "after" normal use). */
   lastUse: number;
 }
@@ -67,7 +72,9 @@ export const sessionArn = (s: Session): string => assumedRoleArn(s.role, s.name)
 export type Caller =
   | { readonly kind: 'session'; readonly session: Session; readonly invokedBy?: string }
   | { readonly kind: 'user'; readonly user: IamUserRef }
-  | { readonly kind: 'service'; readonly service: string };
+  | { readonly kind: 'service'; readonly service: string }
+  /** A federated caller (a web-identity user), as its record's identity. */
+  | { readonly kind: 'federated'; readonly identity: Json };
 
 function identityOf(caller: Caller): Json {
   switch (caller.kind) {
@@ -75,6 +82,8 @@ function identityOf(caller: Caller): Json {
       return serviceIdentity(caller.service);
     case 'user':
       return iamUserIdentity(caller.user);
+    case 'federated':
+      return caller.identity;
     case 'session': {
       const s = caller.session;
       return assumedRoleIdentity({
@@ -94,8 +103,17 @@ interface Item {
   readonly record: CloudTrailRecord;
 }
 
+/** Where a builder's records go. */
+export interface Sink {
+  /** False for a sink that keeps nothing: the call was drawn, never made. */
+  readonly keeps: boolean;
+  /** Adds `record`, made at `t` (ms; the record's eventTime is `t` to the second). */
+  add(t: number, record: CloudTrailRecord): void;
+}
+
 /** An hour's records; items added by different builders (benign, incidents) share one sequence space. */
-export class HourSink {
+export class HourSink implements Sink {
+  readonly keeps = true;
   /** Records with their event time (ms) and order of addition. */
   readonly items: Item[] = [];
   private seq = 0;
@@ -106,14 +124,25 @@ export class HourSink {
   }
 }
 
+/**
+ * The sink of calls the calendar cancels or moves: they are still drawn from the hour's stream,
+ * so every other record of the hour stays as it was, and nothing of them is kept.
+ */
+export const DISCARD: Sink = { keeps: false, add: () => undefined };
+
 /** Where a builder draws from and writes to. */
 export interface Builder {
   readonly rng: Rng;
-  readonly sink: HourSink;
+  readonly sink: Sink;
 }
+
+/** `b`'s stream, writing nowhere: a call drawn in its place, never made. */
+export const drawOnly = (b: Builder): Builder => ({ rng: b.rng, sink: DISCARD });
 
 /** An AssumeRole of the scenario. */
 export interface AssumeSpec {
+  /** @default AssumeRole */
+  readonly eventName?: string;
   readonly t: number;
   readonly caller: Caller;
   /** The STS endpoint's region (the record's awsRegion). */
@@ -124,7 +153,13 @@ export interface AssumeSpec {
   readonly sessionName: string;
   readonly durationSeconds?: number;
   readonly externalId?: string;
+  /** An inline session policy (JSON text). */
+  readonly policy?: string;
   readonly denied?: boolean;
+  /** TLS host header. @default the calling session's STS host, else the region's STS endpoint */
+  readonly host?: string;
+  /** More response elements on success (a web-identity call's provider and audience). */
+  readonly responseExtras?: Json;
   /** Source address and user agent of the created session's later calls. */
   readonly sessionSourceIp?: string;
   readonly sessionUserAgent?: string;
@@ -143,6 +178,8 @@ export function assumeRole(b: Builder, spec: AssumeSpec): { record: CloudTrailRe
   const service = spec.caller.kind === 'service' ? spec.caller.service : null;
   let session: Session | null = null;
   let result: AssumeResult;
+  // A session made by a dual-stack process dials what its maker dials.
+  const stsHost = spec.host ?? (spec.caller.kind === 'session' ? spec.caller.session.stsHost : undefined);
   if (spec.denied) {
     result = { error: accessDenied(identity, 'sts:AssumeRole', spec.role.arn) };
   } else {
@@ -155,6 +192,7 @@ export function assumeRole(b: Builder, spec: AssumeSpec): { record: CloudTrailRe
       sourceIp: spec.sessionSourceIp ?? spec.sourceIp,
       userAgent: spec.sessionUserAgent ?? spec.userAgent,
       region: spec.region,
+      ...(stsHost !== undefined ? { stsHost } : {}),
       lastUse: spec.t,
     };
     result = { credentials: { accessKeyId: session.accessKeyId, sessionToken: drawSessionToken(rng, spec.region) } };
@@ -163,6 +201,7 @@ export function assumeRole(b: Builder, spec: AssumeSpec): { record: CloudTrailRe
   const eventId = rng.uuid();
   const shared = sharedWithRoleOwner(identity, spec.role, spec.denied === true);
   const record = assumeRoleRecord({
+    ...(spec.eventName !== undefined ? { eventName: spec.eventName } : {}),
     identity,
     eventTime: isoSeconds(spec.t),
     region: spec.region,
@@ -172,12 +211,15 @@ export function assumeRole(b: Builder, spec: AssumeSpec): { record: CloudTrailRe
     sessionName: spec.sessionName,
     ...(spec.durationSeconds !== undefined ? { durationSeconds: spec.durationSeconds } : {}),
     ...(spec.externalId !== undefined ? { externalId: spec.externalId } : {}),
+    ...(spec.policy !== undefined ? { policy: spec.policy } : {}),
     result,
     ids: { requestId, eventId, ...(shared ? { sharedEventId: rng.uuid() } : {}) },
     recipientAccountId: ACCOUNT,
+    ...(stsHost !== undefined ? { host: stsHost } : {}),
+    ...(spec.responseExtras !== undefined ? { responseExtras: spec.responseExtras } : {}),
   });
   b.sink.add(spec.t, record);
-  if (spec.caller.kind === 'session') spec.caller.session.lastUse = Math.max(spec.caller.session.lastUse, spec.t);
+  if (spec.caller.kind === 'session' && b.sink.keeps) spec.caller.session.lastUse = Math.max(spec.caller.session.lastUse, spec.t);
   return { record, session };
 }
 
@@ -219,7 +261,7 @@ export function apiCall(b: Builder, spec: CallSpec): CloudTrailRecord {
     ...(s3 ? { s3 } : {}),
   });
   b.sink.add(spec.t, record);
-  if (spec.caller.kind === 'session') spec.caller.session.lastUse = Math.max(spec.caller.session.lastUse, spec.t);
+  if (spec.caller.kind === 'session' && b.sink.keeps) spec.caller.session.lastUse = Math.max(spec.caller.session.lastUse, spec.t);
   return record;
 }
 
@@ -234,11 +276,14 @@ export function getCallerIdentity(b: Builder, t: number, session: Session, overr
     eventSource: 'sts.amazonaws.com',
     eventName: 'GetCallerIdentity',
     requestParameters: null,
-    host: endpointHost('sts.amazonaws.com', session.region),
+    host: session.stsHost ?? endpointHost('sts.amazonaws.com', session.region),
   });
 }
 
-/** An outbound session assumes a customer's role the normal way (AccessDenied if it is gone). */
+/**
+ * An outbound session assumes a customer's role the normal way (AccessDenied if its role was gone
+ * from before the period; the calendar says what else has changed, see benign.ts).
+ */
 export function syncCall(b: Builder, time: number, session: Session, target: CustomerAccount, overrides: Partial<AssumeSpec> = {}): CloudTrailRecord {
   const t = Math.max(time, session.createdAt + 1500);
   return assumeRole(b, {

@@ -6,7 +6,7 @@ import { ACCOUNT } from './scenario';
 const USAGE = `usage: generate <outDir> [--days N] [--customers N] [--seed N] [--start ISO] [--no-incidents] [--records N]
 
 Writes deterministic CloudTrail logs of the scenario's bastion account (${ACCOUNT}) in the S3
-layout, with config.json and labels.json. Defaults: --start ${DEFAULT_OPTIONS.start} --days ${DEFAULT_OPTIONS.days}
+layout, with config.json, labels.json and customer-registry.jsonl. Defaults: --start ${DEFAULT_OPTIONS.start} --days ${DEFAULT_OPTIONS.days}
 --customers ${DEFAULT_OPTIONS.customers} --seed ${DEFAULT_OPTIONS.seed}. --records N stops after N records (days
 unbounded unless --days is given), for benchmarks.`;
 

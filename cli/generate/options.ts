@@ -36,6 +36,8 @@ export interface ResolvedOptions {
   readonly customers: number;
   readonly incidents: boolean;
   readonly incidentDay: number | null;
+  /** The day incidents go on whether or not they are asked for (the calendar keeps it quiet), or null. */
+  readonly quietDay: number | null;
   readonly maxRecords: number;
 }
 
@@ -70,6 +72,7 @@ export function resolveOptions(options: GenerateOptions): ResolvedOptions {
     customers,
     incidents,
     incidentDay: incidents && day >= SCENARIO.learningPeriodDays ? day : null,
+    quietDay: day >= SCENARIO.learningPeriodDays ? day : null,
     maxRecords,
   };
 }

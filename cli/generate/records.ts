@@ -79,6 +79,10 @@ export const USER_AGENTS = {
   cliOnLinux: 'aws-cli/2.15.30 Python/3.11.8 Linux/5.15.0-1057-aws exe/x86_64.ubuntu.22 prompt/off command/sts.assume-role',
   /** AWS CLI v2 on a Mac, running `command` (`s3.cp`, `sts.assume-role`). */
   cliOnMac: (command: string): string => `aws-cli/2.17.20 Python/3.11.9 Darwin/23.6.0 exe/x86_64 prompt/off command/${command}`,
+  /** GitHub's `configure-aws-credentials` action on a hosted runner (AssumeRoleWithWebIdentity). */
+  githubCredentialsAction: 'aws-sdk-js/3.654.0 ua/2.1 os/linux#6.5.0-1025-azure lang/js md/nodejs#20.17.0 api/sts#3.654.0 m/E,N configure-aws-credentials-for-github-actions',
+  /** AWS CLI v2 on a GitHub-hosted Ubuntu runner, running `command` (`cloudformation.deploy`). */
+  cliOnRunner: (command: string): string => `aws-cli/2.18.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.5.0-1025-azure md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython exe/x86_64.ubuntu.22 prompt/off command/${command}`,
 } as const;
 
 // ---- principals -------------------------------------------------------------------------------
@@ -157,6 +161,11 @@ export function awsAccountIdentity(account: string, principalId: string): Json {
   return { type: 'AWSAccount', principalId, accountId: account };
 }
 
+/** A web-identity (OIDC) user: `provider` is the OIDC provider's ARN, `subject` the token's `sub`. */
+export function webIdentityIdentity(provider: string, subject: string): Json {
+  return { type: 'WebIdentityUser', principalId: `${provider}:sts.amazonaws.com:${subject}`, userName: subject, identityProvider: provider };
+}
+
 /** An AWS service acting on its own (`invokedBy` names it), e.g. ECS assuming a task role. */
 export function serviceIdentity(invokedBy: string): Json {
   return { type: 'AWSService', invokedBy };
@@ -225,9 +234,15 @@ export interface AssumeRoleRecordSpec {
   /** In requestParameters only when the caller sent it; the credentials last 3600 s without it. */
   readonly durationSeconds?: number;
   readonly externalId?: string;
+  /** An inline session policy, as the request's JSON string. */
+  readonly policy?: string;
   readonly result: AssumeResult;
   readonly ids: RecordIds;
   readonly recipientAccountId: string;
+  /** TLS host header. @default the STS endpoint of `region` */
+  readonly host?: string;
+  /** More response elements on success (a web-identity call's provider, audience and subject). */
+  readonly responseExtras?: Json;
 }
 
 /**
@@ -243,6 +258,7 @@ export function assumeRoleRecord(spec: AssumeRoleRecordSpec): CloudTrailRecord {
     roleSessionName: sessionName,
     ...(spec.durationSeconds !== undefined ? { durationSeconds: spec.durationSeconds } : {}),
     ...(spec.externalId !== undefined ? { externalId: spec.externalId } : {}),
+    ...(spec.policy !== undefined ? { policy: spec.policy } : {}),
   };
   let responseElements: Json | null = null;
   if ('credentials' in spec.result) {
@@ -252,7 +268,7 @@ export function assumeRoleRecord(spec: AssumeRoleRecordSpec): CloudTrailRecord {
     };
     responseElements = service
       ? { credentials }
-      : { credentials, assumedRoleUser: { assumedRoleId: `${role.id}:${sessionName}`, arn: assumedRoleArn(role, sessionName) } };
+      : { credentials, assumedRoleUser: { assumedRoleId: `${role.id}:${sessionName}`, arn: assumedRoleArn(role, sessionName) }, ...spec.responseExtras };
   }
   return {
     eventVersion: '1.08',
@@ -275,7 +291,7 @@ export function assumeRoleRecord(spec: AssumeRoleRecordSpec): CloudTrailRecord {
     recipientAccountId: spec.recipientAccountId,
     ...(spec.ids.sharedEventId !== undefined ? { sharedEventID: spec.ids.sharedEventId } : {}),
     eventCategory: 'Management',
-    ...(service ? {} : { tlsDetails: tlsDetails(endpointHost('sts.amazonaws.com', spec.region)) }),
+    ...(service ? {} : { tlsDetails: tlsDetails(spec.host ?? endpointHost('sts.amazonaws.com', spec.region)) }),
   };
 }
 

@@ -23,10 +23,14 @@ export interface CustomerAccount {
 /** Everyone the traffic is about. */
 export interface World {
   readonly seed: number;
+  /** Customers at the start of the period (new ones are numbered from here, see calendar.ts). */
+  readonly customers: number;
   readonly accounts: readonly CustomerAccount[];
   readonly byRegion: Readonly<Record<Region, readonly CustomerAccount[]>>;
   readonly outbound: Readonly<Record<Region, RoleRef>>;
   readonly backend: RoleRef;
+  /** The backend's task role after the deploy that renamed it. */
+  readonly backendV2: RoleRef;
   readonly reportExporter: RoleRef;
   readonly logShipper: RoleRef;
   readonly configRole: RoleRef;
@@ -35,8 +39,11 @@ export interface World {
   readonly instanceIds: Readonly<Record<Region, string>>;
   readonly opsAdmin: IamUserRef;
   readonly alice: IamUserRef;
-  /** Account numbers in use, so made-up ones (probed strangers) never collide with them. */
-  readonly taken: ReadonlySet<string>;
+  /**
+   * Account numbers in use, so made-up ones (probed strangers) never collide with them; new
+   * customers' and strangers' accounts are added as they are drawn.
+   */
+  readonly taken: Set<string>;
 }
 
 const MULTI_ACCOUNT_CUSTOMERS = [1, 3];
@@ -94,6 +101,7 @@ export function buildWorld(seed: number, customers: number): World {
   const ids = rngFor(seed, 'instances');
   return {
     seed,
+    customers,
     accounts,
     byRegion: {
       'eu-west-1': accounts.filter((a) => a.region === 'eu-west-1'),
@@ -104,6 +112,7 @@ export function buildWorld(seed: number, customers: number): World {
       'us-east-1': scenarioRole(seed, SCENARIO.outboundRoleArns['us-east-1']),
     },
     backend: scenarioRole(seed, SCENARIO.backendRoleArn),
+    backendV2: scenarioRole(seed, SCENARIO.backendV2RoleArn),
     reportExporter: scenarioRole(seed, iamArn('role', 'report-exporter')),
     logShipper: scenarioRole(seed, iamArn('role', 'service-role/log-shipper-role-k2v9x1qa')),
     configRole: scenarioRole(seed, iamArn('role', 'aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig')),

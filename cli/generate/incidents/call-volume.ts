@@ -7,8 +7,8 @@ import type { Incident } from './incident';
 export const callVolume: Incident = {
   id: 'call-volume',
   detector: 'call-volume',
-  hour: 14,
-  build({ world, hourStart: T }, b, benign) {
+  hours: [14],
+  build({ world, calendar, hourStart: T }, b, benign) {
     const { rng } = b;
     const task = benign.backendSessions['eu-west-1'][0]!;
     const t = T + (5 + rng.int(10)) * SEC;
@@ -23,13 +23,15 @@ export const callVolume: Incident = {
       durationSeconds: 3600,
     });
     getCallerIdentity(b, t + 1500, session!);
-    const targets = world.byRegion['eu-west-1'].filter((a) => !a.offboarded);
+    // The accounts the backend syncs now: an attacker drives the backend's own customer list.
+    const targets = calendar.activeAccounts('eu-west-1', t);
     // 600 at the default size; more for large customer counts so it still dwarfs the daily scan.
     const calls = Math.max(600, targets.length * 4 * 6);
     const records: CloudTrailRecord[] = [];
     for (let i = 0; i < calls; i++) {
       const at = t + 20 * SEC + Math.floor((i / calls) * 570 * SEC) + rng.int(1000);
-      records.push(syncCall(b, at, session!, targets[i % targets.length]!));
+      const target = targets[i % targets.length]!;
+      records.push(syncCall(b, at, session!, target, { externalId: calendar.externalIdAt(target, at) }));
     }
     return {
       description: `One outbound-eu session assumes ${calls} customer roles (${targets.length} accounts, cycled) within 10 minutes from 14:00`,

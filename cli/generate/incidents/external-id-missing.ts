@@ -7,7 +7,7 @@ import type { Incident } from './incident';
 export const externalIdMissing: Incident = {
   id: 'external-id-missing',
   detector: 'external-id',
-  hour: 16,
+  hours: [16],
   build({ world, hourStart: T }, b, benign) {
     const session = benign.outboundSessions['eu-west-1'][1]!;
     const target = plainAccounts(world, 'eu-west-1')[1]!;

@@ -7,7 +7,7 @@ import type { Incident } from './incident';
 export const externalIdTenantConfusion: Incident = {
   id: 'external-id-tenant-confusion',
   detector: 'external-id',
-  hour: 18,
+  hours: [18],
   build({ world, hourStart: T }, b, benign) {
     const session = benign.outboundSessions['us-east-1'][1]!;
     const [, a, victim] = plainAccounts(world, 'us-east-1');

@@ -11,7 +11,7 @@ const PROBES = 25;
 export const failedAssume: Incident = {
   id: 'failed-assume',
   detector: 'failed-assume',
-  hour: 20,
+  hours: [20],
   build({ world, hourStart: T }, b, benign) {
     const { rng } = b;
     const session = benign.outboundSessions['us-east-1'][0]!;

@@ -8,7 +8,7 @@ import type { Incident } from './incident';
 export const humanPrincipal: Incident = {
   id: 'human-principal',
   detector: 'human-principal',
-  hour: 9,
+  hours: [9],
   build({ world, hourStart: T }, b) {
     const t = T + (20 * 60 + b.rng.int(600)) * SEC;
     const { record } = assumeRole(b, {

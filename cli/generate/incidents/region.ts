@@ -7,7 +7,7 @@ import type { Incident } from './incident';
 export const region: Incident = {
   id: 'region',
   detector: 'region',
-  hour: 21,
+  hours: [21],
   build({ world, hourStart: T }, b, benign) {
     const session = benign.outboundSessions['eu-west-1'][1]!;
     const target = plainAccounts(world, 'eu-west-1')[2]!;

@@ -8,7 +8,7 @@ import type { Incident } from './incident';
 export const sessionLocations: Incident = {
   id: 'session-locations',
   detector: 'session-locations',
-  hour: 12,
+  hours: [12],
   build(_ctx, b, benign) {
     const { rng } = b;
     const session = benign.outboundSessions['us-east-1'][0]!;

@@ -11,7 +11,7 @@ import type { Incident } from './incident';
 export const sessionName: Incident = {
   id: 'session-name',
   detector: 'session-name',
-  hour: 15,
+  hours: [15],
   build({ world, hourStart: T }, b, benign) {
     const session = benign.outboundSessions['us-east-1'][0]!;
     const target = plainAccounts(world, 'us-east-1')[0]!;

@@ -9,7 +9,7 @@ import type { Incident } from './incident';
 export const sourceIp: Incident = {
   id: 'source-ip',
   detector: 'source-ip',
-  hour: 11,
+  hours: [11],
   build({ world, hourStart: T }, b, benign) {
     const { rng } = b;
     const stolen = benign.backendSessions['eu-west-1'][0]!;

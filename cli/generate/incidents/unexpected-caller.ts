@@ -7,7 +7,7 @@ import type { Incident } from './incident';
 export const unexpectedCaller: Incident = {
   id: 'unexpected-caller',
   detector: 'unexpected-caller',
-  hour: 10,
+  hours: [10],
   build({ world, hourStart: T }, b, benign) {
     const { rng } = b;
     const lambda = benign.reportExporterSession!;

@@ -1,32 +1,47 @@
 /**
  * The `assumerole-watch` command line.
  *
- *   assumerole-watch replay <paths...> [--config FILE] [--json] [--batch-size N] [--reorder-minutes N]
+ *   assumerole-watch replay <paths...> [--config FILE] [--json] [--batch-size N] [--reorder-minutes N] [--max-… N]
  *   assumerole-watch generate <outDir> [--days N] [--customers N] [--seed N] ...
  *
- * Exit codes: 0 no alerts, 1 alerts, 2 usage error or unreadable input.
+ * Exit codes: 0 no alerts, 1 alerts, 2 usage error, unreadable input, a bound reached, or an internal error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CONFIG_KEYS, ConfigError, loadConfig, withCustomerRegistry, type CompiledConfig } from '../lambdas/core/config';
 import { describeRegistryLoad, parseCustomerRegistry, type CustomerRegistry } from '../lambdas/core/customer-registry';
 import type { StatePorts } from '../lambdas/delivery/batch-runner';
 import { MemoryLedger } from '../lambdas/state/memory-ledger';
-import { MemoryStore } from '../lambdas/state/memory-store';
+import { MemoryStore, type MemoryBoundError } from '../lambdas/state/memory-store';
 import type { Consumption } from '../lambdas/core/state';
 import { printable, terminalJson, toRecord, toText } from '../lambdas/delivery/format';
-import { replay, type ReplayReport } from './replay';
+import { DEFAULT_INPUT_LIMITS, MAX_TEXT_MB, MB, readRegularFile } from './inputs';
+import { DEFAULT_MAX_REORDER_EVENTS, replay, type ReplayReport } from './replay';
+
+/**
+ * State items (sessions, baselines, counters) and alerts the in-memory replay keeps live, each.
+ * An item takes about half a kilobyte (measured: 600,000 session items, 330 MB of heap), so a
+ * million stays near 0.5 GB, well inside Node's default heap; a bastion account's 13 hours of
+ * sessions and its baselines are tens of thousands.
+ */
+const DEFAULT_MAX_STATE_ITEMS = 1_000_000;
+
+/** A configuration file is a few kilobytes; this only stops `--config /dev/zero` and the like. */
+const MAX_CONFIG_BYTES = 16 * MB;
 
 const USAGE = `usage:
   assumerole-watch replay <path|dir|-> ... [--config FILE] [--json] [--batch-size N] [--reorder-minutes N]
                           [--store memory|dynamodb] [--endpoint URL] [--table NAME] [--region REGION]
+                          [--max-file-mb N] [--max-line-mb N] [--max-state-items N] [--max-reorder-events N]
   assumerole-watch generate <outDir> [--days N] [--customers N] [--seed N] [--start ISO] [--no-incidents] [--records N]
 
 replay reads CloudTrail logs (S3 layout .json/.json.gz, JSON Lines, EventBridge events; directories
 recursively; - for stdin), runs every detector and prints alerts. Configuration comes from --config
 (a JSON object of detection keys, or a cdk.json) or from ./cdk.json's context. With --store dynamodb,
 state and alert suppression live in a DynamoDB table (created when missing), to seed or inspect one.
-Exit codes: 0 no alerts, 1 alerts, 2 usage error or unreadable input.`;
+Bounds: a file read whole or inflated --max-file-mb (${DEFAULT_INPUT_LIMITS.maxFileBytes / MB}), a line --max-line-mb (${DEFAULT_INPUT_LIMITS.maxLineBytes / MB}),
+live state items and alerts in memory --max-state-items (${DEFAULT_MAX_STATE_ITEMS}), the reorder buffer --max-reorder-events (${DEFAULT_MAX_REORDER_EVENTS}).
+Exit codes: 0 no alerts, 1 alerts, 2 usage error, unreadable input, or a bound reached.`;
 
 /** Output streams, injectable for tests. */
 export interface Io {
@@ -80,10 +95,28 @@ interface ReplayArgs {
   endpoint: string | null;
   table: string | null;
   region: string | null;
+  maxFileMb: number;
+  maxLineMb: number;
+  maxStateItems: number;
+  maxReorderEvents: number;
 }
 
 function parseReplayArgs(args: readonly string[]): ReplayArgs {
-  const parsed: ReplayArgs = { paths: [], configFile: null, json: false, batchSize: 100, reorderMinutes: 60, store: 'memory', endpoint: null, table: null, region: null };
+  const parsed: ReplayArgs = {
+    paths: [],
+    configFile: null,
+    json: false,
+    batchSize: 100,
+    reorderMinutes: 60,
+    store: 'memory',
+    endpoint: null,
+    table: null,
+    region: null,
+    maxFileMb: DEFAULT_INPUT_LIMITS.maxFileBytes / MB,
+    maxLineMb: DEFAULT_INPUT_LIMITS.maxLineBytes / MB,
+    maxStateItems: DEFAULT_MAX_STATE_ITEMS,
+    maxReorderEvents: DEFAULT_MAX_REORDER_EVENTS,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -94,6 +127,12 @@ function parseReplayArgs(args: readonly string[]): ReplayArgs {
     const positive = (name: string, v: string): number => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} takes a whole number ≥ 1, got ${JSON.stringify(v)}`);
+      return n;
+    };
+    // A document read whole and a line are each one string: V8 holds none longer.
+    const megabytes = (name: string, v: string): number => {
+      const n = positive(name, v);
+      if (n > MAX_TEXT_MB) throw new UsageError(`${name} takes at most ${MAX_TEXT_MB} (the longest string Node.js holds), got ${n}`);
       return n;
     };
     if (a === '--config') parsed.configFile = value();
@@ -107,6 +146,10 @@ function parseReplayArgs(args: readonly string[]): ReplayArgs {
     } else if (a === '--endpoint') parsed.endpoint = value();
     else if (a === '--table') parsed.table = value();
     else if (a === '--region') parsed.region = value();
+    else if (a === '--max-file-mb') parsed.maxFileMb = megabytes(a, value());
+    else if (a === '--max-line-mb') parsed.maxLineMb = megabytes(a, value());
+    else if (a === '--max-state-items') parsed.maxStateItems = positive(a, value());
+    else if (a === '--max-reorder-events') parsed.maxReorderEvents = positive(a, value());
     else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
     else parsed.paths.push(a);
   }
@@ -126,7 +169,7 @@ export function readConfig(configFile: string | null, cwd = process.cwd(), repor
   if (file === null) throw new UsageError('no configuration: pass --config FILE, or run where cdk.json holds the context keys');
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(readRegularFile(file, MAX_CONFIG_BYTES, 'the most a configuration file may hold').toString('utf8'));
   } catch (e) {
     throw new UsageError(`cannot read configuration ${file}: ${(e as Error).message}`);
   }
@@ -158,7 +201,7 @@ function readRegistry(value: string, base: string, report: (line: string) => voi
   const path = resolve(base, value);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path, DEFAULT_INPUT_LIMITS.maxFileBytes, 'the most a registry file may hold').toString('utf8');
   } catch (e) {
     throw new UsageError(`customerRegistry: cannot read ${path}: ${(e as Error).message}`);
   }
@@ -174,7 +217,7 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
   const options = parseReplayArgs(args);
   const config = readConfig(options.configFile, process.cwd(), (line) => io.err(`${line}\n`));
   const dynamo = options.store === 'dynamodb' ? await dynamoPorts(options) : null;
-  const ports = dynamo?.ports ?? { state: new MemoryStore(), ledger: new MemoryLedger() };
+  const ports = dynamo?.ports ?? { state: new MemoryStore({ maxItems: options.maxStateItems }), ledger: new MemoryLedger({ maxAlerts: options.maxStateItems }) };
   let progressShown = false;
   if (!options.json) io.out(`${'time'.padEnd(24)}  ${'SEVERITY'.padEnd(8)} ${'detector'.padEnd(18)} title\n`);
   const report = await replay({
@@ -183,6 +226,8 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
     ports,
     batchSize: options.batchSize,
     reorderMinutes: options.reorderMinutes,
+    limits: { maxFileBytes: options.maxFileMb * MB, maxLineBytes: options.maxLineMb * MB },
+    maxReorderEvents: options.maxReorderEvents,
     onAlert: (alert) => {
       if (progressShown) io.err('\r\x1b[K');
       io.out(options.json ? `${terminalJson(toRecord(alert))}\n` : `${toText(alert)}\n`);
@@ -202,6 +247,10 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
     io.err(
       `DynamoDB table ${options.table}: ${used.requests} requests, ${used.readUnits.toFixed(1)} read units (${per(used.readUnits)} per relevant event), ${used.writeUnits.toFixed(1)} write units (${per(used.writeUnits)} per relevant event)\n`,
     );
+  }
+  if (report.stopped) {
+    io.err(`assumerole-watch: ${stoppedMessage(report.stopped, options.maxStateItems)}\n`);
+    return 2;
   }
   if (report.unreadable.length > 0) return 2;
   return report.alerts > 0 ? 1 : 0;
@@ -228,12 +277,22 @@ async function dynamoPorts(options: ReplayArgs): Promise<{ ports: StatePorts; co
   };
 }
 
+/** Why a replay stopped at a memory bound, and how to raise it. */
+function stoppedMessage(e: MemoryBoundError, limit: number): string {
+  return (
+    `replay stopped at ${new Date(e.nowMs).toISOString()}: more than ${limit} ${e.what} are live in memory (not past their TTL), the --max-state-items bound; ` +
+    `the input after that point was not replayed. Raise it with --max-state-items N (each item takes about half a kilobyte), or replay into a DynamoDB table with --store dynamodb --table NAME`
+  );
+}
+
 /** The summary printed to stderr after a replay. */
 function summary(r: ReplayReport): string {
   const lines: string[] = [];
   const span = r.firstEventTime !== null && r.lastEventTime !== null ? ` from ${new Date(r.firstEventTime).toISOString()} to ${new Date(r.lastEventTime).toISOString()}` : '';
   lines.push(`replayed ${r.records} records in ${r.files} files${span}`);
-  lines.push(`  relevant ${r.relevant}, ignored ${r.ignored}, duplicates ${r.duplicates}, late ${r.late}, rejected ${r.rejected.length}`);
+  lines.push(`  relevant ${r.relevant}, ignored ${r.ignored}, duplicates ${r.duplicates}, late ${r.late}, rejected ${r.rejectedTotal}`);
+  if (r.releasedEarly > 0) lines.push(`  the reorder buffer was full (--max-reorder-events): ${r.releasedEarly} calls went to the detectors before their reorder window had passed; raise it to keep event-time order`);
+  if (r.rejectedTotal > r.rejected.length) lines.push(`    (reasons and places of the first ${r.rejected.length} rejected records)`);
   const byReason = new Map<string, string[]>();
   for (const rej of r.rejected) {
     const where = rej.origin ? `${rej.origin.file}:${rej.origin.line}` : '<input>';

@@ -1,7 +1,8 @@
 /**
  * Parses a replay's whole-document inputs on a worker thread, ahead of the engine: reading,
  * gunzip and JSON parsing of the next files overlap the detection of this one. A bounded
- * number of files is parsed ahead, so memory stays flat however many files there are.
+ * number of files is parsed ahead, and a bounded amount of their text (a few large files hold
+ * as much as many small ones), so memory stays flat however many files there are.
  *
  * The two threads share the work: files are claimed in order from a shared counter, and when
  * the engine's thread would wait for the reader, it claims the next file and parses it itself.
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ParseOptions, ParseResult } from '../lambdas/core/parse';
 import { ResultDecoder, type Encoded } from './handover';
-import { readDocument } from './inputs';
+import { DEFAULT_INPUT_LIMITS, MB, readDocumentSized, type InputLimits } from './inputs';
 
 /** A file the reader thread parses. */
 export interface ReadAheadFile {
@@ -25,20 +26,30 @@ export interface ReadAheadFile {
 export interface ReaderData {
   readonly files: readonly ReadAheadFile[];
   readonly ahead: number;
+  /** Text (bytes, decompressed) of the files parsed ahead and not yet taken, beyond which no further file is started. */
+  readonly aheadBytes: number;
   /** One Int32: the position in `files` of the next file either thread may claim. */
   readonly claims: SharedArrayBuffer;
   /** How both threads parse (the same bound on event times, whichever thread parses a file). */
   readonly parse: ParseOptions;
+  /** Caps on what a file may hold (the same, whichever thread reads it). */
+  readonly limits: InputLimits;
 }
 
 /** What the reader thread sends for each file (its results encoded, see handover.ts). */
-export type ReadAheadMessage = { readonly index: number; readonly results: Encoded } | { readonly index: number; readonly error: string };
+export type ReadAheadMessage = { readonly index: number; readonly results: Encoded; readonly bytes: number } | { readonly index: number; readonly error: string };
 
 /** A file's results as the engine takes them. */
-type Parsed = { readonly results: ParseResult[] } | { readonly error: string };
+type Parsed = { readonly results: ParseResult[]; readonly bytes: number } | { readonly error: string };
 
 /** Files parsed ahead of the one the engine is on. */
 const DEFAULT_AHEAD = 64;
+/**
+ * Text parsed ahead, by either thread. Sixty-four files of a busy account (tens of MB each,
+ * inflated) would hold gigabytes of parsed records; this holds a few files of that size, and
+ * still all 64 of small ones. A file larger than this is parsed alone.
+ */
+export const DEFAULT_AHEAD_BYTES = 256 * MB;
 
 /** The reader thread: ask for each file's results in any order; close it when done. */
 export class ReadAhead {
@@ -49,23 +60,28 @@ export class ReadAhead {
   private readonly arrived = new Map<number, Parsed>();
   private readonly waiting = new Map<number, () => void>();
   private readonly decoder = new ResultDecoder();
-  /** Files parsed here and not yet taken (no place ahead to give back for them). */
-  private readonly here = new Set<number>();
+  /** Files parsed here and not yet taken (no place ahead to give back for them), with their size. */
+  private readonly here = new Map<number, number>();
+  private hereBytes = 0;
   private readonly ahead: number;
+  private readonly aheadBytes: number;
   private readonly parse: ParseOptions;
+  private readonly limits: InputLimits;
   private failure: Error | null = null;
   private parsedHere = 0;
 
-  constructor(files: readonly ReadAheadFile[], ahead = DEFAULT_AHEAD, parse: ParseOptions = {}) {
+  constructor(files: readonly ReadAheadFile[], ahead = DEFAULT_AHEAD, parse: ParseOptions = {}, limits: InputLimits = DEFAULT_INPUT_LIMITS, aheadBytes = DEFAULT_AHEAD_BYTES) {
     this.files = files;
     this.ahead = ahead;
+    this.aheadBytes = aheadBytes;
     this.parse = parse;
+    this.limits = limits;
     const claims = new SharedArrayBuffer(4);
     this.claims = new Int32Array(claims);
-    this.worker = startReader({ files, ahead, claims, parse });
+    this.worker = startReader({ files, ahead, aheadBytes, claims, parse, limits });
     this.worker.on('message', (message: ReadAheadMessage) => {
       // Decoded as they arrive: the decoder's table follows the order the thread encoded in.
-      this.arrive(message.index, 'error' in message ? message : { results: this.decoder.decode(message.results) });
+      this.arrive(message.index, 'error' in message ? message : { results: this.decoder.decode(message.results), bytes: message.bytes });
     });
     const fail = (e: Error): void => {
       this.failure = new Error(`the reader thread stopped: ${e.message}`);
@@ -88,14 +104,18 @@ export class ReadAhead {
     let parsed = this.arrived.get(index);
     while (parsed === undefined) {
       // Rather than wait, parse the next unclaimed file here (then let the thread's messages
-      // in); wait only when none is left, or as many files as the thread may parse ahead are.
-      if (this.here.size < this.ahead && this.parseNextHere()) await new Promise<void>((resolve) => setImmediate(resolve));
+      // in); wait only when none is left, or as many files (or bytes) as the thread may parse ahead are.
+      if (this.here.size < this.ahead && (this.hereBytes < this.aheadBytes || this.here.size === 0) && this.parseNextHere()) await new Promise<void>((resolve) => setImmediate(resolve));
       else await this.wait(index);
       parsed = this.arrived.get(index);
     }
     this.arrived.delete(index);
-    // Each file the thread sent and the engine took frees a place ahead.
-    if (!this.here.delete(index)) this.worker.postMessage(1);
+    // Each file the thread sent and the engine took frees a place ahead, and its bytes.
+    const bytes = 'error' in parsed ? 0 : parsed.bytes;
+    if (this.here.has(index)) {
+      this.here.delete(index);
+      this.hereBytes -= bytes;
+    } else this.worker.postMessage(bytes);
     if ('error' in parsed) throw new Error(parsed.error);
     return parsed.results;
   }
@@ -122,12 +142,14 @@ export class ReadAhead {
     const file = this.files[position]!;
     let parsed: Parsed;
     try {
-      parsed = { results: readDocument(file, this.parse) };
+      parsed = readDocumentSized(file, this.parse, this.limits);
     } catch (e) {
       parsed = { error: (e as Error).message };
     }
     this.parsedHere += 1;
-    this.here.add(file.index);
+    const bytes = 'error' in parsed ? 0 : parsed.bytes;
+    this.here.set(file.index, bytes);
+    this.hereBytes += bytes;
     this.arrived.set(file.index, parsed);
     return true;
   }

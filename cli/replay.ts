@@ -12,11 +12,22 @@ import type { Alert } from '../lambdas/engine/alerts';
 import type { Clock } from '../lambdas/engine/engine';
 import type { ParsedCall, Rejection } from '../lambdas/core/types';
 import { notAfterClock, type ParseResult } from '../lambdas/core/parse';
-import { isDocument, listInputs, readInput, type InputFile, type UnreadableInput } from './inputs';
+import { MemoryBoundError } from '../lambdas/state/memory-store';
+import { DEFAULT_INPUT_LIMITS, isDocument, listInputs, readInput, type InputFile, type InputLimits, type UnreadableInput } from './inputs';
 import { ReadAhead } from './read-ahead';
 
 /** From this many log files on, a reader thread parses them ahead of the engine (by default). */
 const READER_THREAD_FROM = 64;
+
+/**
+ * Calls the reorder buffer holds (about 1.1 KB each: under 300 MB). The buffer holds the last
+ * `reorderMinutes` of event time; a bastion account's hour is thousands to tens of thousands of
+ * relevant calls, so only a flood fills it.
+ */
+export const DEFAULT_MAX_REORDER_EVENTS = 250_000;
+
+/** Rejected records listed one by one in the report (the rest are counted): a file of garbage must not fill memory with reasons. */
+export const MAX_LISTED_REJECTIONS = 1_000;
 
 /** Replay options. */
 export interface ReplayOptions {
@@ -45,6 +56,13 @@ export interface ReplayOptions {
    * see `CLOCK_MARGIN_MS`), whatever the replay clock says. @default the system clock
    */
   readonly wallClock?: Clock;
+  /** What one file or line may hold. @default {@link DEFAULT_INPUT_LIMITS} */
+  readonly limits?: InputLimits;
+  /**
+   * The most calls the reorder buffer holds: when full, the earliest go to the detectors before
+   * their reorder window has passed (counted in `releasedEarly`). @default {@link DEFAULT_MAX_REORDER_EVENTS}
+   */
+  readonly maxReorderEvents?: number;
 }
 
 /** Running totals. */
@@ -64,7 +82,12 @@ export interface ReplayReport {
   readonly duplicates: number;
   /** Arrived after the reorder buffer had moved past their time; processed anyway. */
   readonly late: number;
+  /** Went to the detectors before their reorder window had passed, because the reorder buffer was full. */
+  readonly releasedEarly: number;
+  /** The first {@link MAX_LISTED_REJECTIONS} rejected records, with their reasons. */
   readonly rejected: readonly Rejection[];
+  /** Every rejected record. */
+  readonly rejectedTotal: number;
   readonly unreadable: readonly UnreadableInput[];
   readonly findings: number;
   readonly alertsByDetector: Readonly<Record<string, number>>;
@@ -73,12 +96,16 @@ export interface ReplayReport {
   readonly belowSeverity: number;
   readonly firstEventTime: number | null;
   readonly lastEventTime: number | null;
+  /** Why the replay stopped before the end of its input (an in-memory bound was reached), or null. */
+  readonly stopped: MemoryBoundError | null;
 }
 
 /** Runs a replay to the end and reports what it saw. */
 export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const batchSize = options.batchSize ?? 100;
   const reorderMs = (options.reorderMinutes ?? 60) * 60_000;
+  const limits = options.limits ?? DEFAULT_INPUT_LIMITS;
+  const maxReorder = options.maxReorderEvents ?? DEFAULT_MAX_REORDER_EVENTS;
   const { files, unreadable } = await listInputs(options.paths);
   // One bound for the whole run (logs to replay are written already), so both parse paths agree.
   const parse = notAfterClock(options.wallClock?.now() ?? Date.now());
@@ -89,6 +116,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   let records = 0;
   let ignoredAtParse = 0;
   let late = 0;
+  let releasedEarly = 0;
+  let rejectedTotal = 0;
   let watermark = -Infinity;
   let maxSeen = -Infinity;
   let replayNow = 0;
@@ -132,31 +161,52 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   };
 
   const replayFile = async (file: InputFile, parsed: Promise<ParseResult[]> | undefined): Promise<void> => {
+    const input = readInput(file, parsed, parse, limits);
     try {
-      for await (const results of readInput(file, parsed, parse)) {
-        for (const r of results) {
+      for (;;) {
+        // Only reading fails the file: an engine failure (a full store, a DynamoDB error) ends the replay.
+        let next: IteratorResult<ParseResult[]>;
+        try {
+          next = await input.next();
+        } catch (e) {
+          unreadableAll.push({ path: file.display, reason: (e as Error).message });
+          return;
+        }
+        if (next.done) return;
+        for (const r of next.value) {
           records += 1;
-          if (r.kind === 'rejected') rejected.push(r);
-          else if (r.kind === 'ignored') ignoredAtParse += 1;
+          if (r.kind === 'rejected') {
+            rejectedTotal += 1;
+            if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(r);
+          } else if (r.kind === 'ignored') ignoredAtParse += 1;
           else {
             firstEventTime = firstEventTime === null ? r.eventTime : Math.min(firstEventTime, r.eventTime);
             if (r.eventTime < watermark) late += 1;
             heap.push(r);
             maxSeen = Math.max(maxSeen, r.eventTime);
+            if (heap.size > maxReorder) {
+              // Full: the earliest goes now, and anything earlier still to come will be late.
+              const early = heap.pop();
+              watermark = Math.max(watermark, early.eventTime);
+              releasedEarly += 1;
+              batch.push(early);
+              if (batch.length >= batchSize) await flush();
+            }
           }
         }
         watermark = Math.max(watermark, maxSeen - reorderMs);
         await drain(watermark);
       }
-    } catch (e) {
-      unreadableAll.push({ path: file.display, reason: (e as Error).message });
+    } finally {
+      await input.return(undefined);
     }
   };
 
   let filesRead = 0;
   let lastProgress = 0;
   const documents = files.flatMap((file, index) => (isDocument(file) ? [{ index, path: file.path, display: file.display }] : []));
-  const reader = (options.readerThread ?? documents.length >= READER_THREAD_FROM) && documents.length > 0 ? new ReadAhead(documents, undefined, parse) : null;
+  const reader = (options.readerThread ?? documents.length >= READER_THREAD_FROM) && documents.length > 0 ? new ReadAhead(documents, undefined, parse, limits) : null;
+  let stopped: MemoryBoundError | null = null;
   try {
     for (const [i, file] of files.entries()) {
       await replayFile(file, reader && isDocument(file) ? reader.results(i) : undefined);
@@ -167,11 +217,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
         options.onProgress({ filesRead, filesTotal: files.length, records, alerts: totals.alerts });
       }
     }
+    await drain(Infinity);
+    await flush();
+  } catch (e) {
+    // An in-memory bound: report what was replayed up to there; the caller says how to raise it.
+    if (!(e instanceof MemoryBoundError)) throw e;
+    stopped = e;
   } finally {
     await reader?.close();
   }
-  await drain(Infinity);
-  await flush();
   return {
     files: files.length,
     records,
@@ -179,7 +233,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     relevant: totals.relevant,
     duplicates: totals.duplicates,
     late,
+    releasedEarly,
     rejected,
+    rejectedTotal,
     unreadable: unreadableAll,
     findings: totals.findings,
     alertsByDetector,
@@ -188,6 +244,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     belowSeverity: totals.belowSeverity,
     firstEventTime,
     lastEventTime: maxSeen === -Infinity ? null : maxSeen,
+    stopped,
   };
 }
 

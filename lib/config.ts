@@ -56,6 +56,8 @@ export interface DeploymentConfig {
   readonly logRetentionDays: number;
   readonly silenceAlarmHours: number;
   readonly oldestMessageAlarmMinutes: number;
+  /** Roles besides the EventBridge rules that may send to the queue. */
+  readonly redriveRoleArns: readonly string[];
 }
 
 /** Everything the app needs: detection keys for the engine, deployment keys for the stacks. */
@@ -72,7 +74,7 @@ export interface CliDefaults {
   readonly region?: string;
 }
 
-type Kind = 'account' | 'region' | 'regions' | 'emailSubscribers' | 'httpsSubscribers' | 'emails' | 'choice' | 'boolean' | 'int' | 'retentionDays';
+type Kind = 'account' | 'region' | 'regions' | 'emailSubscribers' | 'httpsSubscribers' | 'emails' | 'roleArns' | 'choice' | 'boolean' | 'int' | 'retentionDays';
 
 /** One deployment key: its form, default and meaning (the README table is generated from this). */
 export interface DeployKeySpec {
@@ -133,6 +135,8 @@ export const DEPLOY_KEYS: readonly DeployKeySpec[] = [
     description: 'Alarm when no AssumeRole event at all was processed for this many hours: the trail or the rule broke and the pipeline is blind.' },
   { name: 'oldestMessageAlarmMinutes', kind: 'int', type: 'integer', default: 30, min: 1, max: 20_160,
     description: 'Alarm when the oldest message in the queue is older than this (the function falls behind or keeps failing).' },
+  { name: 'redriveRoleArns', kind: 'roleArns', type: 'IAM role ARN[]', default: [],
+    description: 'Roles that may send messages to the event queue besides the EventBridge rules: the ones you redrive the dead-letter queues with. The queue policy denies everyone else, since the function takes what is on the queue for CloudTrail events.' },
 ];
 
 /**
@@ -156,6 +160,7 @@ function isCdkContextKey(key: string): boolean {
 const CDK_PLAIN_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry', 'cdk-version', 'assetBundling']);
 
 const ACCOUNT = /^\d{12}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const EMAIL = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[A-Za-z]{2,}$/;
 
 /**
@@ -192,7 +197,7 @@ export function loadAppConfig(context: Readonly<Record<string, unknown>>, cli: C
   const deployment = finish(out, problems);
 
   if (detection) {
-    const tooLarge = environmentProblem(detection);
+    const tooLarge = environmentProblem(detection, Math.max(1, deployment.regions.length));
     if (tooLarge) problems.push(tooLarge);
     const registry = registryProblem(detection);
     if (registry) problems.push(registry);
@@ -275,6 +280,14 @@ function check(spec: DeployKeySpec, value: unknown, problems: string[]): unknown
       });
       reportDuplicates(spec.name, list, problems);
       return list;
+    }
+    case 'roleArns': {
+      const list = toList(value);
+      if (!list) return bad(`${show(value)} is not a list of role ARNs`);
+      list.forEach((arn, i) => {
+        if (!ROLE_ARN.test(arn)) problems.push(`${spec.name}[${i}]: ${show(arn)} is not an IAM role ARN (like arn:aws:iam::111122223333:role/redrive)`);
+      });
+      return [...new Set(list)];
     }
     case 'emailSubscribers':
     case 'httpsSubscribers': {

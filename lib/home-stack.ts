@@ -42,6 +42,8 @@ export class HomeStack extends Stack {
       logRetention: d.logRetentionDays as logs.RetentionDays,
       silenceAlarmHours: d.silenceAlarmHours,
       oldestMessageAlarmAge: Duration.minutes(d.oldestMessageAlarmMinutes),
+      eventRegions: d.regions,
+      redriveRoleArns: d.redriveRoleArns,
     });
     this.trail = d.createTrail ? new ManagementEventsTrail(this, 'Trail', { retentionDays: d.trailRetentionDays }) : undefined;
 

@@ -15,10 +15,18 @@ export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 export const FIXED_ENVIRONMENT: Readonly<Record<string, string>> = { NODE_OPTIONS: '--enable-source-maps' };
 
 /**
- * Room reserved for the values only known at deploy time: the table name (at most 255 bytes)
- * and the topic ARN (a 256-byte name plus the ARN prefix).
+ * Room reserved for the values only known at deploy time: the table name (at most 255 bytes),
+ * the topic ARN (a 256-byte name plus the ARN prefix) and the account ID.
  */
-const DEPLOY_TIME_VALUES_BYTES = 255 + 320;
+const DEPLOY_TIME_VALUES_BYTES = 255 + 320 + 12;
+
+/** Room for one region in the regions' list: the longest region name and a comma, with a margin. */
+const REGION_BYTES = 24;
+
+/** The regions whose events the function accepts, as its environment holds them (`EVENT_REGIONS`). */
+export function eventRegionsValue(regions: readonly string[]): string {
+  return regions.join(',');
+}
 
 /** The resolved detection configuration as the function reads it (`DETECTION_CONFIG`). */
 export function detectionConfigJson(config: EngineConfig): string {
@@ -26,16 +34,17 @@ export function detectionConfigJson(config: EngineConfig): string {
 }
 
 /** Bytes the environment takes at most: every name and value, the deploy-time values at their maximum. */
-function environmentBytes(config: EngineConfig): number {
-  let total = DEPLOY_TIME_VALUES_BYTES + Buffer.byteLength(ENVIRONMENT.table) + Buffer.byteLength(ENVIRONMENT.topic);
+function environmentBytes(config: EngineConfig, regionCount: number): number {
+  let total = DEPLOY_TIME_VALUES_BYTES + REGION_BYTES * regionCount;
+  for (const name of [ENVIRONMENT.table, ENVIRONMENT.topic, ENVIRONMENT.account, ENVIRONMENT.regions]) total += Buffer.byteLength(name);
   const fixed = { ...FIXED_ENVIRONMENT, [ENVIRONMENT.config]: detectionConfigJson(config) };
   for (const [name, value] of Object.entries(fixed)) total += Buffer.byteLength(name) + Buffer.byteLength(value);
   return total;
 }
 
-/** A message naming the cause when the environment would exceed Lambda's limit, else null. */
-export function environmentProblem(config: EngineConfig): string | null {
-  const bytes = environmentBytes(config);
+/** A message naming the cause when the environment would exceed Lambda's limit (with `regionCount` watched regions), else null. */
+export function environmentProblem(config: EngineConfig, regionCount = 1): string | null {
+  const bytes = environmentBytes(config, regionCount);
   if (bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return null;
   const largest = (Object.keys(config) as (keyof EngineConfig)[])
     .map((key) => ({ key, size: Buffer.byteLength(JSON.stringify(config[key])) }))

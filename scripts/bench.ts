@@ -19,7 +19,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { deployDefault } from '../lib/config';
-import { generateCorpus, scenarioConfig, writeCorpus, type CloudTrailRecord } from '../cli/generate';
+import { generateCorpus, SCENARIO_ACCOUNT, scenarioConfig, writeCorpus, type CloudTrailRecord } from '../cli/generate';
+import { ENVIRONMENT } from '../lambdas/detect/contract';
 import { handleBatch } from '../lambdas/detect/handler';
 import { loadConfig } from '../lambdas/core/config';
 import type { IpAddress } from '../lambdas/core/ip';
@@ -410,12 +411,15 @@ async function coldStart(): Promise<{ initMs: number }> {
   // As the CDK bundle does: AWS's ranges ship as the compiled index only.
   copyFileSync(join(ROOT, 'data', 'aws-ip-ranges.index.json'), join(out, 'data', 'aws-ip-ranges.index.json'));
   const kb = statSync(join(out, 'index.js')).size / 1024;
-  report('cold start', `handler bundle ${fmt(kb)} KB minified (plus the ${fmt(statSync(join(out, 'data', 'aws-ip-ranges.index.json')).size / 1024)} KB compiled IP ranges)`, '≤ 300 KB', kb <= 300);
+  // About half of it is re2js, the linear-time engine every configured name pattern runs on.
+  report('cold start', `handler bundle ${fmt(kb)} KB minified (plus the ${fmt(statSync(join(out, 'data', 'aws-ip-ranges.index.json')).size / 1024)} KB compiled IP ranges)`, '≤ 400 KB', kb <= 400);
   const env = {
     ...process.env,
-    TABLE_NAME: 'bench',
-    ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:bench',
-    DETECTION_CONFIG: JSON.stringify(scenarioConfig()),
+    [ENVIRONMENT.table]: 'bench',
+    [ENVIRONMENT.topic]: 'arn:aws:sns:us-east-1:111122223333:bench',
+    [ENVIRONMENT.config]: JSON.stringify(scenarioConfig()),
+    [ENVIRONMENT.account]: SCENARIO_ACCOUNT,
+    [ENVIRONMENT.regions]: 'eu-west-1,us-east-1',
     AWS_REGION: 'us-east-1',
     NODE_PATH: join(ROOT, 'node_modules'),
   };

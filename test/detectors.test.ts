@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { DETECTORS } from '../lambdas/detectors';
 import { OUTBOUND_ROLE } from './support/case-records';
 import { CASE_BASE_CONFIG, type DetectorCase } from './detectors/cases';
-import { eventFingerprint, type Detector } from '../lambdas/detectors/detector';
+import { countOnce, eventFingerprint, type Detector } from '../lambdas/detectors/detector';
+import { applyUpdate } from '../lambdas/core/state';
 import { loadConfig, withCustomerRegistry, type CompiledConfig } from '../lambdas/core/config';
 import { registryOf } from './support/registry';
 import type { StatePorts as EnginePorts } from '../lambdas/delivery/batch-runner';
@@ -186,29 +187,43 @@ describe('AWS service self-calls never alert', () => {
 });
 
 describe('event fingerprints (what counters keep per event)', () => {
-  it("are a CloudTrail UUID's first 72 bits, 12 characters, distinct for distinct events", () => {
+  it("are a CloudTrail UUID's whole 128 bits, 22 characters, distinct for distinct events", () => {
     // Given 50,000 random event IDs in CloudTrail's form
     const ids = Array.from({ length: 50_000 }, () => randomUUID());
     // When each is fingerprinted
     const prints = ids.map(eventFingerprint);
-    // Then each is the ID's leading hex digits in base64url, and no two collide
-    expect(prints.every((p) => /^[A-Za-z0-9_-]{12}$/.test(p))).toBe(true);
-    expect(prints.map((p, i) => Buffer.from(p, 'base64url').toString('hex') === ids[i]!.replace(/-/g, '').slice(0, 18))).not.toContain(false);
+    // Then each is the ID's 32 hex digits in base64url, and no two collide
+    expect(prints.every((p) => /^[A-Za-z0-9_-]{22}$/.test(p))).toBe(true);
+    expect(prints.map((p, i) => Buffer.from(p, 'base64url').toString('hex') === ids[i]!.replace(/-/g, ''))).not.toContain(false);
     expect(new Set(prints).size).toBe(ids.length);
     expect(eventFingerprint(ids[0]!)).toBe(prints[0]);
+  });
+
+  it('tells apart UUIDs that differ only in their last group, so their events count twice', () => {
+    // Given two event IDs that differ only in the last hex digit
+    const first = '464922c6-53b7-4ae1-8c90-000000000001';
+    const second = '464922c6-53b7-4ae1-8c90-000000000002';
+    const key = { pk: 'volume#test', sk: 'w#1' };
+    // When both are counted on one counter item
+    const one = countOnce(key, first, undefined, 1);
+    const two = countOnce(key, second, applyUpdate(undefined, one.update!), 1);
+    // Then their fingerprints differ and the counter holds two events
+    expect(eventFingerprint(first)).not.toBe(eventFingerprint(second));
+    expect(two.count).toBe(2);
+    expect(two.update).not.toBeNull();
   });
 
   it.each([
     ['derived-0123456789abcdef0123456789abcdef', 'a derived ID'],
     ['464922C6-53B7-4AE1-8C90-01A32857FC95', 'an upper-case UUID'],
     ['464922c6-53b7-4ae1-8c90-01a32857fc9g', 'a UUID with a stray letter'],
-    ['464922c6-53b7-4ae1-8cx0-01a32857fc95', 'a UUID with a stray letter past the fingerprint'],
+    ['464922c6-53b7-4ae1-8cx0-01a32857fc95', 'a UUID with a stray letter in its fourth group'],
     ['464922c6+53b7-4ae1-8c90-01a32857fc95', 'a UUID with a stray separator'],
   ])('hash anything else (%s: %s)', (id) => {
     // Given an ID that is not a lower-case UUID
     // When it is fingerprinted
     const print = eventFingerprint(id);
-    // Then it is the first 12 characters of its SHA-256 in base64url
-    expect(print).toBe(createHash('sha256').update(id).digest('base64url').slice(0, 12));
+    // Then it is the first 22 characters (132 bits) of its SHA-256 in base64url
+    expect(print).toBe(createHash('sha256').update(id).digest('base64url').slice(0, 22));
   });
 });

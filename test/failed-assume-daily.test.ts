@@ -55,7 +55,7 @@ describe('failed-assume: denied calls per role and day', () => {
     const [alert] = alerts;
     expect(alert!.severity).toBe('medium');
     expect(alert!.evidence.eventIds).toEqual([(records[50] as { eventID: string }).eventID]);
-    expect(alert!.cause).toContain('51 denied AssumeRole calls by outbound-integration\'s sessions today (9 sessions, 32+ distinct roles) exceed the daily ceiling of 50');
+    expect(alert!.cause).toContain('51 denied AssumeRole calls by the sessions of "outbound-integration" today (9 sessions, 32+ distinct roles) exceed the daily ceiling of 50');
     expect(alert!.evidence.details.sessionsToday).toHaveLength(9);
     expect(alert!.evidence.details.targetsToday).toHaveLength(10);
   });
@@ -82,7 +82,7 @@ describe('failed-assume: denied calls per role and day', () => {
     // Then one alert: the burst's, whose cause also gives the day's count
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.severity).toBe('high');
-    expect(alerts[0]!.cause).toMatch(/in 15 min .*; 10 denied AssumeRole calls by outbound-integration's sessions today .* busiest denied day/);
+    expect(alerts[0]!.cause).toMatch(/in 15 min .*; 10 denied AssumeRole calls by the sessions of "outbound-integration" today .* busiest denied day/);
   });
 
   it('keeps attacker-chosen targets and session names bounded in the evidence', async () => {

@@ -31,6 +31,7 @@ const PARTS = {
   surrogates: 'lone \ud800 high, \udfff low, \ud83d\ude00 pair',
   tags: 'ascii\u{e0041}\u{e0042}smuggled\u{e007f}',
   separators: 'line\u2028separator\u2029paragraph',
+  spaces: 'x\u00a0Severity:\u2003LOW\u3000ideographic\u200ahair\u202fnarrow\u205fmath\u1680ogham',
 };
 const HOSTILE = Object.values(PARTS).join(' ~ ');
 /** 64 KiB of the same. */

@@ -93,6 +93,8 @@ describe('deployment configuration', () => {
     ['silenceAlarmHours', 169, 'silenceAlarmHours: 169 is out of range 1..168; expected integer'],
     ['silenceAlarmHours', 'six', 'silenceAlarmHours: "six" is not a number; expected integer'],
     ['oldestMessageAlarmMinutes', 0, 'oldestMessageAlarmMinutes: 0 is out of range 1..20160; expected integer'],
+    ['redriveRoleArns', 'arn:aws:iam::210987654321:user/ops', 'redriveRoleArns[0]: "arn:aws:iam::210987654321:user/ops" is not an IAM role ARN (like arn:aws:iam::111122223333:role/redrive)'],
+    ['redriveRoleArns', { role: 'ops' }, 'redriveRoleArns: {"role":"ops"} is not a list of role ARNs; expected IAM role ARN[]'],
   ])('rejects %s = %j naming the key and the expected form', (key, value, message) => {
     // Given one bad value
     const problems = problemsOf({ ...MINIMAL, [key]: value });
@@ -104,7 +106,7 @@ describe('deployment configuration', () => {
   it('has invalid-form cases for every deployment key', () => {
     // Keeps the table above complete as keys are added.
     const tested = new Set(['account', 'homeRegion', 'regions', 'alertEmails', 'alertHttpsEndpoints', 'alarmTopic', 'opsEmails', 'createTrail', 'trailRetentionDays', 'batchSize',
-      'maxBatchingWindowSeconds', 'reservedConcurrency', 'lambdaMemoryMb', 'lambdaTimeoutSeconds', 'maxReceiveCount', 'logRetentionDays', 'silenceAlarmHours', 'oldestMessageAlarmMinutes']);
+      'maxBatchingWindowSeconds', 'reservedConcurrency', 'lambdaMemoryMb', 'lambdaTimeoutSeconds', 'maxReceiveCount', 'logRetentionDays', 'silenceAlarmHours', 'oldestMessageAlarmMinutes', 'redriveRoleArns']);
     expect(DEPLOY_KEYS.map((k) => k.name).filter((k) => !tested.has(k))).toEqual([]);
   });
 
@@ -129,6 +131,7 @@ describe('deployment configuration', () => {
       maxBatchingWindowSeconds: '0',
       reservedConcurrency: 'none',
       logRetentionDays: '365',
+      redriveRoleArns: 'arn:aws:iam::111122223333:role/ops/redrive',
     });
     // Then each has its type, the home region first
     expect(deployment).toMatchObject({
@@ -143,6 +146,7 @@ describe('deployment configuration', () => {
       maxBatchingWindowSeconds: 0,
       reservedConcurrency: null,
       logRetentionDays: 365,
+      redriveRoleArns: ['arn:aws:iam::111122223333:role/ops/redrive'],
     });
   });
 

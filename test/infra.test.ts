@@ -72,6 +72,7 @@ describe('the EventBridge rules', () => {
   it('match any other call by a monitored role\'s session, with wildcards as EventBridge wildcards', () => {
     home.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
+        'source': [{ prefix: 'aws.' }],
         'detail-type': [CLOUDTRAIL_DETAIL_TYPE],
         'detail': {
           eventName: [{ 'anything-but': [...ASSUME_ROLE_EVENT_NAMES] }],
@@ -79,6 +80,51 @@ describe('the EventBridge rules', () => {
         },
       },
     });
+  });
+});
+
+describe('what may reach the queue', () => {
+  it('is matched by rules of AWS sources only, in every stack (PutEvents refuses custom sources beginning "aws.")', () => {
+    // Given every rule of the home and forwarder stacks
+    const rules = [home, forwarder].flatMap((t) => Object.values(resourcesOf(t, 'AWS::Events::Rule')));
+    expect(rules).toHaveLength(4);
+    // Then each names its sources, and each source is an AWS one
+    for (const rule of rules) {
+      const sources = props(rule).EventPattern.source as unknown[];
+      expect(sources.length).toBeGreaterThan(0);
+      for (const source of sources) expect(typeof source === 'string' ? source.startsWith('aws.') : source).toEqual(typeof source === 'string' ? true : { prefix: 'aws.' });
+    }
+  });
+
+  it('is sent only by the two rules: the queue policy denies SendMessage to everyone else', () => {
+    // Given the event queue's policy
+    const p = built.stacks.home.pipeline;
+    const queue = logicalId(p.queue);
+    const policy = Object.values(resourcesOf(home, 'AWS::SQS::QueuePolicy')).find((q) => JSON.stringify(props(q).Queues) === JSON.stringify([{ Ref: queue }]))!;
+    // Then it holds an explicit Deny for any principal unless the request comes from one of the rules
+    expect(props(policy).PolicyDocument.Statement).toContainEqual({
+      Sid: 'OnlyTheRulesSend',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+      Condition: { ArnNotEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': [logicalId(p.assumeRoleRule), 'Arn'] }, { 'Fn::GetAtt': [logicalId(p.sessionActivityRule), 'Arn'] }] } },
+    });
+  });
+
+  it('may also be sent to by the redrive roles of redriveRoleArns', () => {
+    // Given a role to redrive the dead-letter queues with
+    const app = buildApp({ redriveRoleArns: ['arn:aws:iam::210987654321:role/ops/redrive'] }, { validate: false });
+    const t = Template.fromStack(app.stacks.home);
+    // Then the Deny spares requests of that role too
+    t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'OnlyTheRulesSend', Condition: { ArnNotEquals: { 'aws:SourceArn': Match.anyValue(), 'aws:PrincipalArn': ['arn:aws:iam::210987654321:role/ops/redrive'] } } })]) },
+    });
+  });
+
+  it('is read by a function that knows the deployment\'s account and every watched region', () => {
+    const vars = props(onlyResource(home, 'AWS::Lambda::Function')).Environment.Variables;
+    expect([vars[ENVIRONMENT.account], vars[ENVIRONMENT.regions]]).toEqual(['210987654321', 'eu-west-1,us-east-1']);
   });
 });
 
@@ -174,6 +220,39 @@ describe('the topics', () => {
       EnableKeyRotation: true,
       KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
     });
+  });
+
+  it('let CloudWatch use the topic key only for alarms of this account and region, in every stack', () => {
+    // Given the key policies of the home and forwarder stacks
+    for (const t of [home, forwarder]) {
+      const statements = Object.values(resourcesOf(t, 'AWS::KMS::Key')).flatMap((k) => props(k).KeyPolicy.Statement as Record<string, any>[]);
+      const cloudwatch = statements.filter((st) => JSON.stringify(st.Principal).includes('cloudwatch.amazonaws.com'));
+      // Then CloudWatch's one statement carries the confused-deputy conditions of the topic policy
+      expect(cloudwatch).toHaveLength(1);
+      expect(cloudwatch[0]!.Condition).toEqual({
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      });
+    }
+  });
+
+  it('never name a construct or resource after an HTTPS endpoint, whose path or query may hold a token', () => {
+    // Given an alert webhook with credentials, a secret path and a secret query, alarms to the alert topic (so forwarders subscribe it too)
+    const endpoint = 'https://hookuser:pa55word@hooks.webhookprovider.net/services/T0S3CR3T/B0T0K3N/xoxbSECRETvalue?token=qu3rys3cr3t';
+    const app = buildApp({ alertHttpsEndpoints: [endpoint], alarmTopic: 'alert' }, { validate: false });
+    const parts = endpoint.slice('https://'.length).split(/[^A-Za-z0-9]+/).filter((p) => p.length >= 5).map((p) => p.toLowerCase());
+    // When synthesized
+    const stacks = [app.stacks.home, ...app.stacks.forwarders];
+    const logicalIds = stacks.flatMap((st) => Object.keys(Template.fromStack(st).toJSON().Resources as Record<string, unknown>));
+    const paths = app.app.node.findAll().map((c) => c.node.path);
+    // Then the endpoint is subscribed in each stack, and no part of it is in any logical ID or construct path
+    const subscribed = stacks.map((st) => Object.values(resourcesOf(Template.fromStack(st), 'AWS::SNS::Subscription')).filter((r) => props(r).Endpoint === endpoint).length);
+    expect(subscribed).toEqual([1, 1]);
+    expect(parts).toEqual(expect.arrayContaining(['hookuser', 'pa55word', 't0s3cr3t', 'b0t0k3n', 'xoxbsecretvalue', 'qu3rys3cr3t']));
+    for (const part of parts) {
+      expect({ part, ids: logicalIds.filter((id) => id.toLowerCase().includes(part)) }).toEqual({ part, ids: [] });
+      expect({ part, paths: paths.filter((x) => x.toLowerCase().includes(part)) }).toEqual({ part, paths: [] });
+    }
   });
 
   it('refuse publishing over plain HTTP', () => {

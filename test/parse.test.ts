@@ -1,6 +1,6 @@
 import { parseExpiration, parseIsoTime } from '../lambdas/core/cloudtrail-time';
 import { accountOf, CLOCK_MARGIN_MS, notAfterClock, parseDocument, parseRecord, parseText, type ParseResult } from '../lambdas/core/parse';
-import type { AssumeRoleCall } from '../lambdas/core/types';
+import type { AssumeRoleCall, Rejection } from '../lambdas/core/types';
 import { fixture, fixtureRecords } from './support/fixtures';
 import { seededRandom } from './support/random';
 
@@ -148,6 +148,39 @@ describe('input containers', () => {
     const body = JSON.stringify({ 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.sts', detail: record });
     // Then it parses like the event
     expect(assumeCall(only(parseText(body))).roleArn).toBe('arn:aws:iam::210987654321:role/outbound-eu');
+  });
+
+  it.each([
+    ['a custom source (PutEvents by anyone)', { source: 'custom.forged' }, 'source: "custom.forged" is not an AWS service\'s'],
+    ['a source that only looks like AWS', { source: 'Aws.sts' }, 'source: "Aws.sts" is not an AWS service\'s'],
+    ['another detail-type', { 'detail-type': 'AWS Console Sign In via CloudTrail' }, 'detail-type: "AWS Console Sign In via CloudTrail" is not "AWS API Call via CloudTrail"'],
+    ['a detail-type that is not a string', { 'detail-type': ['AWS API Call via CloudTrail'] }, 'detail-type: an array is not'],
+  ])('rejects an EventBridge event with %s wherever it is read, replay included', (_name, over, reason) => {
+    // Given an event holding a valid record, in a log a user replays (no deployment account or regions known)
+    const text = JSON.stringify({ version: '0', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.sts', account: '999999999999', region: 'ap-south-1', ...over, detail: record });
+    // When parsed
+    const result = only(parseText(text, 'events.json'));
+    // Then it is rejected with the reason, its record never read
+    expect(result.kind).toBe('rejected');
+    expect((result as Rejection).reason).toContain(reason);
+  });
+
+  it('reads an EventBridge event of any account and region when no deployment is named (replay reads what its user chose)', () => {
+    // Given a CloudTrail event from another account and a region of no deployment
+    const text = JSON.stringify({ 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.sts', account: '999999999999', region: 'ap-south-1', detail: record });
+    // Then it parses like the record
+    expect(assumeCall(only(parseText(text))).eventId).toBe('e-1');
+  });
+
+  it('quotes a rejected source as printable ASCII, cut', () => {
+    // Given a custom source with a line break, a bidi override and 200 more characters
+    const text = JSON.stringify({ 'detail-type': 'AWS API Call via CloudTrail', source: `x\n\u202e${'y'.repeat(200)}`, detail: record });
+    // When parsed
+    const { reason } = only(parseText(text)) as Rejection;
+    // Then the reason holds escapes, not the characters, and at most 64 of them
+    expect(reason).toMatch(/^source: "x\\n\\u202eyyy+\\u2026" is not/);
+    expect(reason).toMatch(/^[\x20-\x7e…]+$/);
+    expect(reason.length).toBeLessThan(200);
   });
 
   it('numbers JSON Lines so a bad line is reported with its line', () => {

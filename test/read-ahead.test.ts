@@ -1,9 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listInputs, readDocument } from '../cli/inputs';
+import { gzipSync } from 'node:zlib';
+import { DEFAULT_INPUT_LIMITS, listInputs, readDocument, type InputLimits } from '../cli/inputs';
 import { ReadAhead, type ReadAheadFile } from '../cli/read-ahead';
 import type { ParseOptions, ParseResult } from '../lambdas/core/parse';
+
+/** A megabyte, as the replay options count them. */
+const MB = 1024 * 1024;
 
 const EXAMPLES = join(__dirname, '..', 'examples', 'AWSLogs');
 
@@ -20,10 +24,10 @@ async function files(): Promise<ReadAheadFile[]> {
 }
 
 /** Each file's results (or its error) as the caller's thread reads it alone. */
-function inline(list: readonly ReadAheadFile[], options: ParseOptions = {}): (ParseResult[] | string)[] {
+function inline(list: readonly ReadAheadFile[], options: ParseOptions = {}, limits: InputLimits = DEFAULT_INPUT_LIMITS): (ParseResult[] | string)[] {
   return list.map((f) => {
     try {
-      return readDocument(f, options);
+      return readDocument(f, options, limits);
     } catch (e) {
       return (e as Error).message;
     }
@@ -95,6 +99,47 @@ describe('the replay reader thread', () => {
       expect(got).toStrictEqual(inline(list));
       expect(reader.filesParsedHere).toBeGreaterThan(0);
       expect(reader.filesParsedHere).toBeLessThanOrEqual(list.length - 8);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('rejects files that inflate past the cap on the thread as in the caller, and reads the rest', async () => {
+    // Given the files with three small gzip bombs among them (valid empty log files that inflate to 3 MB)
+    const dir = mkdtempSync(join(tmpdir(), 'arw-read-ahead-'));
+    const bomb = gzipSync(Buffer.concat([Buffer.from('{"Records":['), Buffer.alloc(3 * MB, ' '), Buffer.from(']}')]));
+    const list = (await files()).slice(0, 70);
+    for (const at of [3, 30, 60]) {
+      const path = join(dir, `bomb-${at}.json.gz`);
+      writeFileSync(path, bomb);
+      list.splice(at, 0, { index: 1_000 + at, path, display: path });
+    }
+    const limits = { ...DEFAULT_INPUT_LIMITS, maxFileBytes: 1 * MB };
+    // When they are read with a 1 MB cap, the thread parsing ahead
+    const reader = new ReadAhead(list, 8, {}, limits);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const got = await take(reader, list);
+      // Then each bomb is refused with the cap, whichever thread read it, and the rest are as read alone
+      expect(got).toStrictEqual(inline(list, {}, limits));
+      expect(got.filter((r) => r === 'inflates to more than 1 MB (--max-file-mb)')).toHaveLength(3);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it.each([
+    ['faster', 0],
+    ['slower', 2],
+  ])('gives each file its results once when the text parsed ahead is capped below one file (caller the %s side)', async (_, pause) => {
+    // Given the files and a budget ahead smaller than any file: each is parsed alone
+    const list = (await files()).slice(0, 60);
+    const reader = new ReadAhead(list, 64, {}, DEFAULT_INPUT_LIMITS, 1);
+    try {
+      // When the caller takes them
+      const got = await take(reader, list, pause);
+      // Then nothing waits for ever, and every file's results are what reading it alone gives
+      expect(got).toStrictEqual(inline(list));
     } finally {
       await reader.close();
     }

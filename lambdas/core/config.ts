@@ -6,7 +6,8 @@
 import { lazyAwsIpRanges, type AwsRangeLookup } from './aws-ip-ranges';
 import { CidrSet, parseCidr, type Cidr } from './ip';
 import { closest, isRegionName, parseJsonOr, show, toList } from './config-values';
-import { regexSafetyProblem } from './regex-safety';
+import { glob, globList } from './arn-patterns';
+import { firstMatch, namePatternProblem, NAME_PATTERN_SYNTAX, wholeNameMatcher, type NameMatcher } from './name-patterns';
 import { SEVERITIES, type Severity } from './types';
 import { memoize } from './memo';
 import type { CustomerRegistry } from './customer-registry';
@@ -27,6 +28,7 @@ export interface EngineConfig {
   readonly learningPeriodDays: number;
   readonly requireExternalId: boolean;
   readonly pivotRoleNamePatterns: readonly string[];
+  readonly pivotRoleNameExceptions: readonly string[];
   readonly roleRegions: Readonly<Record<string, readonly string[]>>;
   readonly failedAssumeMaxCalls: number;
   readonly failedAssumeWindowMinutes: number;
@@ -49,8 +51,9 @@ export interface CompiledConfig extends EngineConfig {
   /** Allowed CIDR group of an address, if any. */
   readonly allowedGroups: CidrSet;
   readonly hasAllowList: boolean;
-  readonly sessionNameRegex: RegExp | null;
-  /** The first of `pivotRoleNamePatterns` a role name (no path) matches, or null. */
+  /** `sessionNamePattern` as a whole-name matcher (RE2: linear in the name), or null. */
+  readonly sessionNameRegex: NameMatcher | null;
+  /** The first of `pivotRoleNamePatterns` a role name (no path) matches, or null (also when `pivotRoleNameExceptions` exempts it). */
   readonly pivotRoleNamePattern: (roleName: string) => string | null;
   /** Regions a role may be used in, or undefined when unrestricted. */
   readonly regionsOf: (roleArn: string) => readonly string[] | undefined;
@@ -107,8 +110,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     description: 'Roles whose sessions are people (break-glass, admin). `AWSReservedSSO_*` roles always count as human.' },
   { name: 'allowedCidrs', kind: 'cidrs', type: 'CIDR[] or {group: CIDR[]}', default: {},
     description: 'The vendor\'s egress addresses (NAT gateways, VPC ranges). Named groups are locations for session-locations; a plain list is one group `allowed`.' },
-  { name: 'sessionNamePattern', kind: 'regex', type: 'regex | null', default: null,
-    description: 'Role session names must match this (whole name; a name longer than STS allows, 64 characters, never matches). Refused if prone to catastrophic backtracking.' },
+  { name: 'sessionNamePattern', kind: 'regex', type: 'RE2 regex | null', default: null,
+    description: 'Role session names must match this (whole name; a name longer than STS allows, 64 characters, never matches). RE2 syntax (run in time linear in the name): no lookaround, no backreferences.' },
   { name: 'volumeWindowMinutes', kind: 'int', type: 'integer', default: 60, min: 1, max: 1440,
     description: 'Window for call-volume counting (sliding over two fixed windows).' },
   { name: 'volumeMaxCalls', kind: 'int', type: 'integer', default: 1000, min: 1, max: 10_000_000,
@@ -123,8 +126,10 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     description: 'Days from the first call seen for a role before baselines and learned shapes are used.' },
   { name: 'requireExternalId', kind: 'boolean', type: 'boolean', default: true,
     description: 'Cross-account assumptions by a monitored role must carry an external ID.' },
-  { name: 'pivotRoleNamePatterns', kind: 'regexList', type: 'regex[]', default: DEFAULT_PIVOT_ROLE_NAMES,
-    description: 'Role names a monitored role\'s session has no business assuming in any account: organisation access, Control Tower, StackSets and AFT execution roles, and any name containing `admin` (target-role rates assuming one, or trying to, high). Each pattern matches the whole name (the part after the ARN\'s last `/`: the path is no part of a role\'s identity), case-insensitively (IAM role names are unique regardless of case); a name longer than IAM allows (64) never matches. If your own customer role matches, replace the list, e.g. `(?!AdminReadOnlyIntegration$).*admin.*` for `.*admin.*`. A JSON list (commas may be part of a pattern); `[]` turns the check off. Refused if prone to catastrophic backtracking.' },
+  { name: 'pivotRoleNamePatterns', kind: 'regexList', type: 'RE2 regex[]', default: DEFAULT_PIVOT_ROLE_NAMES,
+    description: 'Role names a monitored role\'s session has no business assuming in any account: organisation access, Control Tower, StackSets and AFT execution roles, and any name containing `admin` (target-role rates assuming one, or trying to, high). Each pattern matches the whole name (the part after the ARN\'s last `/`: the path is no part of a role\'s identity), case-insensitively (IAM role names are unique regardless of case); a name longer than IAM allows (64) never matches. RE2 syntax: no lookaround, no backreferences. If your own customer role matches, list it in `pivotRoleNameExceptions`. A JSON list (commas may be part of a pattern); `[]` turns the check off.' },
+  { name: 'pivotRoleNameExceptions', kind: 'regexList', type: 'RE2 regex[]', default: [],
+    description: 'Role names exempt from `pivotRoleNamePatterns`: your own customer role when its name matches one, e.g. `AdminReadOnlyIntegration` (a plain name is a pattern that matches only itself). Each matches the whole name, case-insensitively, as `pivotRoleNamePatterns` do; an exempt name is judged as any other role (learned shapes, the customer registry).' },
   { name: 'roleRegions', kind: 'roleRegions', type: '{ARN pattern: region | region[]}', default: {},
     description: 'Regional outbound roles and the regions they may be used in (regional STS endpoints; the global endpoint logs in us-east-1).' },
   { name: 'failedAssumeMaxCalls', kind: 'int', type: 'integer', default: 10, min: 1, max: 1_000_000,
@@ -210,7 +215,7 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
     hasAllowList: groups.length > 0,
     sessionNameRegex: config.sessionNamePattern === null ? null : wholeNameMatcher(config.sessionNamePattern, MAX_SESSION_NAME_LENGTH),
     // Customers' role names repeat with every call: each is matched once.
-    pivotRoleNamePattern: memoize(firstMatch(config.pivotRoleNamePatterns, MAX_ROLE_NAME_LENGTH, 'i')),
+    pivotRoleNamePattern: memoize(pivotMatcher(config.pivotRoleNamePatterns, config.pivotRoleNameExceptions)),
     regionsOf: (roleArn) => regionRules.find((r) => r.test(roleArn))?.regions,
     isAllowedSessionPolicyArn: config.allowedSessionPolicyArns.length === 0 ? () => true : globList(config.allowedSessionPolicyArns),
     awsIpRanges,
@@ -224,20 +229,15 @@ const MAX_SESSION_NAME_LENGTH = 64;
 /** IAM accepts role names of 1 to 64 characters. */
 const MAX_ROLE_NAME_LENGTH = 64;
 
-/**
- * The whole-name matcher of a name pattern (`sessionNamePattern`, `pivotRoleNamePatterns`). A name
- * longer than AWS allows never matches, and the lookahead refuses it before the pattern runs: the
- * safety check stops exponential patterns, not polynomial ones (`.*\d+` takes seconds on a 64 KiB
- * name), so the length bounds the work.
- */
-function wholeNameMatcher(pattern: string, maxLength: number, flags = ''): RegExp {
-  return new RegExp(`^(?=[\\s\\S]{0,${maxLength}}$)(?:${pattern})$`, flags);
-}
-
-/** The first of the patterns a whole name matches (each bounded as {@link wholeNameMatcher}), or null. */
-function firstMatch(patterns: readonly string[], maxLength: number, flags: string): (name: string) => string | null {
-  const matchers = patterns.map((pattern) => ({ pattern, re: wholeNameMatcher(pattern, maxLength, flags) }));
-  return (name) => matchers.find((m) => m.re.test(name))?.pattern ?? null;
+/** The first pivot pattern a role name matches, unless an exception matches it (all whole-name, case-insensitive). */
+function pivotMatcher(patterns: readonly string[], exceptions: readonly string[]): (roleName: string) => string | null {
+  const pivot = firstMatch(patterns, MAX_ROLE_NAME_LENGTH, true);
+  if (exceptions.length === 0) return pivot;
+  const exempt = firstMatch(exceptions, MAX_ROLE_NAME_LENGTH, true);
+  return (roleName) => {
+    const pattern = pivot(roleName);
+    return pattern === null || exempt(roleName) !== null ? null : pattern;
+  };
 }
 
 /** Resolve then compile, for callers that hold raw configuration. */
@@ -270,7 +270,7 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
         if (!list) return bad(`${show(value)} is not a list of CIDRs`);
         groups.allowed = list;
       } else if (parsed !== null && typeof parsed === 'object') {
-        for (const [name, cidrs] of Object.entries(parsed)) {
+        for (const [name, cidrs] of ownEntries(spec.name, parsed, problems)) {
           const list = toList(cidrs);
           if (!list) problems.push(`${spec.name}.${name}: ${show(cidrs)} is not a list of CIDRs`);
           else groups[name] = list;
@@ -289,8 +289,9 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
     case 'regex': {
       if (value === null || value === '') return null;
       if (typeof value !== 'string') return bad(`${show(value)} is not a string`);
-      const problem = regexProblem(value);
-      return problem ? bad(`${show(value)} ${problem}`) : value;
+      const problem = namePatternProblem(value);
+      if (problem) problems.push(`${spec.name}: ${show(value)} ${problem}`);
+      return problem ? undefined : value;
     }
     case 'regexList': {
       const parsed = typeof value === 'string' ? parseJsonOr(value) : value;
@@ -299,8 +300,9 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
       const list = typeof parsed === 'string' ? (parsed.trim() === '' ? [] : [parsed]) : Array.isArray(parsed) && parsed.every((p) => typeof p === 'string') ? (parsed as string[]) : undefined;
       if (!list) return bad(`${show(value)} is not a list of regular expressions`);
       list.forEach((pattern, i) => {
-        const problem = pattern === '' ? 'is empty' : regexProblem(pattern);
-        if (problem) problems.push(`${spec.name}[${i}]: ${show(pattern)} ${problem}; expected a regular expression`);
+        // Checked as compiled for matching: the pattern lists are role-name lists, matched case-insensitively.
+        const problem = pattern === '' ? `is empty; expected ${NAME_PATTERN_SYNTAX}` : namePatternProblem(pattern, true);
+        if (problem) problems.push(`${spec.name}[${i}]: ${show(pattern)} ${problem}`);
       });
       return list;
     }
@@ -334,7 +336,7 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
       const parsed = typeof value === 'string' ? parseJsonOr(value) : value;
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return bad(`${show(value)} is not an object`);
       const out: Record<string, string[]> = {};
-      for (const [arn, regions] of Object.entries(parsed)) {
+      for (const [arn, regions] of ownEntries(spec.name, parsed, problems)) {
         if (!ARN_PATTERN.test(arn)) problems.push(`${spec.name}: key ${show(arn)} is not a role ARN`);
         const list = typeof regions === 'string' ? [regions] : toList(regions);
         if (!list || list.length === 0 || list.some((r) => !isRegionName(r))) {
@@ -348,26 +350,15 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
   }
 }
 
-/** Why a name pattern cannot be used (it does not compile, or may backtrack catastrophically), or null. */
-function regexProblem(pattern: string): string | null {
-  try {
-    new RegExp(pattern);
-  } catch (e) {
-    return `is not a valid regular expression (${(e as Error).message})`;
-  }
-  const unsafe = regexSafetyProblem(pattern);
-  return unsafe ? `is refused: ${unsafe}` : null;
-}
-
-/** An anchored matcher for an ARN pattern where `*` matches anything and `?` one character. */
-function glob(pattern: string): (text: string) => boolean {
-  if (!pattern.includes('*') && !pattern.includes('?')) return (text) => text === pattern;
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return (text) => re.test(text);
-}
-
-function globList(patterns: readonly string[]): (text: string) => boolean {
-  const exact = new Set(patterns.filter((p) => !p.includes('*') && !p.includes('?')));
-  const wild = patterns.filter((p) => p.includes('*') || p.includes('?')).map(glob);
-  return (text) => exact.has(text) || wild.some((m) => m(text));
+/**
+ * The entries of an object-valued key, except `__proto__`: JSON.parse makes it an own property,
+ * but assigning it to the object we build would set that object's prototype and drop the
+ * entry without a word. It is reported instead, naming the key inside the object.
+ */
+function ownEntries(name: string, value: object, problems: string[]): [string, unknown][] {
+  return Object.entries(value).filter(([key]) => {
+    if (key !== '__proto__') return true;
+    problems.push(`${name}.__proto__: "__proto__" cannot be a key here (JavaScript objects drop it); rename it`);
+    return false;
+  });
 }

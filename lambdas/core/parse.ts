@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { isoSeconds, parseExpiration, parseIsoTime } from './cloudtrail-time';
 import { parseIp } from './ip';
 import { durationOf, NO_SESSION_POLICY, policyArnsOf, sessionPolicyOf } from './session-request';
+import { envelopeProblem, notAnEvent, type EventOrigin } from './eventbridge-envelope';
 import {
   ASSUME_ROLE_EVENT_NAMES,
   MAX_HOST_HEADER_CHARS,
@@ -38,6 +39,13 @@ export interface ParseOptions {
    * @default no bound
    */
   readonly notAfter?: number;
+  /**
+   * Where EventBridge events may come from (the Lambda sets it: only EventBridge feeds its
+   * queue). With it, every document must be one EventBridge event of a CloudTrail API call from
+   * this account and one of these regions; anything else is rejected.
+   * @default any accepted container; an EventBridge event's account and region are not checked
+   */
+  readonly eventOrigin?: EventOrigin;
 }
 
 /**
@@ -94,9 +102,22 @@ function unwrapRecords(doc: unknown, depth = 0): Unwrapped[] {
     return Array.isArray(doc.Records) ? doc.Records.map((record: unknown) => ({ record })) : [{ error: `Records: expected an array, got ${typeName(doc.Records)}` }];
   }
   if ('detail' in doc && ('detail-type' in doc || 'source' in doc)) {
+    const problem = envelopeProblem(doc);
+    if (problem !== null) return [{ error: problem }];
     return isObject(doc.detail) ? [{ record: doc.detail }] : [{ error: `detail: expected a CloudTrail record, got ${typeName(doc.detail)}` }];
   }
   return [{ record: doc }];
+}
+
+/**
+ * The record of one EventBridge event from `eventOrigin`, or why the document is not one: a log
+ * file, a bare record or an array never reaches a queue that only EventBridge feeds.
+ */
+function unwrapEvent(doc: unknown, eventOrigin: EventOrigin): Unwrapped {
+  const problem = notAnEvent(doc) ?? envelopeProblem(doc as Json, eventOrigin);
+  if (problem !== null) return { error: problem };
+  const detail = (doc as Json).detail;
+  return isObject(detail) ? { record: detail } : { error: `detail: expected a CloudTrail record, got ${typeName(detail)}` };
 }
 
 /**
@@ -139,8 +160,12 @@ export function parseJsonLine(line: string, origin: RecordOrigin, options: Parse
   return parseDocument(doc, origin, options);
 }
 
-/** Parses an already-decoded JSON document (any accepted container). */
+/** Parses an already-decoded JSON document (any accepted container; one EventBridge event with `eventOrigin`). */
 export function parseDocument(doc: unknown, origin: RecordOrigin | null, options: ParseOptions = {}): ParseResult[] {
+  if (options.eventOrigin !== undefined) {
+    const unwrapped = unwrapEvent(doc, options.eventOrigin);
+    return ['error' in unwrapped ? reject(unwrapped.error, origin) : parseRecord(unwrapped.record, origin, options)];
+  }
   return unwrapRecords(doc).map((u) => ('error' in u ? reject(u.error, origin) : parseRecord(u.record, origin, options)));
 }
 

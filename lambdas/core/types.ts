@@ -14,6 +14,18 @@ export const ASSUME_ROLE_EVENT_NAMES = ['AssumeRole', 'AssumeRoleWithSAML', 'Ass
 /** One of {@link ASSUME_ROLE_EVENT_NAMES}. */
 export type AssumeRoleEventName = (typeof ASSUME_ROLE_EVENT_NAMES)[number];
 
+/** The `detail-type` EventBridge gives CloudTrail API calls. */
+export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+
+/**
+ * The prefix of every AWS service's EventBridge `source`. EventBridge refuses custom events
+ * (PutEvents) whose source begins with it, so only AWS puts events with such a source on a bus
+ * ("Customer-generated events can have any value here, as long as it doesn't begin with
+ * 'aws.'": EventBridge User Guide, Event structure reference,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html).
+ */
+export const AWS_EVENT_SOURCE_PREFIX = 'aws.';
+
 /**
  * Where a call came from. CloudTrail's `sourceIPAddress` is an IP address, a service's host
  * name (`ec2.amazonaws.com`) when a service acted for the caller, `AWS Internal`, or in

@@ -1,11 +1,12 @@
 /**
  * The e-mail rendering of an alert: the plain-text body SNS sends e-mail subscribers
  * ({@link toEmailText}) and the Subject line ({@link toSubject}). Attackers choose many strings in
- * an alert: the body shows them through {@link printable}; the Subject is reduced to printable
- * ASCII, as SNS requires.
+ * an alert: the body shows evidence through {@link shown} (quoted unless a plain token) and our
+ * prose through {@link printable}; the Subject is reduced to printable ASCII, as SNS requires.
+ * Every line starts with our own words.
  */
 import type { Alert } from '../engine/alerts';
-import { consoleEventUrl, printable } from './format';
+import { consoleEventUrl, printable, shown } from './format';
 
 /** SNS: "Subjects must be … less than 100 characters long". */
 export const SUBJECT_MAX_LENGTH = 99;
@@ -28,11 +29,11 @@ export function toSubject(alert: Alert): string {
   return /^[\x21-\x7e]/.test(cut) ? cut : 'Alert';
 }
 
-/** The e-mail body: plain text, every attacker-chosen string through {@link printable}. */
+/** The e-mail body: plain text, every attacker-chosen string through {@link shown} or (quoted in prose already) {@link printable}. */
 export function toEmailText(alert: Alert, truncated = false): string {
   const e = alert.evidence;
   const times = [...e.eventTimes].sort();
-  const when = times.length === 0 ? '-' : times.length === 1 || times[0] === times[times.length - 1] ? printable(times[0]!, 40) : `${printable(times[0]!, 40)} to ${printable(times[times.length - 1]!, 40)}`;
+  const when = times.length === 0 ? '-' : times.length === 1 || times[0] === times[times.length - 1] ? shown(times[0]!, 40) : `${shown(times[0]!, 40)} to ${shown(times[times.length - 1]!, 40)}`;
   const lines: (string | null)[] = [
     printable(alert.title, 200),
     '',
@@ -40,26 +41,26 @@ export function toEmailText(alert: Alert, truncated = false): string {
     `Detector:    ${printable(alert.detector, 64)}`,
     `Cause:       ${printable(alert.cause, 1_024)}`,
     '',
-    `Who:         ${printable(e.principalArn ?? '(no ARN in the record)')} (${printable(e.principalType, 64)})`,
-    e.sessionKey ? `Session key: ${printable(e.sessionKey, 128)}` : null,
-    e.userAgent ? `User agent:  ${printable(e.userAgent)}` : null,
-    `What:        ${printable(e.eventName, 64)}${e.roleArn ? ` ${printable(e.roleArn)}` : ''}${e.targetAccountId ? ` (account ${printable(e.targetAccountId, 32)})` : ''}`,
-    `Where:       from ${printable(e.sourceIp ?? '-', 128)} in ${printable(e.awsRegion, 40)}`,
+    `Who:         ${e.principalArn === null ? '(no ARN in the record)' : shown(e.principalArn)} (${shown(e.principalType, 64)})`,
+    e.sessionKey ? `Session key: ${shown(e.sessionKey, 128)}` : null,
+    e.userAgent ? `User agent:  ${shown(e.userAgent)}` : null,
+    `What:        ${shown(e.eventName, 64)}${e.roleArn ? ` ${shown(e.roleArn)}` : ''}${e.targetAccountId ? ` (account ${shown(e.targetAccountId, 32)})` : ''}`,
+    `Where:       from ${shown(e.sourceIp ?? '-', 128)} in ${shown(e.awsRegion, 40)}`,
     `When:        ${when}${alert.occurrences > 1 ? ` (${alert.occurrences} findings)` : ''}`,
     '',
     `Events (${e.eventIds.length}):`,
-    ...e.eventIds.flatMap((id) => [`  ${printable(id, 128)}`, `    ${consoleEventUrl(e.awsRegion, id)}`]),
+    ...e.eventIds.flatMap((id) => [`  ${shown(id, 128)}`, `    ${consoleEventUrl(e.awsRegion, id)}`]),
   ];
   const details = Object.entries(e.details);
   if (details.length > 0) {
     lines.push('', 'Details:');
     for (const [key, value] of details) {
-      const text = Array.isArray(value) ? value.map((v) => printable(v, 256)).join(', ') : printable(String(value));
-      lines.push(`  ${printable(key, 64)}: ${printable(text, 2_048)}`);
+      const text = Array.isArray(value) ? value.map((v) => shown(v, 256)).join(', ') : shown(String(value), 2_048);
+      lines.push(`  ${shown(key, 64)}: ${text}`);
     }
   }
   lines.push('', `Runbook:     ${printable(alert.runbook, 4_096)}`);
   if (truncated) lines.push('', 'Note: this alert was truncated to fit the SNS message size limit; the CloudTrail events above hold the full evidence.');
-  lines.push('', '--', `alertId: ${printable(alert.alertId, 128)}`);
+  lines.push('', '--', `alertId: ${shown(alert.alertId, 128)}`);
   return lines.filter((l): l is string => l !== null).join('\n');
 }

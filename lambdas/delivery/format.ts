@@ -2,10 +2,13 @@
  * Alert renderings: the flat JSON record (replay `--json`, SNS `default`), readable text, and the
  * console link of an event (SNS `default` and e-mail).
  * Attackers choose many of the strings in an alert (session names, user agents, error
- * messages), so text meant for terminals and e-mail goes through {@link printable}.
+ * messages), so text meant for terminals and e-mail goes through {@link printable}, and evidence
+ * values through {@link shown}: quoted unless they are a plain token. Detectors quote them in
+ * titles and causes (`quoted` in core/text.ts).
  */
 import type { Alert } from '../engine/alerts';
 import { isRegionName } from '../core/config-values';
+import { quoted } from '../core/text';
 
 /** Version of the alert JSON; bump when a field changes meaning. */
 const ALERT_SCHEMA_VERSION = 1;
@@ -79,9 +82,11 @@ function wellFormed(text: string): string {
 }
 
 // C0 and C1 controls (Cc), line and paragraph separators (Zl, Zp: some mail clients break lines
-// on them), lone surrogates (Cs), and the format characters (Cf) that reorder or hide text: bidi
-// overrides and isolates, zero-width characters, and the invisible tag characters (U+E0000…).
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
+// on them), lone surrogates (Cs), the format characters (Cf) that reorder or hide text: bidi
+// overrides and isolates, zero-width characters, and the invisible tag characters (U+E0000…),
+// and every space but the ASCII one (Zs: U+00A0, U+2000–U+200A, U+3000, … make `x Severity: LOW`
+// look like a line of ours).
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]|(?! )\p{Zs}/gu;
 
 /** `\u001b` for a BMP character, `\u{e0041}` beyond it. */
 function escapeCodePoint(c: string): string {
@@ -100,10 +105,23 @@ export function printable(text: string, max = 512): string {
   return `${escaped.slice(0, end)}…`;
 }
 
+/** A value shown bare: a plain token (an ARN, an address, an event name), nothing a reader could take for prose or a link. */
+const PLAIN = /^[\w.:/@+=,-]*$/;
+
 /**
- * JSON for a terminal (`replay --json`): JSON.stringify escapes C0 controls and lone surrogates,
- * but not DEL, C1 controls (U+009B is a one-character CSI), separators or bidi and invisible
- * format characters; those are written as `\uXXXX` escapes too, so the line parses to the same value.
+ * An evidence value (principal, user agent, event name, …) for a text or e-mail line: bare when
+ * it is a plain token (what AWS writes), else {@link quoted} (escaped, so that neither a line
+ * break, a look-alike space, markup nor a link reads as ours); at most `max` characters.
+ */
+export function shown(value: string, max = 512): string {
+  return PLAIN.test(value) && !value.includes('://') ? printable(value, max) : quoted(value, max);
+}
+
+/**
+ * JSON for a terminal (`replay --json`) or a subscriber (SNS's default message): JSON.stringify
+ * escapes C0 controls and lone surrogates, but not DEL, C1 controls (U+009B is a one-character
+ * CSI), separators, look-alike spaces or bidi and invisible format characters; those are written
+ * as `\uXXXX` escapes too, so the text parses to the same value.
  */
 export function terminalJson(value: unknown): string {
   return JSON.stringify(value).replace(UNPRINTABLE, (c) => {
@@ -121,9 +139,9 @@ export function toText(alert: Alert): string {
   const lines = [
     `${e.eventTimes[0] ?? ''}  ${alert.severity.toUpperCase().padEnd(8)} ${alert.detector.padEnd(18)} ${printable(alert.title, 160)}`,
     `    cause:     ${printable(alert.cause)}`,
-    `    principal: ${printable(e.principalArn ?? e.principalType)}${e.sessionKey ? `  key ${printable(e.sessionKey, 40)}` : ''}`,
-    `    call:      ${printable(e.eventName, 64)} ${e.roleArn ? printable(e.roleArn) : ''} from ${printable(e.sourceIp ?? '-', 80)} in ${printable(e.awsRegion, 40)}`,
-    `    events:    ${e.eventIds.slice(0, 5).map((id) => printable(id, 64)).join(', ')}${e.eventIds.length > 5 ? ` (+${e.eventIds.length - 5})` : ''}${alert.occurrences > 1 ? `  (${alert.occurrences} findings)` : ''}`,
+    `    principal: ${shown(e.principalArn ?? e.principalType)}${e.sessionKey ? `  key ${shown(e.sessionKey, 40)}` : ''}`,
+    `    call:      ${shown(e.eventName, 64)} ${e.roleArn ? shown(e.roleArn) : ''} from ${shown(e.sourceIp ?? '-', 80)} in ${shown(e.awsRegion, 40)}`,
+    `    events:    ${e.eventIds.slice(0, 5).map((id) => shown(id, 64)).join(', ')}${e.eventIds.length > 5 ? ` (+${e.eventIds.length - 5})` : ''}${alert.occurrences > 1 ? `  (${alert.occurrences} findings)` : ''}`,
     `    runbook:   ${alert.runbook}`,
   ];
   return lines.join('\n');

@@ -4,14 +4,15 @@
  * queues, Lambda and HTTPS (`default`, {@link toSnsRecord}), readable text for e-mail (`email`,
  * from `email.ts`).
  *
- * Attackers choose many strings in an alert; the JSON keeps them exactly (JSON escapes them).
+ * Attackers choose many strings in an alert; the JSON keeps them exactly (JSON escapes them, and
+ * {@link terminalJson} also the separators, look-alike spaces and bidi characters it leaves raw).
  * An alert too large for SNS is cut down, never refused: evidence lists and long strings are
  * shortened step by step and the message says it was (`"truncated": true`).
  */
 import type { MessageAttributeValue, PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
 import type { Alert } from '../engine/alerts';
 import { toEmailText, toSubject } from './email';
-import { consoleEventUrl, toRecord, type AlertRecord } from './format';
+import { consoleEventUrl, terminalJson, toRecord, type AlertRecord } from './format';
 import { AlertPublishError, type AcceptedAlert, type AlertPublisher, type FailedAlert, type PublishResult } from './publisher';
 
 /** SNS's default limit on one message and on one PublishBatch call: body plus attributes, in bytes. */
@@ -174,7 +175,7 @@ export function renderAlert(alert: Alert, maxBytes = SNS_MAX_MESSAGE_BYTES): Ren
   for (const [level, limits] of LEVELS.entries()) {
     const truncated = level > 0;
     const shown = truncated ? shorten(alert, limits) : alert;
-    const message = JSON.stringify({ default: JSON.stringify(toSnsRecord(shown, truncated)), email: toEmailText(shown, truncated) });
+    const message = JSON.stringify({ default: terminalJson(toSnsRecord(shown, truncated)), email: toEmailText(shown, truncated) });
     const subject = toSubject(alert);
     const attributes = messageAttributes(alert);
     last = { alertId: alert.alertId, subject, message, attributes, bytes: messageBytes(message, subject, attributes), truncated };

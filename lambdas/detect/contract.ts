@@ -9,6 +9,10 @@ export const ENVIRONMENT = {
   table: 'TABLE_NAME',
   topic: 'ALERT_TOPIC_ARN',
   config: 'DETECTION_CONFIG',
+  /** The deployment's account: events from any other are rejected. */
+  account: 'EVENT_ACCOUNT',
+  /** The deployment's regions, comma-separated (the home region and the forwarders'). */
+  regions: 'EVENT_REGIONS',
 } as const;
 
 /** The Powertools metrics namespace. */

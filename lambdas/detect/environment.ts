@@ -7,6 +7,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../core/config';
+import { isRegionName } from '../core/config-values';
+import type { EventOrigin } from '../core/eventbridge-envelope';
 import { SnsPublisher, snsModule } from '../delivery/sns-publisher';
 import { DETECTORS } from '../detectors';
 import { StateCache } from '../state/cache';
@@ -25,6 +27,15 @@ function requireEnv(name: string): string {
   return value;
 }
 
+/** The account and regions whose events the function accepts, from the variables the construct sets. */
+function eventOriginFromEnv(): EventOrigin {
+  const account = requireEnv(ENVIRONMENT.account);
+  if (!/^\d{12}$/.test(account)) throw new Error(`environment variable ${ENVIRONMENT.account}: ${JSON.stringify(account)} is not an account ID`);
+  const regions = requireEnv(ENVIRONMENT.regions).split(',').map((r) => r.trim());
+  if (regions.some((r) => !isRegionName(r))) throw new Error(`environment variable ${ENVIRONMENT.regions}: ${JSON.stringify(regions.join(','))} is not a comma-separated list of regions`);
+  return { account, regions };
+}
+
 /** Builds the dependencies from the environment: clients, stores, publisher, config. */
 export function dependenciesFromEnvironment(): DetectDependencies {
   const tableName = requireEnv(ENVIRONMENT.table);
@@ -37,10 +48,12 @@ export function dependenciesFromEnvironment(): DetectDependencies {
     throw new Error(`environment variable ${ENVIRONMENT.config} is not JSON: ${(e as Error).message}`);
   }
   const config = loadConfig(parsedConfig);
+  const eventOrigin = eventOriginFromEnv();
   const dynamo = new DynamoDBClient({});
   const meter = new CapacityMeter();
   return {
     config,
+    eventOrigin,
     detectors: DETECTORS,
     // The cache lives as long as this instance: items that only grow need not be read again.
     ports: { state: new DynamoStore(dynamo, tableName, { meter }), ledger: new DynamoLedger(dynamo, tableName, { meter }), cache: new StateCache() },

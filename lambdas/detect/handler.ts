@@ -8,6 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { withCustomerRegistry, type CompiledConfig } from '../core/config';
+import type { EventOrigin } from '../core/eventbridge-envelope';
 import { notAfterClock, parseText, type ParseOptions } from '../core/parse';
 import type { Consumption } from '../core/state';
 import type { ParsedCall } from '../core/types';
@@ -23,6 +24,11 @@ import type { CustomerRegistrySource, RegistryForBatch } from './customer-regist
 /** Everything the handler needs, injected. */
 export interface DetectDependencies {
   readonly config: CompiledConfig;
+  /**
+   * The deployment's account and regions: a message is accepted only as an EventBridge event of
+   * a CloudTrail API call from an AWS source there (anything else on the queue was forged).
+   */
+  readonly eventOrigin: EventOrigin;
   /** @default every registered detector */
   readonly detectors?: readonly Detector[];
   readonly ports: StatePorts;
@@ -83,7 +89,7 @@ export async function handleBatch(
   const before = deps.consumption?.() ?? { readUnits: 0, writeUnits: 0, requests: 0 };
   // No record may be dated later than this invocation's clock (plus a margin for hosts' clocks):
   // one from the future would carry windows, TTLs and baselines with it.
-  const parsed = await parseMessages(event, deps.logger, notAfterClock(deps.clock.now()));
+  const parsed = await parseMessages(event, deps.logger, { ...notAfterClock(deps.clock.now()), eventOrigin: deps.eventOrigin });
   const registry = deps.customerRegistry ? await deps.customerRegistry.forBatch(parsed.calls, deps.config, deps.clock.now()) : null;
   if (registry) logRegistry(deps.logger, deps.customerRegistry!.url, registry);
   // Until a first good copy is read, the registry's checks are skipped (never raised on every call).
@@ -141,7 +147,11 @@ interface ParsedMessages {
   readonly ignored: number;
 }
 
-/** Parses each message on its own: a malformed one fails alone, and its valid records still go through. */
+/**
+ * Parses each message on its own: a malformed one fails alone, and its valid records still go
+ * through. Two messages of a batch may share an ID (SQS delivers at least once): the calls of
+ * both are kept, and a failure of either fails the ID.
+ */
 async function parseMessages(event: SQSEvent, logger: Logger, parse: ParseOptions): Promise<ParsedMessages> {
   const callsByMessage = new Map<string, ParsedCall[]>();
   const messageOfEvent = new Map<string, string>();
@@ -168,7 +178,9 @@ async function parseMessages(event: SQSEvent, logger: Logger, parse: ParseOption
         }
       }
       if (reasons.length > MAX_REJECTIONS_LOGGED) logger.warn('more rejected records', { messageId: record.messageId, notLogged: reasons.length - MAX_REJECTIONS_LOGGED });
-      callsByMessage.set(record.messageId, calls);
+      const earlier = callsByMessage.get(record.messageId);
+      if (earlier === undefined) callsByMessage.set(record.messageId, calls);
+      else earlier.push(...calls);
       if (results.length === 0) reasons.push('message holds no CloudTrail record');
       // The message is retried (harmlessly: effects are idempotent) until SQS moves it to the
       // DLQ, where the bad record is kept.
@@ -177,13 +189,13 @@ async function parseMessages(event: SQSEvent, logger: Logger, parse: ParseOption
     { throwOnFullBatchFailure: false },
   );
   await processor.process();
-  const redelivered = event.Records.filter((r) => Number(r.attributes?.ApproximateReceiveCount ?? '1') > 1);
+  const redelivered = new Set(event.Records.filter((r) => Number(r.attributes?.ApproximateReceiveCount ?? '1') > 1).map((r) => r.messageId));
   return {
     calls: [...callsByMessage.values()].flat(),
     rejected: new Set(processor.response().batchItemFailures.map((f) => f.itemIdentifier)),
     withCalls: [...callsByMessage.entries()].filter(([, c]) => c.length > 0).map(([id]) => id),
     messageOfEvent,
-    redeliveredEventIds: redelivered.flatMap((r) => (callsByMessage.get(r.messageId) ?? []).map((c) => c.eventId)),
+    redeliveredEventIds: [...redelivered].flatMap((id) => (callsByMessage.get(id) ?? []).map((c) => c.eventId)),
     assumeRoleEvents,
     ignored,
   };

@@ -2,6 +2,7 @@
 import { keys, type VolumeKeys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import { dayOf, ttlAfter, windowOf, windowTtl } from '../core/time';
+import { quoted } from '../core/text';
 import { countOf, countOnce, evidenceOf, roleName, type Detector, type FindingDraft, type StateView } from './detector';
 
 /** Days of daily peaks the learned baseline looks back over. */
@@ -86,7 +87,7 @@ export const detector: Detector = {
         if (reasons.length === 0) return { findings: [], updates };
         const finding: FindingDraft = {
           severity: this.severity,
-          title: `Burst of ${estimate} role assumptions by ${roleName(role)}`,
+          title: `Burst of ${estimate} role assumptions by ${quoted(roleName(role), 64)}`,
           cause: reasons.join('; '),
           dedupKey: `call-volume|${role}`,
           // A burst is the role's, whichever of its sessions made the calls.

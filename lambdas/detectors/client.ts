@@ -8,6 +8,7 @@ import { ttlAfter } from '../core/time';
 import type { ParsedCall } from '../core/types';
 import { evidenceOf, type Detector, type FindingDraft } from './detector';
 import { boundedMember } from '../core/names';
+import { quoted } from '../core/text';
 
 /** Role sessions last at most 12 hours; keep a session's clients a little longer (as session-locations does). */
 const SESSION_TTL_DAYS = 13 / 24;
@@ -128,12 +129,12 @@ export const detector: Detector = {
         const sessionId = accessKey ?? call.principal.arn ?? '';
         if (session && (session.family || session.endpoint)) {
           const changes: string[] = [];
-          if (session.family) changes.push(`SDK ${session.families.join(', ')} → ${family}`);
+          if (session.family) changes.push(`SDK ${session.families.map((f) => quoted(f, 64)).join(', ')} → ${quoted(family, 64)}`);
           if (session.endpoint) changes.push(`STS endpoint ${session.endpoints.join(', ')} → ${endpoint}`);
           const finding: FindingDraft = {
             severity: 'high',
-            title: `Outbound session switched client mid-life (${session.family ? family : `${endpoint} STS endpoint`})`,
-            cause: `${call.principal.arn ?? sessionId} changed client within one session: ${changes.join('; ')} (user agent ${JSON.stringify(agent)})`,
+            title: `Outbound session switched client mid-life (${session.family ? quoted(family, 64) : `${endpoint} STS endpoint`})`,
+            cause: `session ${quoted(call.principal.arn ?? sessionId)} changed client within one session: ${changes.join('; ')} (user agent ${quoted(agent)})`,
             dedupKey: `client|session|${sessionId}`,
             evidence: evidenceOf(subject, {
               newFamily: family,
@@ -148,11 +149,11 @@ export const detector: Detector = {
         }
         const known = novelty(roleItem, family, endpoint);
         if (!(known.family || known.endpoint) || !state.learned(role, call.eventTime)) return { findings: [], updates };
-        const what = known.family ? `SDK family ${family}` : `${endpoint} STS endpoint`;
+        const what = known.family ? `SDK family ${quoted(family, 64)}` : `${endpoint} STS endpoint`;
         const finding: FindingDraft = {
           severity: this.severity,
-          title: `Outbound role used with a new client (${known.family ? family : `${endpoint} STS endpoint`})`,
-          cause: `${what} was never seen for ${role} (known: ${(known.family ? known.families : known.endpoints).slice(0, 5).join(', ')}; user agent ${JSON.stringify(agent)})`,
+          title: `Outbound role used with a new client (${known.family ? quoted(family, 64) : `${endpoint} STS endpoint`})`,
+          cause: `${what} was never seen for ${quoted(role)} (known: ${known.family ? known.families.slice(0, 5).map((f) => quoted(f, 64)).join(', ') : known.endpoints.slice(0, 5).join(', ')}; user agent ${quoted(agent)})`,
           dedupKey: `client|role|${role}|${hash16(known.family ? `family:${family}` : `endpoint:${endpoint}`)}`,
           evidence: evidenceOf(subject, {
             newFamily: family,

@@ -4,7 +4,8 @@
  */
 import { hash } from 'node:crypto';
 import { isPrivate, locationPrefix } from '../core/ip';
-import { boundedMember, isEmailLike } from '../core/names';
+import { isEmailLike } from '../core/names';
+import { quoted } from '../core/text';
 import type { CompiledConfig } from '../core/config';
 import { accountOf } from '../core/parse';
 import type { AssumeRoleCall, Evidence, Finding, ParsedCall, Severity } from '../core/types';
@@ -89,8 +90,19 @@ export function sessionLocationOf(call: ParsedCall, config: CompiledConfig): str
   if (call.source.kind !== 'ip') return null;
   const group = config.allowedGroups.lookup(call.source.ip);
   if (group) return `${GROUP_LOCATION}${group}`;
-  if (isPrivate(call.source.ip)) return boundedMember(`private:${call.vpcEndpointId ?? locationPrefix(call.source.ip)}`);
+  if (isPrivate(call.source.ip)) return `private:${call.vpcEndpointId !== null && VPC_ENDPOINT_ID.test(call.vpcEndpointId) ? call.vpcEndpointId : locationPrefix(call.source.ip)}`;
   return locationPrefix(call.source.ip);
+}
+
+/**
+ * A VPC endpoint's ID as AWS writes it (`vpce-` and 17 hex digits). Anything else in the field
+ * names no endpoint (a location is shown bare in alerts: the address's prefix stands instead).
+ */
+const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]{8,32}$/;
+
+/** A VPC endpoint ID for prose: bare when it is one, else quoted. */
+export function vpcEndpointText(id: string): string {
+  return VPC_ENDPOINT_ID.test(id) ? id : quoted(id, 64);
 }
 
 /** Builds the evidence of a single call; detectors add their details. */
@@ -134,30 +146,58 @@ function partitionOf(arn: string | null): string {
   return arn?.split(':', 2)[1] || 'aws';
 }
 
-/** Short display form of a principal for titles and causes. */
+/** Short display form of a principal for causes, quoted: the record (and so, much of it, the caller) chose it. */
 export function describePrincipal(call: ParsedCall): string {
   const p = call.principal;
-  return p.arn ?? (p.accountId ? `${p.type} in account ${p.accountId}` : p.userName ?? p.principalId ?? p.type);
+  if (p.arn) return quoted(p.arn);
+  return p.accountId ? `${quoted(p.type)} in account ${accountText(p.accountId)}` : quoted(p.userName ?? p.principalId ?? p.type);
+}
+
+/** A call for a title or cause, as `service:Action` quoted (a session may call anything; a record may say anything). */
+export function callText(eventSource: string, eventName: string): string {
+  return quoted(`${eventSource.replace('.amazonaws.com', '')}:${eventName}`, 128);
+}
+
+/**
+ * A value we built or checked (a session location, an IP address) for prose: bare when it is a
+ * plain token of letters, digits and `_.:/-` (what we build), else quoted (a value kept by an
+ * older version, a group name with spaces).
+ */
+export function tokenText(value: string): string {
+  return /^[\w.:/-]+$/.test(value) ? value : quoted(value, 128);
+}
+
+/** An account ID for prose: bare when it is one (12 digits), else quoted. */
+export function accountText(accountId: string): string {
+  return /^\d{12}$/.test(accountId) ? accountId : quoted(accountId);
 }
 
 /** Event fingerprints a counter item keeps before it falls back to a plain count. */
 const COUNT_SET_CAP = 2000;
 
 /**
- * A short, stable fingerprint of an event ID (72 bits: no collisions within a window). CloudTrail's
- * event IDs are random UUIDs: their first 18 hex digits are the fingerprint, with no hashing;
- * any other ID is hashed.
+ * A stable fingerprint of an event ID: a CloudTrail UUID's whole 128 bits in base64url (22
+ * characters, read without hashing: CloudTrail's IDs are random UUIDs, and IDs that differ in
+ * any digit stay apart), any other ID the first 132 bits of its SHA-256 (also 22 characters).
+ * Counter sets hold up to {@link COUNT_SET_CAP} of them: 44 KB at the cap, far below DynamoDB's
+ * 400 KB. Earlier versions kept 12 characters (72 bits: UUIDs differing only in their last
+ * group collided): sets written by them hold the old form, so an event counted before an upgrade
+ * and redelivered after it counts a second time, once at most; every item holding them expires
+ * within two days (two counting windows, a day's counter, a session's items).
  */
 export function eventFingerprint(eventId: string): string {
-  return uuidFingerprint(eventId) ?? hash('sha256', eventId, 'base64url').slice(0, 12);
+  return uuidFingerprint(eventId) ?? hash('sha256', eventId, 'base64url').slice(0, FINGERPRINT_CHARS);
 }
+
+/** Characters of a fingerprint: 128 bits in base64url, rounded up to whole characters. */
+const FINGERPRINT_CHARS = 22;
 
 /** Hex digit values by character code (-1: not a lower-case hex digit). */
 const HEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** The first 72 bits of a lower-case UUID (`8-4-4-4-12` hex digits) in base64url; null for anything else. */
+/** A lower-case UUID's (`8-4-4-4-12` hex digits) 128 bits in base64url; null for anything else. */
 function uuidFingerprint(id: string): string | null {
   if (id.length !== 36) return null;
   const codes: number[] = [];
@@ -171,7 +211,6 @@ function uuidFingerprint(id: string): string | null {
     }
     const v = c < 128 ? HEX[c]! : -1;
     if (v < 0) return null;
-    if (digits === 18) continue;
     // Three hex digits (12 bits) become two base64url characters.
     bits = (bits << 4) | v;
     digits += 1;
@@ -180,6 +219,9 @@ function uuidFingerprint(id: string): string | null {
       bits = 0;
     }
   }
+  // The last two digits (8 bits), padded with a zero digit as base64 pads its last character.
+  bits <<= 4;
+  codes.push(BASE64URL.charCodeAt(bits >> 6), BASE64URL.charCodeAt(bits & 63));
   // One string made at once (appending would make a rope that every set lookup flattens).
   return String.fromCharCode.apply(null, codes);
 }
@@ -212,9 +254,9 @@ export function humanReasons(call: AssumeRoleCall, config: CompiledConfig): stri
   if (p.type === 'Root') reasons.push('root user');
   if (p.type === 'IAMUser') reasons.push('IAM user');
   if (FEDERATED_TYPES.has(p.type) || call.eventName !== 'AssumeRole') reasons.push(`federated user (${call.eventName === 'AssumeRole' ? p.type : call.eventName})`);
-  if (p.type === 'AssumedRole' && config.isHumanRole(p.sessionIssuerArn)) reasons.push(`session of human role ${p.sessionIssuerArn}`);
+  if (p.type === 'AssumedRole' && config.isHumanRole(p.sessionIssuerArn)) reasons.push(`session of human role ${quoted(p.sessionIssuerArn!)}`);
   if (p.consoleCredentials) reasons.push('console credentials');
-  if (INTERACTIVE_AGENTS.test(call.userAgent)) reasons.push(`interactive tool (${call.userAgent.split(' ', 1)[0]})`);
+  if (INTERACTIVE_AGENTS.test(call.userAgent)) reasons.push(`interactive tool (${quoted(call.userAgent.split(' ', 1)[0]!, 64)})`);
   if (call.roleSessionName && isEmailLike(call.roleSessionName)) reasons.push('e-mail address as session name');
   return [...new Set(reasons)];
 }

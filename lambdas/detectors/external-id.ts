@@ -3,6 +3,7 @@ import { externalIdSha256, type RegisteredAccount } from '../core/customer-regis
 import { externalIdFingerprint, keys } from '../core/keys';
 import { hasMember, type ReadKey, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
+import { quoted } from '../core/text';
 import { evidenceOf, stateless, targetRoleLabel, type Detector, type DetectorResult, type FindingDraft, type StateView, type Subject } from './detector';
 
 const MAPPING_TTL_DAYS = 400;
@@ -47,7 +48,7 @@ export const detector: Detector = {
         findings: [{
           severity: this.severity,
           title: `${targetRoleLabel(account, call, role)} assumed without an external ID`,
-          cause: `${role} assumed ${call.roleArn} in account ${account} with no external ID, and the customer's trust policy allowed it`,
+          cause: `a session of ${quoted(role)} assumed ${quoted(call.roleArn ?? '')} in account ${account} with no external ID, and the customer's trust policy allowed it`,
           dedupKey: `external-id|missing|${role}|${account}`,
           evidence: evidenceOf(subject, { problem: 'missing' }),
         }],
@@ -98,7 +99,7 @@ function learnedChecks(state: StateView, { byId, byAccount, account, hash, role,
     findings.push({
       severity: 'high',
       title: 'One external ID used for two customer accounts',
-      cause: `external ID ${hash} of account${accounts.length > 1 ? 's' : ''} ${accounts.slice(0, 3).join(', ')} was sent to ${targetArn}${known.length > 0 && !knownHere ? ` (that account's own ID is ${known.join(' or ')})` : ''}`,
+      cause: `external ID ${hash} of account${accounts.length > 1 ? 's' : ''} ${accounts.slice(0, 3).join(', ')} was sent to ${quoted(targetArn)}${known.length > 0 && !knownHere ? ` (that account's own ID is ${known.join(' or ')})` : ''}`,
       dedupKey: `external-id|shared|${hash}|${account}`,
       evidence: evidenceOf(subject, { problem: 'shared', externalIdFingerprint: hash, accountsWithThisId: accounts.slice(0, 10) }),
     });
@@ -127,7 +128,7 @@ function registryChecks(registered: RegisteredAccount, externalId: string, hash:
     findings.push({
       severity: 'high',
       title: 'Customer account registered by two tenants assumed',
-      cause: `${role} assumed ${call.kind === 'assume-role' ? call.roleArn ?? '' : ''} in account ${account}, which the customer registry lists for tenants ${registered.tenants.join(' and ')}: one of them registered another's role (confused deputy)`,
+      cause: `a session of ${quoted(role)} assumed ${quoted(call.kind === 'assume-role' ? call.roleArn ?? '' : '')} in account ${account}, which the customer registry lists for tenants ${registered.tenants.map((t) => quoted(t)).join(' and ')}: one of them registered another's role (confused deputy)`,
       dedupKey: `external-id|registry-shared|${account}`,
       evidence: evidenceOf(subject, { problem: 'account registered by several tenants', tenants: [...registered.tenants] }),
     });
@@ -137,7 +138,7 @@ function registryChecks(registered: RegisteredAccount, externalId: string, hash:
     findings.push({
       severity: 'high',
       title: 'External ID not registered for the customer account',
-      cause: `${role} assumed ${call.kind === 'assume-role' ? call.roleArn ?? '' : ''} in account ${account} (tenant ${registered.tenants.join(', ')}) with external ID ${hash}, whose SHA-256 is not among the ${registered.externalIdDigests.size} the customer registry lists for it`,
+      cause: `a session of ${quoted(role)} assumed ${quoted(call.kind === 'assume-role' ? call.roleArn ?? '' : '')} in account ${account} (tenant ${registered.tenants.map((t) => quoted(t)).join(', ')}) with external ID ${hash}, whose SHA-256 is not among the ${registered.externalIdDigests.size} the customer registry lists for it`,
       dedupKey: `external-id|unregistered|${account}|${hash}`,
       evidence: evidenceOf(subject, { problem: 'not registered', externalIdFingerprint: hash, tenants: [...registered.tenants] }),
     });

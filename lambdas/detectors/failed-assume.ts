@@ -7,6 +7,7 @@ import { dayOf, ttlAfter, windowOf, windowTtl } from '../core/time';
 import { accountOf } from '../core/parse';
 import { countOf, countOnce, evidenceOf, roleName, targetRoleLabel, type Detector, type FindingDraft, type StateView, type Subject } from './detector';
 import { boundedMember } from '../core/names';
+import { quoted } from '../core/text';
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/i;
 const MAX_TARGETS = 32;
@@ -88,7 +89,7 @@ function judgeDay(role: string, daily: DayKeys, call: AssumeRoleCall, session: s
   const allTargets = newTarget ? [...targets, target] : targets;
   const allSessions = newSession ? [...sessions, sessionMember] : sessions;
   return {
-    reason: `${after} denied AssumeRole calls by ${roleName(role)}'s sessions today (${howMany(allSessions.length, MAX_SESSIONS, 'session')}, ${howMany(allTargets.length, MAX_TARGETS, 'distinct role')}) ${reasons.join(' and ')}`,
+    reason: `${after} denied AssumeRole calls by the sessions of ${quoted(roleName(role), 64)} today (${howMany(allSessions.length, MAX_SESSIONS, 'session')}, ${howMany(allTargets.length, MAX_TARGETS, 'distinct role')}) ${reasons.join(' and ')}`,
     details: {
       deniedToday: after,
       dailyCeiling: config.failedAssumeDailyMaxCalls,
@@ -143,13 +144,13 @@ export const detector: Detector = {
         }
         const targets = isNew ? [...known, target] : known;
         const outbound = subject.outRole && !subject.intoRole ? subject.outRole : null;
-        const direction = outbound ? `from ${outbound}` : `against ${subject.intoRole}`;
+        const direction = outbound ? `from ${quoted(outbound)}` : `against ${quoted(subject.intoRole!)}`;
         // Targets in one account are named by it; in several, some are customers'.
         const accounts = new Set(targets.map(accountOf));
         const probed = outbound ? targetRoleLabel(accounts.size === 1 ? accountOf(targets[0]!) : null, call, outbound, true) : '';
         // A burst that takes the day over its limit is one incident: the day's reason joins the
         // burst's alert (same dedup key, so it folds into the alert already sent).
-        const cause = `${estimate} denied AssumeRole calls ${direction} by ${who} in ${config.failedAssumeWindowMinutes} min (${targets.length} distinct roles)`;
+        const cause = `${estimate} denied AssumeRole calls ${direction} by ${quoted(who)} in ${config.failedAssumeWindowMinutes} min (${targets.length} distinct roles)`;
         return {
           findings: [{
             severity: detector.severity,
@@ -169,7 +170,7 @@ export const detector: Detector = {
 function slowProbing(subject: Subject, role: string, day: DailyJudgement, call: AssumeRoleCall): FindingDraft {
   return {
     severity: 'medium',
-    title: `Slow probing: ${day.details.deniedToday} denied role assumptions by ${roleName(role)} today`,
+    title: `Slow probing: ${day.details.deniedToday} denied role assumptions by ${quoted(roleName(role), 64)} today`,
     cause: day.reason!,
     dedupKey: `failed-assume|daily|${role}|${dayOf(call.eventTime)}`,
     // The day's count is the role's: a prober opens a new session every hour.

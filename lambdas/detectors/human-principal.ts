@@ -1,4 +1,5 @@
 /** human-principal: a person, not the vendor's backend, assumed the outbound role. */
+import { quoted } from '../core/text';
 import { callerIdentities, describePrincipal, evidenceOf, humanReasons, lower, roleName, stateless, type Detector } from './detector';
 
 /** See the registry; evaluated on calls into a monitored role. */
@@ -18,12 +19,12 @@ export const detector: Detector = {
     if (reasons.length === 0) return null;
     const failed = call.errorCode !== null;
     const base = call.principal.type === 'Root' ? 'critical' : 'high';
-    const verb = failed ? `tried to assume (${call.errorCode})` : 'assumed';
+    const verb = failed ? `tried to assume (${quoted(call.errorCode!, 64)})` : 'assumed';
     return stateless({
       findings: [{
         severity: failed ? lower(base) : base,
-        title: `Human ${failed ? 'tried to assume' : 'assumed'} outbound role ${roleName(subject.intoRole)}`,
-        cause: `${describePrincipal(call)} ${verb} ${subject.intoRole}: ${reasons.join('; ')}`,
+        title: `Human ${failed ? 'tried to assume' : 'assumed'} outbound role ${quoted(roleName(subject.intoRole), 64)}`,
+        cause: `caller ${describePrincipal(call)} ${verb} ${quoted(subject.intoRole)}: ${reasons.join('; ')}`,
         dedupKey: `human-principal|${subject.intoRole}|${call.principal.arn ?? call.principal.principalId ?? call.principal.type}`,
         evidence: evidenceOf(subject, { reasons, failed }),
       }],

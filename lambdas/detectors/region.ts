@@ -1,4 +1,5 @@
 /** region: a regional outbound role used outside its region. */
+import { quoted } from '../core/text';
 import { evidenceOf, roleName, stateless, type Detector, type FindingDraft } from './detector';
 
 /** See the registry; evaluated on AssumeRole calls into or out of a monitored role with `roleRegions`. */
@@ -20,8 +21,8 @@ export const detector: Detector = {
       if (!regions || regions.includes(call.awsRegion)) continue;
       findings.push({
         severity: this.severity,
-        title: `Regional role ${roleName(role)} used in ${call.awsRegion}`,
-        cause: `${role} is pinned to ${regions.join(', ')} but ${role === subject.intoRole ? 'was assumed' : 'assumed a role'} through ${call.awsRegion}`,
+        title: `Regional role ${quoted(roleName(role), 64)} used in ${quoted(call.awsRegion, 64)}`,
+        cause: `role ${quoted(role)} is pinned to ${regions.join(', ')} but ${role === subject.intoRole ? 'was assumed' : 'assumed a role'} through ${quoted(call.awsRegion, 64)}`,
         dedupKey: `region|${role}|${call.awsRegion}`,
         evidence: evidenceOf(subject, { allowedRegions: regions, usedRegion: call.awsRegion }),
       });

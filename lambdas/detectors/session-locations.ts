@@ -4,8 +4,9 @@ import type { ParsedCall } from '../core/types';
 import { keys } from '../core/keys';
 import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { eventFingerprint, evidenceOf, GROUP_LOCATION, SESSION_ATTRIBUTES, sessionLocationOf, type Detector, type FindingDraft, type Subject } from './detector';
+import { callText, eventFingerprint, evidenceOf, GROUP_LOCATION, tokenText, SESSION_ATTRIBUTES, sessionLocationOf, type Detector, type FindingDraft, type Subject } from './detector';
 import { boundedMember } from '../core/names';
+import { quoted } from '../core/text';
 
 /** Role sessions last at most 12 hours; keep locations a little longer. */
 const SESSION_TTL_DAYS = 13 / 24;
@@ -149,15 +150,15 @@ function outsideBeforeHome(subject: Subject, home: string, items: readonly State
     return {
       severity: 'high',
       title: 'Outbound session used from a second location',
-      cause: `${who} was used from ${locations.join(', ')}, outside allowedCidrs, before its home ${home} (same ${matchedBy.join(' and ')}; those calls were not kept)`,
+      cause: `session ${quoted(who ?? '')} was used from ${locations.map(tokenText).join(', ')}, outside allowedCidrs, before its home ${tokenText(home)} (same ${matchedBy.join(' and ')}; those calls were not kept)`,
       dedupKey: `session-locations|${call.principal.accessKeyId ?? call.principal.arn}`,
       evidence: evidenceOf(subject, details),
     };
   }
   return {
     severity: 'high',
-    title: `Outbound session used from a second location (${first.eventSource.replace('.amazonaws.com', '')}:${first.eventName})`,
-    cause: `${who} was used from ${locations.join(', ')}, outside allowedCidrs (${countText}), before its home ${home} (same ${matchedBy.join(' and ')})`,
+    title: `Outbound session used from a second location (${callText(first.eventSource, first.eventName)})`,
+    cause: `session ${quoted(who ?? '')} was used from ${locations.map(tokenText).join(', ')}, outside allowedCidrs (${countText}), before its home ${tokenText(home)} (same ${matchedBy.join(' and ')})`,
     dedupKey: `session-locations|${call.principal.accessKeyId ?? call.principal.arn}`,
     // The outside calls, not the home's call that revealed them: the runbook sends the SOC to these.
     evidence: evidenceOf(subject, details, {
@@ -265,15 +266,15 @@ export const detector: Detector = {
         const finding: FindingDraft = home
           ? {
             severity: 'medium',
-            title: `Outbound session used from a second allowed group (${call.eventSource.replace('.amazonaws.com', '')}:${call.eventName})`,
-            cause: `${who} was used from ${location} after ${previous.join(', ')} (same ${seenBy.join(' and ')})`,
+            title: `Outbound session used from a second allowed group (${callText(call.eventSource, call.eventName)})`,
+            cause: `session ${quoted(who ?? '')} was used from ${tokenText(location)} after ${previous.map(tokenText).join(', ')} (same ${seenBy.join(' and ')})`,
             dedupKey: `session-locations|groups|${id}`,
             evidence: evidenceOf(subject, { newLocation: location, previousLocations: previous, matchedBy: seenBy }),
           }
           : {
             severity: 'high',
-            title: `Outbound session used from a second location (${call.eventSource.replace('.amazonaws.com', '')}:${call.eventName})`,
-            cause: `${who} was used from ${location}${config.hasAllowList ? ', outside allowedCidrs,' : ''} after ${previous.join(', ')} (same ${seenBy.join(' and ')})`,
+            title: `Outbound session used from a second location (${callText(call.eventSource, call.eventName)})`,
+            cause: `session ${quoted(who ?? '')} was used from ${tokenText(location)}${config.hasAllowList ? ', outside allowedCidrs,' : ''} after ${previous.map(tokenText).join(', ')} (same ${seenBy.join(' and ')})`,
             dedupKey: `session-locations|${id}`,
             evidence: evidenceOf(subject, { newLocation: location, previousLocations: previous, matchedBy: seenBy }),
           };

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { keys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
+import { quoted } from '../core/text';
 import { evidenceOf, targetRoleLabel, type Detector, type FindingDraft } from './detector';
 import { shapeOf } from '../core/names';
 
@@ -37,13 +38,13 @@ export const detector: Detector = {
         if (!isKnown && known.length < MAX_SHAPES) updates.push({ key, addToSet: { shapes: [shape] }, expiresAt: ttlAfter(call.eventTime, SHAPES_TTL_DAYS) });
         else if (item && (item.expiresAt as number) < ttlAfter(call.eventTime, SHAPES_TTL_DAYS / 2)) updates.push({ key, expiresAt: ttlAfter(call.eventTime, SHAPES_TTL_DAYS) });
         let cause: string | null = null;
-        if (config.sessionNameRegex && !config.sessionNameRegex.test(name)) cause = `session name does not match sessionNamePattern ${config.sessionNamePattern}`;
-        else if (!isKnown && known.length > 0 && state.learned(role, call.eventTime)) cause = `shape ${shape} was never seen for ${role} (known: ${known.slice(0, 5).join(', ') || 'none'})`;
+        if (config.sessionNameRegex && !config.sessionNameRegex.test(name)) cause = `does not match sessionNamePattern ${JSON.stringify(config.sessionNamePattern)}`;
+        else if (!isKnown && known.length > 0 && state.learned(role, call.eventTime)) cause = `has shape ${quoted(shape)}, never seen for ${quoted(role)} (known: ${known.slice(0, 5).map((k) => quoted(k)).join(', ')})`;
         if (cause === null) return { findings: [], updates };
         const finding: FindingDraft = {
           severity: email ? 'high' : this.severity,
           title: `${targetRoleLabel(call.roleAccountId, call, role)} assumed with ${email ? 'an e-mail address as session name' : 'an unusual session name'}`,
-          cause: `${JSON.stringify(name)}: ${cause}`,
+          cause: `session name ${quoted(name)} ${cause}`,
           dedupKey: `session-name|${role}|${createHash('sha256').update(shape).digest('hex').slice(0, 16)}`,
           evidence: evidenceOf(subject, { sessionName: name, shape, knownShapes: known.slice(0, 10) }),
         };

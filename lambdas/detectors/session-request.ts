@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { keys } from '../core/keys';
 import { hasMember, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
+import { quoted } from '../core/text';
 import type { CompiledConfig } from '../core/config';
 import type { AssumeRoleCall } from '../core/types';
 import { evidenceOf, type Detector, type FindingDraft, type Subject } from './detector';
@@ -115,11 +116,11 @@ export const detector: Detector = {
 };
 
 function refusal(call: AssumeRoleCall): string {
-  return call.errorCode === null ? '' : ` (refused: ${call.errorCode})`;
+  return call.errorCode === null ? '' : ` (refused: ${quoted(call.errorCode, 64)})`;
 }
 
 function askedFor(direction: Direction, role: string, call: AssumeRoleCall): string {
-  return direction === 'out' ? `a session of ${role} asked for ${call.roleArn ?? 'a role'}` : `${call.principal.arn ?? call.principal.type} asked for ${role}`;
+  return direction === 'out' ? `a session of ${quoted(role)} asked for ${call.roleArn === null ? 'a role' : quoted(call.roleArn)}` : `caller ${quoted(call.principal.arn ?? call.principal.type)} asked for ${quoted(role)}`;
 }
 
 /**
@@ -163,7 +164,7 @@ function policyFinding(subject: Subject, call: AssumeRoleCall, role: string, dir
   if (direction === 'out') {
     if (policy === NO_POLICY && config.requireSessionPolicy) high.push({ reason: 'it passed no session policy and requireSessionPolicy is set', title: 'Customer role assumed without a session policy' });
     const outside = arns.filter((arn) => !config.isAllowedSessionPolicyArn(arn));
-    if (outside.length > 0) high.push({ reason: `managed session polic${outside.length > 1 ? 'ies' : 'y'} ${outside.slice(0, 3).join(', ')} not in allowedSessionPolicyArns`, title: 'Session policy outside allowedSessionPolicyArns' });
+    if (outside.length > 0) high.push({ reason: `managed session polic${outside.length > 1 ? 'ies' : 'y'} ${outside.slice(0, 3).map((arn) => quoted(arn)).join(', ')} not in allowedSessionPolicyArns`, title: 'Session policy outside allowedSessionPolicyArns' });
   }
   let learnedChange: { reason: string; title: string } | null = null;
   if (learned && known.length > 0 && !hasMember(known, policy)) {

@@ -4,7 +4,8 @@ import { isPrivate, locationPrefix } from '../core/ip';
 import { keys } from '../core/keys';
 import { hasMember, type Enough, type ReadKey, type StateItem } from '../core/state';
 import type { ParsedCall, Severity } from '../core/types';
-import { evidenceOf, SESSION_ATTRIBUTES, sessionLocationOf, stateless, targetRoleLabel, type Detector, type FindingDraft, type Subject } from './detector';
+import { quoted } from '../core/text';
+import { callText, evidenceOf, SESSION_ATTRIBUTES, sessionLocationOf, stateless, targetRoleLabel, tokenText, vpcEndpointText, type Detector, type FindingDraft, type Subject } from './detector';
 
 /** How a title names the source, by its class. */
 const ADDRESS_CLASS_TITLES: Readonly<Record<string, string>> = {
@@ -26,7 +27,7 @@ interface Verdict {
 function judge(call: ParsedCall, config: CompiledConfig): Verdict | null {
   const source = call.source;
   if (source.kind === 'invalid') {
-    return { severity: 'medium', cause: `source address ${JSON.stringify(source.text.slice(0, 64))} is neither an IP address nor an AWS service`, prefix: 'invalid', details: {} };
+    return { severity: 'medium', cause: `source address ${quoted(source.text, 64)} is neither an IP address nor an AWS service`, prefix: 'invalid', details: {} };
   }
   if (source.kind !== 'ip' || config.allowedGroups.lookup(source.ip)) return null;
   const prefix = locationPrefix(source.ip);
@@ -38,7 +39,7 @@ function judge(call: ParsedCall, config: CompiledConfig): Verdict | null {
     if (call.vpcEndpointId) details.vpcEndpointId = call.vpcEndpointId;
     return {
       severity: 'high',
-      cause: `private address ${source.text}${call.vpcEndpointId ? ` via VPC endpoint ${call.vpcEndpointId}` : ''} is not in allowedCidrs (list the VPC's ranges there if the vendor calls STS through this endpoint)`,
+      cause: `private address ${tokenText(source.text)}${call.vpcEndpointId ? ` via VPC endpoint ${vpcEndpointText(call.vpcEndpointId)}` : ''} is not in allowedCidrs (list the VPC's ranges there if the vendor calls STS through this endpoint)`,
       prefix,
       details,
     };
@@ -48,14 +49,14 @@ function judge(call: ParsedCall, config: CompiledConfig): Verdict | null {
     if (!config.hasAllowList) return null;
     return {
       severity: 'high',
-      cause: `${source.text} is an AWS address (${aws.service} ${aws.region}) outside allowedCidrs`,
+      cause: `address ${tokenText(source.text)} is an AWS address (${aws.service} ${aws.region}) outside allowedCidrs`,
       prefix,
       details: { addressClass: 'aws', awsPrefix: aws.prefix, awsService: aws.service, awsRegion: aws.region },
     };
   }
   return {
     severity: 'high',
-    cause: `${source.text} is ${config.hasAllowList ? 'neither in allowedCidrs nor an AWS address' : 'not an AWS address'}`,
+    cause: `address ${tokenText(source.text)} is ${config.hasAllowList ? 'neither in allowedCidrs nor an AWS address' : 'not an AWS address'}`,
     prefix,
     details: { addressClass: 'external' },
   };
@@ -81,7 +82,7 @@ function creationFinding(subject: Subject, role: string, verdict: Verdict): Find
   return {
     severity: verdict.severity,
     title: `Outbound role assumed from ${ADDRESS_CLASS_TITLES[verdict.details.addressClass ?? ''] ?? 'an unexpected address'}`,
-    cause: `assumption of ${role}: ${verdict.cause}`,
+    cause: `assumption of ${quoted(role)}: ${verdict.cause}`,
     dedupKey: `source-ip|${role}|${verdict.prefix}`,
     evidence: evidenceOf(subject, verdict.details),
   };
@@ -93,11 +94,11 @@ function sessionFinding(subject: Subject, role: string, verdict: Verdict): Findi
   const where = ADDRESS_CLASS_TITLES[verdict.details.addressClass ?? ''] ?? 'an unexpected address';
   const title = call.kind === 'assume-role'
     ? `${targetRoleLabel(call.roleAccountId, call, role)} assumed from ${where}`
-    : `Outbound session used from ${where} (${call.eventSource.replace('.amazonaws.com', '')}:${call.eventName})`;
+    : `Outbound session used from ${where} (${callText(call.eventSource, call.eventName)})`;
   return {
     severity: verdict.severity,
     title,
-    cause: `${call.eventName} by ${call.principal.arn ?? call.principal.accessKeyId ?? role}, a session of ${role} not seen anywhere else: ${verdict.cause}`,
+    cause: `call ${quoted(call.eventName, 128)} by ${quoted(call.principal.arn ?? call.principal.accessKeyId ?? role)}, a session of ${quoted(role)} not seen anywhere else: ${verdict.cause}`,
     dedupKey: `source-ip|session|${call.principal.accessKeyId ?? call.principal.arn}|${verdict.prefix}`,
     evidence: evidenceOf(subject, verdict.details),
   };

@@ -5,6 +5,7 @@ import { hasMember, type StateItem, type StateUpdate } from '../core/state';
 import { DAY_MS, ttlAfter } from '../core/time';
 import { evidenceOf, roleName, stateless, targetRoleLabel, type Detector } from './detector';
 import { boundedMember, shapeOf } from '../core/names';
+import { quoted } from '../core/text';
 
 /** Role-name shapes kept per monitored role and account: a customer gives the vendor one or two roles. */
 const MAX_SHAPES_PER_ACCOUNT = 16;
@@ -37,7 +38,7 @@ export const detector: Detector = {
   description:
     'A monitored role\'s session assumed a role whose name matches `pivotRoleNamePatterns` (organisation access, Control Tower, StackSets, AFT, any `admin`): high whether learned or not, and a denied try high too (one careful try stays under failed-assume\'s burst). Otherwise the role-name shapes (digits, hex, UUIDs folded) are learned per monitored role and target account: after the learning period, a shape never seen in an account that already had a known role and is past its first `learningPeriodDays` since first contact is medium (an existing customer suddenly reached through another role). A new account\'s roles are learned silently in its first days, whatever their names, so onboarding a customer with the standard name or a per-customer one (`AcmeIntegrationRole`) makes no noise; which accounts may be reached at all is the customer registry\'s question. Same-account assumptions (the bastion) are judged the same way. Denied calls and pivot names are never learned. With a customer registry (`customerRegistry`), a successful assumption into another account is judged by it instead: an account it does not list is high, and so is a role it does not list for that account (role names compare case-insensitively, without the path); registered roles are quiet.',
   runbook:
-    'Ask the customer (or the bastion\'s owner) whether the vendor should hold this role: a pivot or admin role means a trust policy lets the vendor\'s account in broadly, so have the customer narrow it to the integration role with sts:ExternalId, and find which code path or person chose the role. A different role in a known account: confirm a planned change with the customer, else treat the outbound session as held by someone else (revoke it, review what the assumed role did in the customer\'s CloudTrail). If your own integration role matches a pivot pattern, replace `pivotRoleNamePatterns`.',
+    'Ask the customer (or the bastion\'s owner) whether the vendor should hold this role: a pivot or admin role means a trust policy lets the vendor\'s account in broadly, so have the customer narrow it to the integration role with sts:ExternalId, and find which code path or person chose the role. A different role in a known account: confirm a planned change with the customer, else treat the outbound session as held by someone else (revoke it, review what the assumed role did in the customer\'s CloudTrail). If your own integration role matches a pivot pattern, list it in `pivotRoleNameExceptions`.',
   plan(subject, config) {
     const { call } = subject;
     const role = subject.outRole;
@@ -56,7 +57,7 @@ export const detector: Detector = {
         findings: [{
           severity: this.severity,
           title: denied ? `Tried to assume a ${label.toLowerCase()} with an admin or pivot name` : `${label} with an admin or pivot name assumed`,
-          cause: `${role} ${denied ? `tried to assume (${call.errorCode})` : 'assumed'} ${targetArn} in ${where(account, call.principal.accountId, role)}: ${JSON.stringify(name)} matches pivotRoleNamePatterns ${JSON.stringify(pattern)}`,
+          cause: `a session of ${quoted(role)} ${denied ? `tried to assume (${quoted(call.errorCode!, 64)})` : 'assumed'} ${quoted(targetArn)} in ${where(account, call.principal.accountId, role)}: ${quoted(name)} matches pivotRoleNamePatterns ${JSON.stringify(pattern)}`,
           dedupKey: dedupKey(role, targetArn, denied),
           evidence: evidenceOf(subject, { outcome: denied ? 'denied' : 'assumed', targetRoleArn: targetArn, targetRoleName: name, matchedPattern: pattern }),
         }],
@@ -77,7 +78,7 @@ export const detector: Detector = {
           findings: [{
             severity: 'high',
             title: 'Role assumed in an account that is not a registered customer',
-            cause: `${role} assumed ${targetArn}, but account ${account} is not in the customer registry (${customers.integrations} integrations)`,
+            cause: `a session of ${quoted(role)} assumed ${quoted(targetArn)}, but account ${account} is not in the customer registry (${customers.integrations} integrations)`,
             dedupKey: `target-role|unregistered-account|${role}|${account}`,
             evidence: evidenceOf(subject, { outcome: 'assumed', targetRoleArn: targetArn, targetRoleName: name, registry: 'account not registered' }),
           }],
@@ -89,7 +90,7 @@ export const detector: Detector = {
           findings: [{
             severity: 'high',
             title: `${label} not registered for its account assumed`,
-            cause: `${role} assumed ${targetArn} in account ${account} (tenant ${registered.tenants.join(', ')}), which the customer registry lists with ${registered.roleArns.slice(0, 3).join(', ')} only`,
+            cause: `a session of ${quoted(role)} assumed ${quoted(targetArn)} in account ${account} (tenant ${registered.tenants.map((t) => quoted(t)).join(', ')}), which the customer registry lists with ${registered.roleArns.slice(0, 3).map((r) => quoted(r)).join(', ')} only`,
             dedupKey: dedupKey(role, targetArn, false),
             evidence: evidenceOf(subject, { outcome: 'assumed', targetRoleArn: targetArn, targetRoleName: name, registry: 'role not registered', tenants: [...registered.tenants], registeredRoles: registered.roleArns.slice(0, 10) }),
           }],
@@ -125,7 +126,7 @@ export const detector: Detector = {
           findings: [{
             severity: 'medium',
             title: `${targetRoleLabel(account, call, role)} assumed under a name new to its account`,
-            cause: `${role} assumed ${targetArn} in ${where(account, call.principal.accountId, role)}: shape ${shape} was never seen there (known: ${known.slice(0, 5).join(', ')})`,
+            cause: `a session of ${quoted(role)} assumed ${quoted(targetArn)} in ${where(account, call.principal.accountId, role)}: shape ${quoted(shape)} was never seen there (known: ${known.slice(0, 5).map((k) => quoted(k)).join(', ')})`,
             dedupKey: dedupKey(role, targetArn, false),
             evidence: evidenceOf(subject, { outcome: 'assumed', targetRoleArn: targetArn, targetRoleName: name, shape, knownShapes: known.slice(0, 5) }),
           }],

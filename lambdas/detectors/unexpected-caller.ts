@@ -1,5 +1,6 @@
 /** unexpected-caller: a principal outside the expected callers assumed the outbound role. */
 import { accountOf } from '../core/parse';
+import { quoted } from '../core/text';
 import { callerIdentities, describePrincipal, evidenceOf, humanReasons, lower, roleName, stateless, type Detector } from './detector';
 
 /** See the registry; evaluated on calls into a monitored role. */
@@ -22,8 +23,8 @@ export const detector: Detector = {
     return stateless({
       findings: [{
         severity: failed ? lower(this.severity) : this.severity,
-        title: `Unexpected principal ${failed ? 'tried to assume' : 'assumed'} outbound role ${roleName(subject.intoRole)}`,
-        cause: `${describePrincipal(call)} is not an expected caller of ${subject.intoRole}${failed ? ` (call failed: ${call.errorCode})` : ''}`,
+        title: `Unexpected principal ${failed ? 'tried to assume' : 'assumed'} outbound role ${quoted(roleName(subject.intoRole), 64)}`,
+        cause: `caller ${describePrincipal(call)} is not an expected caller of ${quoted(subject.intoRole)}${failed ? ` (call failed: ${quoted(call.errorCode!, 64)})` : ''}`,
         dedupKey: `unexpected-caller|${subject.intoRole}|${call.principal.sessionIssuerArn ?? call.principal.arn ?? call.principal.accountId ?? 'unknown'}`,
         evidence: evidenceOf(subject, { callerRole: call.principal.sessionIssuerArn ?? '', failed }),
       }],

@@ -68,14 +68,49 @@ function sortGained(item: StateItem, before: StateItem | undefined, update: Stat
   return item;
 }
 
+/**
+ * An in-memory store or ledger holds as many items as it may: what is live (not past its TTL by
+ * the caller's clock) would take more memory than the process was allowed. The caller stops, and
+ * says how to raise the bound.
+ */
+export class MemoryBoundError extends Error {
+  constructor(
+    /** What is full: "state items", "alerts". */
+    readonly what: string,
+    readonly limit: number,
+    /** The caller's clock when it filled up (epoch ms). */
+    readonly nowMs: number,
+  ) {
+    super(`more than ${limit} ${what} are live (not past their TTL) at ${new Date(nowMs).toISOString()}, the most this store may hold in memory`);
+    this.name = 'MemoryBoundError';
+  }
+}
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** The most items it holds once expired ones are dropped; a commit past it throws {@link MemoryBoundError}. @default no bound */
+  readonly maxItems?: number;
+}
+
+/** How often (by the caller's clock) a store at its bound looks for expired items before it gives up. */
+const FULL_SWEEP_EVERY_MS = 60_000;
+
 /** In-memory {@link StateStore}. */
 export class MemoryStore implements StateStore {
   private readonly items = new Map<string, StateItem>();
+  private readonly maxItems: number;
   private requests = 0;
   private lastSweep = 0;
+  /** The latest clock a load gave: commits take none, and expiry goes by it. */
+  private lastNow = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxItems = options.maxItems ?? Infinity;
+  }
 
   async load(keys: readonly StateKey[], nowMs: number): Promise<ReadonlyMap<string, StateItem>> {
     this.requests += 1;
+    this.lastNow = Math.max(this.lastNow, nowMs);
     this.sweep(nowMs);
     const nowSeconds = nowMs / 1000;
     const items = new Map<string, StateItem>();
@@ -98,6 +133,12 @@ export class MemoryStore implements StateStore {
       if (result !== undefined && result.loaded === stored) this.items.set(k, sortGained(result.updated, stored, u));
       else this.items.set(k, applySorted(stored, u));
     }
+    if (this.items.size > this.maxItems) {
+      // Full: drop what has expired since the last sweep, as DynamoDB's TTL would have. At most
+      // once a minute of the clock, so a store that stays near its bound is not swept every batch.
+      if (this.lastNow - this.lastSweep >= FULL_SWEEP_EVERY_MS) this.sweep(this.lastNow, true);
+      if (this.items.size > this.maxItems) throw new MemoryBoundError('state items', this.maxItems, this.lastNow);
+    }
   }
 
   consumption(): Consumption {
@@ -114,9 +155,9 @@ export class MemoryStore implements StateStore {
     return new Map(this.items);
   }
 
-  /** Drops expired entries now and then, so a month-long replay stays bounded like a TTL table. */
-  private sweep(nowMs: number): void {
-    if (nowMs - this.lastSweep < 3_600_000) return;
+  /** Drops expired entries now and then (every hour of the clock, or now when `force`), so a month-long replay stays bounded like a TTL table. */
+  private sweep(nowMs: number, force = false): void {
+    if (!force && nowMs - this.lastSweep < 3_600_000) return;
     this.lastSweep = nowMs;
     const nowSeconds = nowMs / 1000;
     for (const [k, item] of this.items) if ((item[TTL_ATTRIBUTE] as number) < nowSeconds) this.items.delete(k);

@@ -4,7 +4,7 @@
  * secure defaults; every created resource is public so a vendor can extend it in its own app.
  */
 import * as path from 'path';
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -22,7 +22,7 @@ import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGIS
 import { parseS3Url, type EngineConfig } from '../../lambdas/core/config';
 import { TABLE_SCHEMA } from '../../lambdas/state/schema';
 import { deployDefault, registryProblem, type AlarmDestination, type EmailSubscriber, type HttpsSubscriber } from '../config';
-import { detectionConfigJson, environmentProblem, FIXED_ENVIRONMENT } from '../lambda-environment';
+import { detectionConfigJson, environmentProblem, eventRegionsValue, FIXED_ENVIRONMENT } from '../lambda-environment';
 import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
 import { createTopicKey, NotificationTopic } from './notification-topic';
 
@@ -74,6 +74,16 @@ export interface AssumeRoleWatchProps {
   readonly silenceAlarmHours?: number;
   /** Age of the oldest queued message that raises an alarm. @default Duration.minutes(30) (`oldestMessageAlarmMinutes`) */
   readonly oldestMessageAlarmAge?: Duration;
+  /**
+   * Every region whose events reach this stack's bus: its own and the forwarders'. The function
+   * rejects an event of any other region or account. @default [the stack's region] (`regions`)
+   */
+  readonly eventRegions?: readonly string[];
+  /**
+   * IAM roles that may send messages to the queue besides the EventBridge rules: those you
+   * redrive the dead-letter queues with. The queue policy denies everyone else. @default [] (`redriveRoleArns`)
+   */
+  readonly redriveRoleArns?: readonly string[];
 }
 
 /** The pipeline: rules, queue, function, table, topics and alarms. */
@@ -122,7 +132,8 @@ export class AssumeRoleWatch extends Construct {
     const batchingWindow = props.maxBatchingWindow ?? Duration.seconds(deployDefault('maxBatchingWindowSeconds'));
     const reservedConcurrency = props.reservedConcurrency === undefined ? deployDefault('reservedConcurrency') : props.reservedConcurrency;
     const alarmDestination = props.alarmTopic ?? deployDefault('alarmTopic');
-    const tooLarge = environmentProblem(props.detection);
+    const eventRegions = props.eventRegions ?? [Stack.of(this).region];
+    const tooLarge = environmentProblem(props.detection, eventRegions.length);
     if (tooLarge) throw new Error(tooLarge);
     const badRegistry = registryProblem(props.detection);
     if (badRegistry) throw new Error(badRegistry);
@@ -179,6 +190,24 @@ export class AssumeRoleWatch extends Construct {
     ]);
     this.assumeRoleRule = rules.assumeRole;
     this.sessionActivityRule = rules.sessionActivity;
+    // The function takes what is on the queue for CloudTrail events, and in this account an
+    // identity policy allowing sqs:SendMessage suffices to send to it: only the two rules may
+    // (aws:SourceArn, which EventBridge sets to the rule's ARN), and the redrive roles. The
+    // SqsQueue target adds Allow statements for the rules only; this Deny shuts out the rest.
+    const redriveRoleArns = props.redriveRoleArns ?? deployDefault('redriveRoleArns');
+    this.queue.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'OnlyTheRulesSend',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['sqs:SendMessage'],
+      resources: [this.queue.queueArn],
+      conditions: {
+        ArnNotEquals: {
+          'aws:SourceArn': [this.assumeRoleRule.ruleArn, this.sessionActivityRule.ruleArn],
+          ...(redriveRoleArns.length > 0 ? { 'aws:PrincipalArn': [...redriveRoleArns] } : {}),
+        },
+      },
+    }));
 
     // Function: its own role with exactly the actions the handler uses.
     this.logGroup = new logs.LogGroup(this, 'FunctionLogs', {
@@ -239,6 +268,9 @@ export class AssumeRoleWatch extends Construct {
         [ENVIRONMENT.table]: this.table.tableName,
         [ENVIRONMENT.topic]: this.alertTopic.topicArn,
         [ENVIRONMENT.config]: detectionConfigJson(props.detection),
+        // Forwarded events keep the account and region they were recorded in.
+        [ENVIRONMENT.account]: Stack.of(this).account,
+        [ENVIRONMENT.regions]: eventRegionsValue(eventRegions),
         ...FIXED_ENVIRONMENT,
       },
       bundling: {

@@ -4,16 +4,16 @@
  */
 import * as events from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
-import { ASSUME_ROLE_EVENT_NAMES } from '../../lambdas/core/types';
+import { ASSUME_ROLE_EVENT_NAMES, AWS_EVENT_SOURCE_PREFIX, CLOUDTRAIL_DETAIL_TYPE } from '../../lambdas/core/types';
+
+/** The detail-type EventBridge gives CloudTrail API calls (defined in core: the parser checks it too). */
+export { CLOUDTRAIL_DETAIL_TYPE };
 
 /**
  * AssumeRole records are read-only management events; a rule in the plain `ENABLED` state never
  * receives those, only one in this state does.
  */
 export const ALL_MANAGEMENT_EVENTS_STATE = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
-
-/** The detail-type EventBridge gives CloudTrail API calls. */
-export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 
 /** Every AssumeRole-family call in the account: into the outbound role, out of it, and the rest (the silence alarm counts them). */
 export function assumeRolePattern(): events.EventPattern {
@@ -27,9 +27,15 @@ export function assumeRolePattern(): events.EventPattern {
 /**
  * Any other call made by a session of a monitored role (session-locations counts every call).
  * AssumeRole calls are excluded so that no event matches both rules and is delivered twice.
+ * Only AWS sources: anyone allowed `events:PutEvents` can put an event with this detail-type and
+ * any detail on the bus, but not with a source beginning "aws." (EventBridge User Guide, Event
+ * structure reference: "Customer-generated events can have any value here, as long as it doesn't
+ * begin with 'aws.'", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html).
+ * The AssumeRole rule's `aws.sts` is such a source already.
  */
 export function sessionActivityPattern(monitoredRoleArns: readonly string[]): events.EventPattern {
   return {
+    source: events.Match.prefix(AWS_EVENT_SOURCE_PREFIX),
     detailType: [CLOUDTRAIL_DETAIL_TYPE],
     detail: {
       eventName: [{ 'anything-but': [...ASSUME_ROLE_EVENT_NAMES] }],

@@ -27,8 +27,8 @@ const PER_CUSTOMER = [
   outToCustomer({ time: '2024-07-31T10:00:00Z', roleArn: role(CUSTOMERS.acme, 'AcmeIntegrationRole') }),
 ];
 
-/** The vendor's own integration role has `Admin` in its name: the list replaced, with that one name exempt. */
-const OWN_ADMIN_NAMED_ROLE = { pivotRoleNamePatterns: ['OrganizationAccountAccessRole', 'AWSControlTowerExecution', '(?!AdminReadOnlyIntegration$).*admin.*'] };
+/** The vendor's own integration role has `Admin` in its name: that one name exempt from the default patterns. */
+const OWN_ADMIN_NAMED_ROLE = { pivotRoleNameExceptions: ['AdminReadOnlyIntegration'] };
 
 /** See {@link DetectorCase}. */
 export const cases: readonly DetectorCase[] = [
@@ -51,6 +51,14 @@ export const cases: readonly DetectorCase[] = [
     name: 'fires high on a custom role with Admin in its name',
     history: USUAL,
     record: outToCustomer({ time: T, roleArn: role(CUSTOMERS.acme, 'CrossAccountAdminAccess') }),
+    expect: 'fires',
+    severity: 'high',
+  },
+  {
+    name: 'fires high on another Admin-named role while the vendor\'s own is exempt (pivotRoleNameExceptions names whole roles)',
+    config: OWN_ADMIN_NAMED_ROLE,
+    history: [outToCustomer({ time: '2024-08-01T10:00:00Z', roleArn: role(CUSTOMERS.acme, 'AdminReadOnlyIntegration') })],
+    record: outToCustomer({ time: T, roleArn: role(CUSTOMERS.acme, 'AdminReadOnlyIntegrationV2') }),
     expect: 'fires',
     severity: 'high',
   },
@@ -132,7 +140,7 @@ export const cases: readonly DetectorCase[] = [
     expect: 'quiet',
   },
   {
-    name: 'stays quiet for the vendor\'s own Admin-named role when the list exempts it',
+    name: 'stays quiet for the vendor\'s own Admin-named role when pivotRoleNameExceptions exempts it',
     config: OWN_ADMIN_NAMED_ROLE,
     history: [outToCustomer({ time: '2024-08-01T10:00:00Z', roleArn: role(CUSTOMERS.acme, 'AdminReadOnlyIntegration') })],
     record: outToCustomer({ time: T, roleArn: role(CUSTOMERS.acme, 'AdminReadOnlyIntegration') }),

@@ -457,8 +457,8 @@ function violated(what: string): never {
 
 /** SNS Subject: printable ASCII, starting with a letter, digit or punctuation, at most 99 characters. */
 export const VALID_SUBJECT = new RegExp(`^[\\x21-\\x7e][\\x20-\\x7e]{0,${SUBJECT_MAX_LENGTH - 1}}$`);
-/** What must never reach an e-mail or a terminal raw: controls (but our own line breaks), bidi and invisible format characters, separators, lone surrogates. */
-export const UNSAFE_TEXT = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|\p{Cs}|[\u{e0000}-\u{e007f}]/u;
+/** What must never reach an e-mail or a terminal raw: controls (but our own line breaks), bidi and invisible format characters, separators, spaces other than ASCII's, lone surrogates. */
+export const UNSAFE_TEXT = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200f\u202a-\u202f\u205f\u2028\u2029\u2060-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb]|\p{Cs}|[\u{e0000}-\u{e007f}]/u;
 
 /** Renders an alert every way it is rendered, checking what each rendering promises. */
 export function checkRendering(alert: Alert): void {

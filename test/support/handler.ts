@@ -1,4 +1,5 @@
 /** Dependencies for the detect handler in tests: quiet logger, captured metrics, injected ports. */
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -9,6 +10,7 @@ import type { AlertPublisher } from '../../lambdas/delivery/publisher';
 import { SnsPublisher, type SnsAlertRecord } from '../../lambdas/delivery/sns-publisher';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import type { DetectDependencies } from '../../lambdas/detect/handler';
+import { readConfig } from '../../cli/main';
 import { loadConfig } from '../../lambdas/core/config';
 import type { StatePorts as EnginePorts } from '../../lambdas/delivery/batch-runner';
 import type { Clock } from '../../lambdas/engine/engine';
@@ -60,24 +62,27 @@ export class CapturingLogger extends Logger {
   }
 }
 
-/** The examples' configuration. */
+/** The examples' configuration, read as the demo reads it: with the customer registry it names. */
 export function examplesConfig(): ReturnType<typeof loadConfig> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return loadConfig(require('../../examples/config.json') as Record<string, unknown>);
+  return readConfig(join(__dirname, '..', '..', 'examples', 'config.json'));
 }
 
 /** The wall clock the handler tests run at: the day after the examples. */
 export const TEST_NOW = Date.parse('2026-10-08T00:00:00Z');
 
+/** The deployment the handler tests run in: the examples' bastion account, home in eu-west-1 with a forwarder in us-east-1. */
+export const TEST_EVENT_ORIGIN: DetectDependencies['eventOrigin'] = { account: '210987654321', regions: ['eu-west-1', 'us-east-1'] };
+
 /** Handler dependencies with memory ports unless given. */
 export function testDependencies(
-  o: { ports?: EnginePorts; publisher?: AlertPublisher; config?: DetectDependencies['config']; clock?: Clock; consumption?: DetectDependencies['consumption'] } = {},
+  o: { ports?: EnginePorts; publisher?: AlertPublisher; config?: DetectDependencies['config']; clock?: Clock; consumption?: DetectDependencies['consumption']; eventOrigin?: DetectDependencies['eventOrigin'] } = {},
 ): DetectDependencies & {
   logger: CapturingLogger;
   metrics: CapturingMetrics;
 } {
   return {
     config: o.config ?? examplesConfig(),
+    eventOrigin: o.eventOrigin ?? TEST_EVENT_ORIGIN,
     ports: o.ports ?? { state: new MemoryStore(), ledger: new MemoryLedger() },
     publisher: o.publisher ?? new MemoryPublisher(),
     logger: new CapturingLogger(),

@@ -4,21 +4,28 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { isRegionName } from '../../lambdas/core/config-values';
 
 /** A raw CloudTrail record. */
 export type RawRecord = Record<string, unknown>;
 
-/** The EventBridge event CloudTrail's integration puts on the bus for a record. */
+/**
+ * The EventBridge event CloudTrail's integration puts on the bus for a record: in the account
+ * that received the record, in the region it was recorded in. A record whose `awsRegion` is no
+ * region name (hostile tests put attacker text there; AWS never would) arrives in the home
+ * region, as one from an account that is not an ID arrives in the bastion's.
+ */
 export function eventBridgeEnvelope(record: RawRecord): Record<string, unknown> {
   const source = typeof record.eventSource === 'string' ? `aws.${record.eventSource.split('.')[0]}` : 'aws.sts';
+  const account = typeof record.recipientAccountId === 'string' && /^\d{12}$/.test(record.recipientAccountId) ? record.recipientAccountId : '210987654321';
   return {
     version: '0',
     id: createHash('sha256').update(String(record.eventID)).digest('hex').slice(0, 36),
     'detail-type': 'AWS API Call via CloudTrail',
     source,
-    account: record.recipientAccountId ?? '210987654321',
+    account,
     time: record.eventTime,
-    region: record.awsRegion,
+    region: typeof record.awsRegion === 'string' && isRegionName(record.awsRegion) ? record.awsRegion : 'eu-west-1',
     resources: [],
     detail: record,
   };

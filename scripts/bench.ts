@@ -533,7 +533,7 @@ async function load(quick: boolean): Promise<void> {
   try {
     const template = [...generateCorpus({ days: 1, customers: 10, incidents: false, seed: 11 })].find((r) => r.eventName === 'AssumeRole' && !r.errorCode && String((r.userIdentity as { arn?: string }).arn).includes(':assumed-role/outbound-'))!;
     const config = loadConfig(scenarioConfig());
-    const events = quick ? 1_000 : 4_000;
+    const events = quick ? 1_000 : 2_000;
     for (const [name, roles] of [['one hot role', 1], ['50 roles', 50]] as const) {
       const records = massAssumptions(template as unknown as Record<string, unknown>, events, roles);
       // An hour later each role goes on: its next window reads the burst's closed window.

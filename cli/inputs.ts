@@ -8,7 +8,7 @@
  * capped, and so is a line of JSON Lines; a directory reached twice (a symlink loop) is walked once.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { closeSync, constants as fsConstants, createReadStream, fstatSync, openSync, promises as fs, readSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, fstatSync, openSync, promises as fs, readSync, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -95,7 +95,14 @@ export async function listInputs(paths: readonly string[]): Promise<{ files: Inp
   const unreadable: UnreadableInput[] = [];
   // By device and inode: a symlink back up the tree would otherwise be walked without end.
   const visited = new Set<string>();
-  const visit = async (p: string, explicit: boolean): Promise<void> => {
+  const visit = async (p: string, explicit: boolean, entry?: Dirent): Promise<void> => {
+    // A plain file in a walked directory is known from its directory entry: a stat each would
+    // cost more than reading a small log file (tens of thousands of them in a month of logs).
+    // Hard links may list a file twice; reading it twice changes nothing (events are deduplicated).
+    if (entry?.isFile()) {
+      if (LOG_FILE.test(p)) files.push({ path: p, display: p, stamp: STAMP.exec(entry.name)?.[1] ?? '' });
+      return;
+    }
     let stat;
     try {
       stat = await fs.stat(p);
@@ -108,14 +115,15 @@ export async function listInputs(paths: readonly string[]): Promise<{ files: Inp
     if (visited.has(id)) return;
     visited.add(id);
     if (stat.isDirectory()) {
-      let entries: string[];
+      let entries: Dirent[];
       try {
-        entries = (await fs.readdir(p)).sort();
+        entries = (await fs.readdir(p, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       } catch (e) {
         unreadable.push({ path: p, reason: (e as Error).message });
         return;
       }
-      for (const entry of entries) await visit(path.join(p, entry), false);
+      // Directories, links and the rest are looked at (stat): a link may lead back up the tree.
+      for (const e of entries) await visit(path.join(p, e.name), false, e);
     } else if (stat.isFile()) {
       files.push({ path: p, display: p, stamp: STAMP.exec(path.basename(p))?.[1] ?? '' });
     } else {

@@ -7,6 +7,7 @@
  * instead of writing it. The bench block itself is only checked here: its figures come from a
  * run, not from the code (the bench writes it with {@link writeBenchRun}).
  */
+import { attackMapping, describeAttack } from '../lambdas/core/attack';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS } from '../lambdas/detectors';
@@ -145,13 +146,15 @@ export function docFiles(root = ROOT): string[] {
 
 /** Every block rendered from the code (and the README's bench summary from the performance page), by name. */
 export function generatedSections(root = ROOT): Record<string, string> {
+  const techniques = (d: (typeof DETECTORS)[number]): string => d.attack.map((a) => a.technique).join(', ');
+  const attack = (d: (typeof DETECTORS)[number]): string => `${describeAttack(d.attack.map(attackMapping)).join('; ')}. ${d.attackRationale}`;
   const detectors = table(
-    ['id', 'severity', 'fires when', 'runbook'],
-    DETECTORS.map((d) => [`\`${d.id}\``, d.severity, cell(d.description), cell(d.runbook)]),
+    ['id', 'severity', 'fires when', 'ATT&CK, and why', 'runbook'],
+    DETECTORS.map((d) => [`\`${d.id}\``, d.severity, cell(d.description), cell(attack(d)), cell(d.runbook)]),
   );
   const detectorSummary = table(
-    ['id', 'severity', 'alerts on'],
-    DETECTORS.map((d) => [`\`${d.id}\``, d.severity, cell(d.title)]),
+    ['id', 'severity', 'alerts on', 'ATT&CK'],
+    DETECTORS.map((d) => [`\`${d.id}\``, d.severity, cell(d.title), techniques(d)]),
   );
   const range = (k: { min?: number; max?: number }): string => (k.min !== undefined ? ` Range ${k.min}–${k.max}.` : '');
   const config = table(

@@ -2,6 +2,7 @@
  * Types shared by the parser, the engine, the detectors and the stores.
  * Raw input is validated once (parse.ts); everything else works on these.
  */
+import type { AttackMapping } from './attack';
 import type { IpAddress } from './ip';
 
 /** Alert severities, lowest first. */
@@ -193,5 +194,7 @@ export interface Finding {
    * which many sessions make up together; its alert folds the findings of every caller.
    */
   readonly scope?: 'role';
+  /** The MITRE ATT&CK techniques the detector is mapped to, with their tactics and names. */
+  readonly attack?: readonly AttackMapping[];
   readonly evidence: Evidence;
 }

@@ -5,6 +5,7 @@
  * prose through {@link printable}; the Subject is reduced to printable ASCII, as SNS requires.
  * Every line starts with our own words.
  */
+import { describeAttack } from '../core/attack';
 import type { Alert } from '../engine/alerts';
 import { consoleEventUrl, printable, shown } from './format';
 
@@ -59,6 +60,8 @@ export function toEmailText(alert: Alert, truncated = false): string {
       lines.push(`  ${shown(key, 64)}: ${text}`);
     }
   }
+  const attack = describeAttack(alert.attack ?? []);
+  if (attack.length > 0) lines.push('', `ATT&CK:      ${attack.join('\n             ')}`);
   lines.push('', `Runbook:     ${printable(alert.runbook, 4_096)}`);
   if (truncated) lines.push('', 'Note: this alert was truncated to fit the SNS message size limit; the CloudTrail events above hold the full evidence.');
   lines.push('', '--', `alertId: ${shown(alert.alertId, 128)}`);

@@ -8,6 +8,7 @@
  */
 import type { Alert } from '../engine/alerts';
 import { isRegionName } from '../core/config-values';
+import { describeAttack } from '../core/attack';
 import { quoted } from '../core/text';
 
 /** Version of the alert JSON; bump when a field changes meaning. */
@@ -34,7 +35,25 @@ export interface AlertRecord {
   readonly occurrences: number;
   readonly dedupKey: string;
   readonly runbook: string;
+  /** The MITRE ATT&CK techniques of the detector, each with its tactic: IDs and names. */
+  readonly attack: readonly AttackRecord[];
   readonly details: Alert['evidence']['details'];
+}
+
+/** One ATT&CK mapping in the record: the (sub-)technique's ID and name and the tactic's. */
+export interface AttackRecord {
+  readonly tactic: string;
+  readonly tacticName: string;
+  readonly technique: string;
+  readonly techniqueName: string;
+}
+
+/** An alert's ATT&CK mappings as the record lists them (the sub-technique where there is one). */
+export function attackRecords(alert: Alert): AttackRecord[] {
+  return (alert.attack ?? []).map((m) => {
+    const t = m.subTechnique ?? m.technique;
+    return { tactic: m.tactic.uid, tacticName: m.tactic.name, technique: t.uid, techniqueName: t.name };
+  });
 }
 
 /** Flattens an alert into its JSON record. */
@@ -60,6 +79,7 @@ export function toRecord(alert: Alert): AlertRecord {
     occurrences: alert.occurrences,
     dedupKey: alert.dedupKey,
     runbook: alert.runbook,
+    attack: attackRecords(alert),
     details: e.details,
   };
 }
@@ -142,6 +162,7 @@ export function toText(alert: Alert): string {
     `    principal: ${shown(e.principalArn ?? e.principalType)}${e.sessionKey ? `  key ${shown(e.sessionKey, 40)}` : ''}`,
     `    call:      ${shown(e.eventName, 64)} ${e.roleArn ? shown(e.roleArn) : ''} from ${shown(e.sourceIp ?? '-', 80)} in ${shown(e.awsRegion, 40)}`,
     `    events:    ${e.eventIds.slice(0, 5).map((id) => shown(id, 64)).join(', ')}${e.eventIds.length > 5 ? ` (+${e.eventIds.length - 5})` : ''}${alert.occurrences > 1 ? `  (${alert.occurrences} findings)` : ''}`,
+    `    att&ck:    ${describeAttack(alert.attack ?? []).join('; ') || '-'}`,
     `    runbook:   ${alert.runbook}`,
   ];
   return lines.join('\n');

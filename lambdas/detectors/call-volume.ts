@@ -24,6 +24,8 @@ export const detector: Detector = {
     'AssumeRole calls (or distinct target accounts) by one monitored role in a sliding window exceed `volumeMaxCalls` / `volumeMaxTargetAccounts`, or, after the learning period, exceed `volumeSpikeFactor` times the busiest window of the previous 7 days (so a daily scan learned as normal stays quiet).',
   runbook:
     'A mass assumption is how a breached vendor becomes a breach of every customer. Check who holds the outbound sessions, stop the backend if it is not the source, revoke active sessions, and list the target accounts in the evidence for customer notification.',
+  attack: [{ tactic: 'TA0001', technique: 'T1199' }],
+  attackRationale: 'A mass assumption abuses the trust every customer placed in the vendor\'s role: Trusted Relationship, the path from one breached vendor to all its customers.',
   plan(subject, config) {
     const { call } = subject;
     const role = subject.outRole;

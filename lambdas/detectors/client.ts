@@ -90,6 +90,8 @@ export const detector: Detector = {
     'A monitored role\'s session (by access key; by role-session ARN only when a record has none) made a call with a different client than before: another SDK family (`aws-sdk-js`, `aws-sdk-go`, `boto3`, `aws-cli`, … — never a version, so upgrades stay quiet) or, on STS calls, another endpoint kind from the TLS host header (regional, global `sts.amazonaws.com`, VPC endpoint). A session is one process: a change mid-life is high. After the learning period, a family or endpoint kind never seen for the role is medium. Calls made by a service for the session are not judged; with an allow-list, neither are calls from outside it (source-ip and session-locations alert on those).',
   runbook:
     'A session held by the backend does not change its SDK or endpoint: someone else holds its credentials on the vendor\'s own network (a compromised host, a debug shell, a CI job). Find the host behind the user agent, revoke the role\'s active sessions (deny by aws:TokenIssueTime) and review the customer roles the session assumed. For a new client on the role, confirm the deployment that introduced it.',
+  attack: [{ tactic: 'TA0008', technique: 'T1550.001' }],
+  attackRationale: 'A live session continued by another SDK, or through another STS endpoint, is its token in other hands (application access token).',
   plan(subject, config) {
     const { call } = subject;
     const role = subject.outRole;

@@ -3,6 +3,7 @@
  * for and the configuration, and returns findings and state updates. It never fetches.
  */
 import { hash } from 'node:crypto';
+import type { AttackRef } from '../core/attack';
 import { isPrivate, locationPrefix } from '../core/ip';
 import { isEmailLike } from '../core/names';
 import { quoted } from '../core/text';
@@ -56,6 +57,10 @@ export interface Detector {
   readonly severity: Severity;
   readonly description: string;
   readonly runbook: string;
+  /** The MITRE ATT&CK techniques (each with the tactic it serves here) its findings stand for. */
+  readonly attack: readonly AttackRef[];
+  /** Why those techniques: one or two sentences for the detector's doc. */
+  readonly attackRationale: string;
   /** The plan for a call, or null when the call is none of this detector's business. */
   plan(subject: Subject, config: CompiledConfig): Plan | null;
 }

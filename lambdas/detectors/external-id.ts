@@ -37,6 +37,8 @@ export const detector: Detector = {
     'A monitored role assumed a customer role: without an external ID (when `requireExternalId`), with an external ID already used for another account (tenant confusion; accounts sharing an ID during the learning period are learned), or with an external ID never seen before for that account (medium; a return to an earlier ID is not a change). Only fingerprints of external IDs are stored. With a customer registry (`customerRegistry`) that lists the account, the registry decides instead: an external ID whose SHA-256 it does not list for the account is high (a re-installed customer\'s new ID, once exported, is quiet), and so is any assumption into an account that two tenants registered (a confused deputy: one registered another\'s role). Accounts it does not list are target-role\'s.',
   runbook:
     'A missing or foreign external ID means the customer\'s trust policy lets the vendor in without proof of tenant: find which code path sent it, tell the customer to require sts:ExternalId, and check whether another tenant\'s data was read. An ID the customer registry does not list for the account: compare with the tenant\'s record in the onboarding system (a re-install exports the new digest); an account two tenants registered: find which tenant registered a role that is not theirs, and remove it before the vendor assumes it for them.',
+  attack: [{ tactic: 'TA0001', technique: 'T1199' }],
+  attackRationale: 'The external ID is the customer\'s proof of tenant in its trust of the vendor: a missing, foreign or unregistered one abuses that trust (a confused deputy).',
   plan(subject, config) {
     const { call } = subject;
     const role = subject.outRole;

@@ -11,6 +11,8 @@ export const detector: Detector = {
     'A person assumed the outbound integration role: an IAM or root user, a SAML, web-identity or federated user, an SSO or configured human role, console credentials, an interactive tool user agent, or an e-mail address as session name. Expected callers are exempt.',
   runbook:
     'Ask the person why they hold customer-facing credentials; if unapproved, revoke the session (deny by aws:TokenIssueTime), rotate the user\'s keys, and review which customer roles the session assumed.',
+  attack: [{ tactic: 'TA0004', technique: 'T1078.004' }],
+  attackRationale: 'A person holding the outbound role uses valid cloud credentials to reach every customer the role can: Valid Accounts: Cloud Accounts, escalating beyond the person\'s own reach.',
   plan(subject, config) {
     const { call } = subject;
     if (!subject.intoRole || call.kind !== 'assume-role') return null;

@@ -11,6 +11,8 @@ export const detector: Detector = {
     'A monitored role listed in `roleRegions` was assumed, or assumed a customer role, through the STS endpoint of another region. The global endpoint logs in us-east-1: list it for roles that use it.',
   runbook:
     'The vendor pins each regional role to its region\'s endpoint; a call through another region comes from other code or other hands. Check the source address and user agent, and revoke the session if it is not the backend.',
+  attack: [{ tactic: 'TA0005', technique: 'T1535' }],
+  attackRationale: 'A regional role used through a region the vendor does not use it in: Unused/Unsupported Cloud Regions, where activity is less watched.',
   plan(subject, config) {
     const { call } = subject;
     if (call.kind !== 'assume-role') return null;

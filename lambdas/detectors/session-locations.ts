@@ -205,6 +205,8 @@ export const detector: Detector = {
     'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address. The address the AssumeRole that created the session came from is its first location, so stolen credentials used elsewhere before the backend\'s first call alert at once. An allowed group is the session\'s home and a location outside `allowedCidrs` the suspicious one, whichever came first: the alert (high) names the outside location and lists its calls: the call that moved there or, when the outside calls came before the home\'s, all of them up to 20 with their count. Two allowed groups are medium. A session with no home (or no allow-list) alerts on its second location, high.',
   runbook:
     'The session\'s credentials are probably copied. Revoke the role\'s active sessions (deny by aws:TokenIssueTime), find where the home location obtained them, and review every call the alert lists from the location it names.',
+  attack: [{ tactic: 'TA0008', technique: 'T1550.001' }],
+  attackRationale: 'One session\'s token used from a second place: its credentials were copied and are replayed (application access token).',
   plan(subject, config) {
     const { call } = subject;
     const created = creationUpdates(subject, config);

@@ -19,6 +19,8 @@ export const detector: Detector = {
     'A customer role was assumed by a monitored role with a session name that does not match `sessionNamePattern`, or, after the learning period, whose shape (digits, hex, UUIDs folded into classes) was never seen for that role. E-mail-like names mean a person and rate high. Customers see these names in their own CloudTrail.',
   runbook:
     'Find the code path or tool that chose the name (the vendor backend uses a fixed scheme). A default SDK or CLI name, or a person\'s address, means someone holds the outbound session outside the backend: revoke it and review the assumed customer roles.',
+  attack: [{ tactic: 'TA0005', technique: 'T1078.004' }],
+  attackRationale: 'Valid credentials driven by other code than the backend\'s, which the session name gives away while everything else blends in with the role\'s normal use.',
   plan(subject, config) {
     const { call } = subject;
     const role = subject.outRole;

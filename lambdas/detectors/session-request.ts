@@ -69,6 +69,8 @@ export const detector: Detector = {
     'A call out of a monitored role, or into one, asked STS for more than usual: a `DurationSeconds` (3600 when absent) above `maxSessionDurationSeconds` (high) or, after the learning period, above the longest the role has used (medium); a session policy allowing every action (`*` or NotAction, high); after learning, a session policy where the role never sends one, none where it always does, or one never seen (medium). Out of the role, `requireSessionPolicy` and `allowedSessionPolicyArns` are enforced (high). Refused requests count, and teach nothing. Only fingerprints of policies are stored.',
   runbook:
     'Find the code path that built the request: the backend asks for a fixed duration and fixed per-service policies. A longer session or a policy that grants everything is what someone holding the credentials asks for to keep access: revoke the session (deny by aws:TokenIssueTime) and review what it did.',
+  attack: [{ tactic: 'TA0004', technique: 'T1548.005' }],
+  attackRationale: 'A longer session, or a wider or missing session policy, asks STS for more access than the backend needs: temporary elevated cloud access.',
   plan(subject, config) {
     const { call } = subject;
     if (call.kind !== 'assume-role') return null;

@@ -12,6 +12,8 @@ export const detector: Detector = {
     'A principal that is not in `expectedCallerArns` assumed (or tried to assume) the outbound integration role. Humans are reported by human-principal instead. Silent while `expectedCallerArns` is empty.',
   runbook:
     'Identify the workload behind the principal. If it should not reach customers, remove it from the outbound role\'s trust policy and review what its session did; if it should, add it to expectedCallerArns.',
+  attack: [{ tactic: 'TA0004', technique: 'T1078.004' }],
+  attackRationale: 'A principal that is not the backend holds credentials the role\'s trust policy accepts: Valid Accounts: Cloud Accounts, escalating to the outbound role\'s reach.',
   plan(subject, config) {
     const { call } = subject;
     if (!subject.intoRole || call.kind !== 'assume-role' || config.expectedCallerArns.length === 0) return null;

@@ -4,6 +4,7 @@
  * registry) and knows nothing of delivery: the batch runner in delivery/ reserves the candidates,
  * publishes them, and then calls `commit`.
  */
+import { attackMapping, type AttackMapping } from '../core/attack';
 import type { CompiledConfig } from '../core/config';
 import { keys } from '../core/keys';
 import { keyString, type ReadKey, type StateCache, type StateStore } from '../core/state';
@@ -197,6 +198,11 @@ export async function evaluateBatch(
   };
 }
 
+/** Each detector's ATT&CK mappings with their names, worked out once. */
+const attackOf = new WeakMap<Detector, readonly AttackMapping[]>();
+
 function stamp(detector: Detector, draft: FindingDraft): Finding {
-  return { detector: detector.id, runbook: detector.runbook, ...draft, title: draft.title ?? detector.title };
+  let attack = attackOf.get(detector);
+  if (attack === undefined) attackOf.set(detector, (attack = (detector.attack ?? []).map(attackMapping)));
+  return { detector: detector.id, runbook: detector.runbook, attack, ...draft, title: draft.title ?? detector.title };
 }

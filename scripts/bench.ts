@@ -30,7 +30,7 @@ import { freshTable, testClient } from '../test/support/dynamodb';
 import { dynamoDependencies, FakeSns, TestClock } from '../test/support/handler';
 import { seededRandom } from '../test/support/random';
 import { sqsEvent } from '../test/support/sqs';
-import { massAssumptions, RequestOutcomes, runInstances, stateOf } from '../test/support/load';
+import { compareConcurrent, massAssumptions, RequestOutcomes } from '../test/support/load';
 import { BENCH_PAGE, writeBenchRun } from './gen-docs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -538,32 +538,16 @@ async function load(quick: boolean): Promise<void> {
       const records = massAssumptions(template as unknown as Record<string, unknown>, events, roles);
       // An hour later each role goes on: its next window reads the burst's closed window.
       const nextHour = massAssumptions(template as unknown as Record<string, unknown>, roles, roles, Date.parse(String(records[0]!.eventTime)) + 3_600_000, events);
-      const many = await freshTable(client);
-      const run = await runInstances(client, outcomes, many, records, config, { instances, batchSize: DEPLOYED.batchSize });
-      const manyLater = await runInstances(client, outcomes, many, nextHour, config, { instances, batchSize: DEPLOYED.batchSize });
-      const one = await freshTable(client);
-      const alone = await runInstances(client, outcomes, one, records, config, { instances: 1, batchSize: DEPLOYED.batchSize });
-      const aloneLater = await runInstances(client, outcomes, one, nextHour, config, { instances: 1, batchSize: DEPLOYED.batchSize });
-      const [left, right] = [await stateOf(client, many), await stateOf(client, one)];
+      const result = await compareConcurrent(client, outcomes, [records, nextHour], config, { instances, batchSize: DEPLOYED.batchSize, freshTable: () => freshTable(client) });
+      const [run, alone] = [result.concurrent[0]!, result.alone[0]!];
+      const alerts = result.concurrent.reduce((n, r) => n + r.alerts.length, 0);
       // Exact: the same counters, sets and peaks (the target accounts a window keeps past their
       // bound depend on the order), the same alerts, none twice.
-      const normal = (items: Map<string, Record<string, unknown>>): string[] =>
-        [...items].map(([id, item]) => {
-          const { accounts, ...rest } = item as Record<string, { SS?: string[] }>;
-          const kept = accounts?.SS && accounts.SS.length > config.volumeMaxTargetAccounts ? 'bound' : JSON.stringify(accounts?.SS?.slice().sort() ?? null);
-          return `${id} ${JSON.stringify(Object.entries(rest).sort().map(([k, v]) => [k, v.SS ? [...v.SS].sort() : v]))} ${kept}`;
-        }).sort();
-      const alertKeys = (alerts: readonly { detector: string; dedupKey: string }[]): string => alerts.map((a) => `${a.detector} ${a.dedupKey}`).sort().join('\n');
-      const [l, r] = [normal(left.items), normal(right.items)];
-      const differing = l.filter((x) => !r.includes(x)).concat(r.filter((x) => !l.includes(x)));
-      const [manyAlerts, aloneAlerts] = [[...run.alerts, ...manyLater.alerts], [...alone.alerts, ...aloneLater.alerts]];
-      const exact = differing.length === 0
-        && alertKeys(manyAlerts) === alertKeys(aloneAlerts)
-        && new Set(manyAlerts.map((a) => a.alertId)).size === manyAlerts.length;
-      if (!exact) process.stdout.write(`  not exact: ${differing.length} items differ (${differing.slice(0, 2).map((d) => d.slice(0, 200)).join(' | ')}); alerts ${manyAlerts.length} vs ${aloneAlerts.length}\n`);
+      const exact = [result.differing, result.ttlsApart, result.alertsApart, result.sentTwice].every((list) => list.length === 0);
+      if (!exact) process.stdout.write(`  not exact: ${result.differing.length} items differ (${result.differing.slice(0, 2).map((d) => d.slice(0, 200)).join(' | ')}); TTLs apart ${result.ttlsApart.length}; alerts apart ${result.alertsApart.join(', ') || 'none'}; sent twice ${result.sentTwice.length}\n`);
       report(
         'load',
-        `${name}: ${fmt(events)} AssumeRole events in ${fmt(run.invocations)} invocations, ${fmt(events / (run.wallMs / 1000))} events/s (one instance: ${fmt(events / (alone.wallMs / 1000))}); per batch ${fmt(run.conditionalCheckFailures / run.invocations, 2)} refused conditional writes (one instance: ${fmt(alone.conditionalCheckFailures / alone.invocations, 2)}), ${fmt(run.sdkRetries / run.invocations, 2)} SDK retries, ${fmt(run.redelivered / run.invocations, 2)} messages redelivered; ${manyAlerts.length} alert(s)`,
+        `${name}: ${fmt(events)} AssumeRole events in ${fmt(run.invocations)} invocations, ${fmt(events / (run.wallMs / 1000))} events/s (one instance: ${fmt(events / (alone.wallMs / 1000))}); per batch ${fmt(run.conditionalCheckFailures / run.invocations, 2)} refused conditional writes (one instance: ${fmt(alone.conditionalCheckFailures / alone.invocations, 2)}), ${fmt(run.sdkRetries / run.invocations, 2)} SDK retries, ${fmt(run.redelivered / run.invocations, 2)} messages redelivered; ${alerts} alert(s)`,
         'state and alerts exact',
         exact,
       );

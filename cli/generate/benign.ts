@@ -6,7 +6,7 @@
  * on the us workers) is still drawn here, in its place, and made by lifecycle.ts from a stream of
  * its own; calls it cancels are drawn and never made.
  */
-import { apiCall, assumeRole, DAY, drawOnly, getCallerIdentity, HOUR, SEC, syncCall, type Builder, type Caller, type HourContext, type Session } from './hour';
+import { apiCall, assumeRole, DAY, ecsDeliversCredentials, drawOnly, getCallerIdentity, HOUR, SEC, syncCall, type Builder, type Caller, type HourContext, type Session } from './hour';
 import { rngFor } from './random';
 import { drawSessionKeyId, USER_AGENTS } from './records';
 import { ACCOUNT, REGIONS, SCENARIO, type Region } from './scenario';
@@ -81,19 +81,7 @@ export function benignHour(ctx: HourContext, b: Builder): BenignHour {
     backendSessions[region] = tasks;
     // ECS delivers fresh task-role credentials: ecs-tasks.amazonaws.com assumes integration-backend.
     if (ctx.hourOfDay % ECS_REFRESH_HOURS === 0) {
-      for (const task of tasks) {
-        assumeRole(b, {
-          t: task.createdAt,
-          caller: { kind: 'service', service: 'ecs-tasks.amazonaws.com' },
-          region,
-          sourceIp: 'ecs-tasks.amazonaws.com',
-          userAgent: 'ecs-tasks.amazonaws.com',
-          role: task.role,
-          sessionName: task.name,
-          // The key the tasks actually use, derived independently of the hour's PRNG.
-          issuedKeyId: task.accessKeyId,
-        });
-      }
+      for (const task of tasks) ecsDeliversCredentials(b, task, region);
     }
     // Each task assumes the region's outbound role once an hour.
     const sessions: Session[] = [];

@@ -300,3 +300,53 @@ export function syncCall(b: Builder, time: number, session: Session, target: Cus
     ...overrides,
   }).record;
 }
+
+/**
+ * A backend task opens an outbound session as it does every hour: from its NAT, with its SDK,
+ * named `backend-<hex>`, for an hour. An incident overrides what its story changes.
+ */
+export function openOutboundSession(b: Builder, t: number, task: Session, role: RoleRef, region: Region, overrides: Partial<AssumeSpec> = {}): { record: CloudTrailRecord; session: Session } {
+  const { record, session } = assumeRole(b, {
+    t,
+    caller: { kind: 'session', session: task },
+    region,
+    sourceIp: task.sourceIp,
+    userAgent: USER_AGENTS.jsSdkOnEcs('sts'),
+    role,
+    sessionName: `backend-${b.rng.mixedHex(8)}`,
+    durationSeconds: 3600,
+    ...overrides,
+  });
+  return { record, session: session! };
+}
+
+/** ECS delivers a task's credentials: ecs-tasks.amazonaws.com assumes the task role with the key the task then uses. */
+export function ecsDeliversCredentials(b: Builder, task: Session, region: Region): void {
+  assumeRole(b, {
+    t: task.createdAt,
+    caller: { kind: 'service', service: 'ecs-tasks.amazonaws.com' },
+    region,
+    sourceIp: 'ecs-tasks.amazonaws.com',
+    userAgent: 'ecs-tasks.amazonaws.com',
+    role: task.role,
+    sessionName: task.name,
+    // The key the task actually uses, derived independently of the hour's PRNG.
+    issuedKeyId: task.accessKeyId,
+  });
+}
+
+/** A session lists the account's S3 buckets from `sourceIp` with `userAgent` (what stolen credentials try first). */
+export function listBuckets(b: Builder, t: number, session: Session, sourceIp: string, userAgent: string): CloudTrailRecord {
+  return apiCall(b, {
+    t,
+    caller: { kind: 'session', session },
+    region: 'us-east-1',
+    sourceIp,
+    userAgent,
+    eventSource: 's3.amazonaws.com',
+    eventName: 'ListBuckets',
+    requestParameters: { Host: 's3.amazonaws.com' },
+    host: 's3.amazonaws.com',
+    s3: { bytesOut: 1900 + b.rng.int(300) },
+  });
+}

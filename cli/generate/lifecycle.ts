@@ -5,7 +5,7 @@
  * sync, and the ECS tasks the rename deploy starts.
  */
 import type { BenignHour } from './benign';
-import { assumeRole, getCallerIdentity, SEC, syncCall, type Builder, type HourContext, type Sink } from './hour';
+import { assumeRole, ecsDeliversCredentials, getCallerIdentity, SEC, syncCall, type Builder, type HourContext, type Sink } from './hour';
 import { rngFor } from './random';
 import { USER_AGENTS } from './records';
 import { REGIONS } from './scenario';
@@ -81,17 +81,6 @@ function onboardedSync({ calendar, hourStart: T, hourOfDay }: HourContext, b: Bu
 function deploy({ calendar, hourStart: T }: HourContext, b: Builder, benign: BenignHour): void {
   if (T !== calendar.deployAt) return;
   for (const region of REGIONS) {
-    for (const task of benign.backendSessions[region]) {
-      assumeRole(b, {
-        t: task.createdAt,
-        caller: { kind: 'service', service: 'ecs-tasks.amazonaws.com' },
-        region,
-        sourceIp: 'ecs-tasks.amazonaws.com',
-        userAgent: 'ecs-tasks.amazonaws.com',
-        role: task.role,
-        sessionName: task.name,
-        issuedKeyId: task.accessKeyId,
-      });
-    }
+    for (const task of benign.backendSessions[region]) ecsDeliversCredentials(b, task, region);
   }
 }

@@ -6,7 +6,7 @@ import { clientFamily, stsEndpointKind } from '../core/user-agent';
 import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
 import type { ParsedCall } from '../core/types';
-import { evidenceOf, type Detector, type FindingDraft } from './detector';
+import { evidenceOf, setOf, type Detector, type FindingDraft } from './detector';
 import { boundedMember } from '../core/names';
 import { quoted } from '../core/text';
 
@@ -43,11 +43,6 @@ function actedForBySession(call: ParsedCall): boolean {
 function fromHome(call: ParsedCall, config: CompiledConfig): boolean {
   if (!config.hasAllowList) return true;
   return call.source.kind === 'ip' && config.allowedGroups.lookup(call.source.ip) !== undefined;
-}
-
-function setOf(item: StateItem | undefined, name: string): readonly string[] {
-  const value = item?.[name];
-  return Array.isArray(value) ? (value as readonly string[]) : [];
 }
 
 /** A copy of an item decides when it already knows this family and endpoint kind (both sets only grow). */

@@ -110,6 +110,12 @@ export function vpcEndpointText(id: string): string {
   return VPC_ENDPOINT_ID.test(id) ? id : quoted(id, 64);
 }
 
+/** A set attribute of a state item (a list in the item), empty when the item or attribute is absent. */
+export function setOf(item: StateItem | undefined, name: string): readonly string[] {
+  const value = item?.[name];
+  return Array.isArray(value) ? (value as readonly string[]) : [];
+}
+
 /** Builds the evidence of a single call; detectors add their details. */
 export function evidenceOf(subject: Subject, details: Evidence['details'] = {}, extra: Partial<Evidence> = {}): Evidence {
   const { call } = subject;

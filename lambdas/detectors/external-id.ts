@@ -4,7 +4,7 @@ import { externalIdFingerprint, keys } from '../core/keys';
 import { hasMember, type ReadKey, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
 import { quoted } from '../core/text';
-import { evidenceOf, stateless, targetRoleLabel, type Detector, type DetectorResult, type FindingDraft, type StateView, type Subject } from './detector';
+import { evidenceOf, setOf, stateless, targetRoleLabel, type Detector, type DetectorResult, type FindingDraft, type StateView, type Subject } from './detector';
 
 const MAPPING_TTL_DAYS = 400;
 const MAX_ACCOUNTS_PER_ID = 32;
@@ -12,16 +12,12 @@ const MAX_IDS_PER_ACCOUNT = 16;
 
 /** The accounts an external ID was sent to (a set: a cached copy listing `account` decides). */
 function idKey(hash: string, account: string): ReadKey {
-  return keys.externalIdAccounts(hash, (item) => hasMember(setOf(item.accounts), account));
+  return keys.externalIdAccounts(hash, (item) => hasMember(setOf(item, 'accounts'), account));
 }
 
 /** The external IDs an account was assumed with (a set: a cached copy listing `hash` decides). */
 function accountKey(account: string, hash: string): ReadKey {
-  return keys.accountExternalIds(account, (item) => hasMember(setOf(item.xids), hash));
-}
-
-function setOf(value: unknown): readonly string[] {
-  return Array.isArray(value) ? (value as string[]) : [];
+  return keys.accountExternalIds(account, (item) => hasMember(setOf(item, 'xids'), hash));
 }
 
 function crossAccount(call: { kind: string; errorCode: string | null; roleAccountId?: string | null; principal: { accountId: string | null } }): boolean {
@@ -89,8 +85,8 @@ interface LearnedInput {
 /** The learned checks: an ID already sent to another account, or one new to this account. */
 function learnedChecks(state: StateView, { byId, byAccount, account, hash, role, targetArn, subject }: LearnedInput): DetectorResult {
   const { call } = subject;
-  const accounts = setOf(state.get(byId)?.accounts);
-  const known = setOf(state.get(byAccount)?.xids);
+  const accounts = setOf(state.get(byId), 'accounts');
+  const known = setOf(state.get(byAccount), 'xids');
   const usedHere = hasMember(accounts, account);
   const knownHere = hasMember(known, hash);
   const ttl = ttlAfter(call.eventTime, MAPPING_TTL_DAYS);

@@ -4,7 +4,7 @@ import type { ParsedCall } from '../core/types';
 import { keys } from '../core/keys';
 import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { callText, eventFingerprint, evidenceOf, GROUP_LOCATION, tokenText, SESSION_ATTRIBUTES, sessionLocationOf, type Detector, type FindingDraft, type Subject } from './detector';
+import { callText, eventFingerprint, evidenceOf, GROUP_LOCATION, SESSION_ATTRIBUTES, sessionLocationOf, setOf, tokenText, type Detector, type FindingDraft, type Subject } from './detector';
 import { boundedMember } from '../core/names';
 import { quoted } from '../core/text';
 
@@ -47,11 +47,6 @@ interface OutsideCall {
 
 function isHome(location: string): boolean {
   return location.startsWith(GROUP_LOCATION);
-}
-
-function setOf(item: StateItem | undefined, name: string): readonly string[] {
-  const value = item?.[name];
-  return Array.isArray(value) ? (value as readonly string[]) : [];
 }
 
 /**

@@ -6,7 +6,7 @@ import { ttlAfter } from '../core/time';
 import { quoted } from '../core/text';
 import type { CompiledConfig } from '../core/config';
 import type { AssumeRoleCall } from '../core/types';
-import { evidenceOf, type Detector, type FindingDraft, type Subject } from './detector';
+import { evidenceOf, setOf, type Detector, type FindingDraft, type Subject } from './detector';
 
 const STATE_TTL_DAYS = 180;
 /** Durations kept per direction: only ones that raised the maximum are added, so a backend needs one or two. */
@@ -28,10 +28,6 @@ const ATTRIBUTES = {
 } as const;
 
 type Direction = keyof typeof ATTRIBUTES;
-
-function setOf(value: unknown): readonly string[] {
-  return Array.isArray(value) ? (value as string[]) : [];
-}
 
 /**
  * The learned maximum: the item keeps each duration that raised it (a set, so racing writers
@@ -56,8 +52,8 @@ function policyOf(call: AssumeRoleCall): string {
 /** Whether a (cached) item already knows this request: then nothing learned can fire. */
 function knows(item: StateItem, direction: Direction, duration: number | null, policy: string | null): boolean {
   const a = ATTRIBUTES[direction];
-  const max = maxOf(setOf(item[a.durations]));
-  return (duration === null || (max !== null && duration <= max)) && (policy === null || hasMember(setOf(item[a.policies]), policy));
+  const max = maxOf(setOf(item, a.durations));
+  return (duration === null || (max !== null && duration <= max)) && (policy === null || hasMember(setOf(item, a.policies), policy));
 }
 
 /** See the registry; evaluated on AssumeRole calls out of a monitored role and into one. */
@@ -87,8 +83,8 @@ export const detector: Detector = {
       keys: [key],
       evaluate: (state) => {
         const item = state.get(key);
-        const durations = setOf(item?.[durationsAttr]);
-        const policies = setOf(item?.[policiesAttr]);
+        const durations = setOf(item, durationsAttr);
+        const policies = setOf(item, policiesAttr);
         const learnedMax = maxOf(durations);
         const learned = state.learned(role, call.eventTime);
         // A refused request made no session: it is judged, never learned.

@@ -2,10 +2,10 @@
 import type { CompiledConfig } from '../core/config';
 import { isPrivate, locationPrefix } from '../core/ip';
 import { keys } from '../core/keys';
-import { hasMember, type Enough, type ReadKey, type StateItem } from '../core/state';
+import { hasMember, type Enough, type ReadKey } from '../core/state';
 import type { ParsedCall, Severity } from '../core/types';
 import { quoted } from '../core/text';
-import { callText, evidenceOf, SESSION_ATTRIBUTES, sessionLocationOf, stateless, targetRoleLabel, tokenText, vpcEndpointText, type Detector, type FindingDraft, type Subject } from './detector';
+import { callText, evidenceOf, SESSION_ATTRIBUTES, sessionLocationOf, setOf, stateless, targetRoleLabel, tokenText, vpcEndpointText, type Detector, type FindingDraft, type Subject } from './detector';
 
 /** How a title names the source, by its class. */
 const ADDRESS_CLASS_TITLES: Readonly<Record<string, string>> = {
@@ -60,11 +60,6 @@ function judge(call: ParsedCall, config: CompiledConfig): Verdict | null {
     prefix,
     details: { addressClass: 'external' },
   };
-}
-
-function setOf(item: StateItem | undefined, name: string): readonly string[] {
-  const value = item?.[name];
-  return Array.isArray(value) ? (value as readonly string[]) : [];
 }
 
 /**

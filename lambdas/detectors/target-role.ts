@@ -1,9 +1,9 @@
 /** target-role: which role a monitored role's session assumes in another account (or its own). */
 import { keys } from '../core/keys';
 import { accountOf } from '../core/parse';
-import { hasMember, type StateItem, type StateUpdate } from '../core/state';
+import { hasMember, type StateUpdate } from '../core/state';
 import { DAY_MS, ttlAfter } from '../core/time';
-import { evidenceOf, roleName, stateless, targetRoleLabel, type Detector } from './detector';
+import { evidenceOf, roleName, setOf, stateless, targetRoleLabel, type Detector } from './detector';
 import { boundedMember, shapeOf } from '../core/names';
 import { quoted } from '../core/text';
 
@@ -14,10 +14,6 @@ const SHAPES_TTL_DAYS = 400;
 
 /** What IAM accepts as a role name; anything else in a record names no role that could exist. */
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-
-function setOf(item: StateItem | undefined): readonly string[] {
-  return Array.isArray(item?.shapes) ? (item.shapes as readonly string[]) : [];
-}
 
 /** The dedup key: per monitored role and target role; a denied try apart, so a later success still alerts. */
 function dedupKey(role: string, targetArn: string, denied: boolean): string {
@@ -105,13 +101,13 @@ export const detector: Detector = {
     const registryDecides = customers !== null && customerAccount;
     const shape = shapeOf(name);
     // Shapes only accumulate: a cached copy that knows this one decides (known: quiet).
-    const key = keys.targetRoleNames(role, account, (item) => hasMember(setOf(item), shape));
+    const key = keys.targetRoleNames(role, account, (item) => hasMember(setOf(item, 'shapes'), shape));
     const learningMs = config.learningPeriodDays * DAY_MS;
     return {
       keys: [key],
       evaluate: (state) => {
         const item = state.get(key);
-        const known = setOf(item);
+        const known = setOf(item, 'shapes');
         const isKnown = hasMember(known, shape);
         const ttl = ttlAfter(call.eventTime, SHAPES_TTL_DAYS);
         const updates: StateUpdate[] = [];

@@ -46,10 +46,6 @@ export function actorOf(evidence: Finding['evidence']): string {
   return match[1]!;
 }
 
-/** The key a finding folds and is suppressed under: its dedup key, and its caller unless it is about the role as a whole. */
-function foldKeyOf(finding: Finding): string {
-  return finding.scope === 'role' ? finding.dedupKey : `${finding.dedupKey}|${actorOf(finding.evidence)}`;
-}
 
 /**
  * Folds findings with the same dedup key and caller within the window into one alert listing
@@ -61,7 +57,9 @@ export function fold(findings: readonly Finding[], windowMs: number): AlertCandi
   const open = new Map<string, (typeof groups)[number]>();
   for (const found of findings) {
     const time = Date.parse(found.evidence.eventTimes[0]!);
-    const finding = found.scope === 'role' ? found : { ...found, dedupKey: foldKeyOf(found) };
+    // The key a finding folds and is suppressed under: its dedup key, and its caller unless it is
+    // about the role as a whole.
+    const finding = found.scope === 'role' ? found : { ...found, dedupKey: `${found.dedupKey}|${actorOf(found.evidence)}` };
     const group = open.get(finding.dedupKey);
     if (group && time - group.first < windowMs) {
       group.occurrences += 1;

@@ -175,3 +175,66 @@ export function massAssumptions(template: RawRecord, n: number, roles = 1, start
     };
   });
 }
+
+/** Two deployments run over the same phases of calls: `instances` concurrent instances, and one alone. */
+export interface LoadComparison {
+  /** Each phase's run by the concurrent instances, then by the one alone. */
+  readonly concurrent: readonly LoadRun[];
+  readonly alone: readonly LoadRun[];
+  /** Items whose state differs between the two tables (as {@link comparable} shows them), from either side. */
+  readonly differing: readonly string[];
+  /** Items whose TTLs differ by more than the calls' time span (a TTL follows whichever call wrote last). */
+  readonly ttlsApart: readonly string[];
+  /** Alerts (detector and dedup key) one run sent and the other did not. */
+  readonly alertsApart: readonly string[];
+  /** Alert IDs the concurrent instances sent more than once. */
+  readonly sentTwice: readonly string[];
+}
+
+/**
+ * An item as compared across runs: sets sorted, and a window's kept target accounts past the
+ * bound the detector keeps them to (`maxTargetAccounts` + 1) as the bound, since which of them
+ * are kept depends on the order.
+ */
+export function comparable(id: string, item: Record<string, AttributeValue>, maxTargetAccounts: number): string {
+  const accounts = item.accounts?.SS;
+  return `${id} ${canonical(accounts && accounts.length > maxTargetAccounts ? { ...item, accounts: { N: String(maxTargetAccounts + 1) } } : item)}`;
+}
+
+/**
+ * Runs the phases (each after the one before has finished, as time passes) on two fresh tables:
+ * by `instances` concurrent instances and by one alone; what differs in the state and the alerts.
+ */
+export async function compareConcurrent(
+  client: DynamoDBClient,
+  outcomes: RequestOutcomes,
+  phases: readonly (readonly RawRecord[])[],
+  config: CompiledConfig,
+  o: { readonly instances: number; readonly batchSize: number; readonly freshTable: () => Promise<string> },
+): Promise<LoadComparison> {
+  const runAll = async (instances: number): Promise<{ table: string; runs: LoadRun[] }> => {
+    const table = await o.freshTable();
+    const runs: LoadRun[] = [];
+    for (const phase of phases) runs.push(await runInstances(client, outcomes, table, phase, config, { instances, batchSize: o.batchSize }));
+    return { table, runs };
+  };
+  const many = await runAll(o.instances);
+  const one = await runAll(1);
+  const [left, right] = [await stateOf(client, many.table), await stateOf(client, one.table)];
+  const shown = (items: Map<string, Record<string, AttributeValue>>): string[] => [...items].map(([id, item]) => comparable(id, item, config.volumeMaxTargetAccounts));
+  const [l, r] = [shown(left.items), shown(right.items)];
+  const [ls, rs] = [new Set(l), new Set(r)];
+  const times = phases.flat().map((rec) => Date.parse(String(rec.eventTime)));
+  const spanSeconds = (Math.max(...times) - Math.min(...times)) / 1000;
+  const alertKeys = (runs: readonly LoadRun[]): string[] => runs.flatMap((run) => run.alerts.map((a) => `${a.detector} ${a.dedupKey}`)).sort();
+  const [la, ra] = [alertKeys(many.runs), alertKeys(one.runs)];
+  const sent = many.runs.flatMap((run) => run.alerts.map((a) => a.alertId));
+  return {
+    concurrent: many.runs,
+    alone: one.runs,
+    differing: [...l.filter((x) => !rs.has(x)), ...r.filter((x) => !ls.has(x))],
+    ttlsApart: [...left.ttls].filter(([id, ttl]) => !(Math.abs(ttl - (right.ttls.get(id) ?? Number.NaN)) <= spanSeconds)).map(([id]) => id),
+    alertsApart: [...la.filter((x) => !ra.includes(x)), ...ra.filter((x) => !la.includes(x))],
+    sentTwice: sent.filter((id, i) => sent.indexOf(id) !== i),
+  };
+}

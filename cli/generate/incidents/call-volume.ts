@@ -1,6 +1,6 @@
 /** Incident 5: one outbound-eu session assumes hundreds of customer roles in ten minutes. */
-import { assumeRole, getCallerIdentity, SEC, syncCall } from '../hour';
-import { USER_AGENTS, type CloudTrailRecord } from '../records';
+import { getCallerIdentity, openOutboundSession, SEC, syncCall } from '../hour';
+import type { CloudTrailRecord } from '../records';
 import type { Incident } from './incident';
 
 /** A fresh, normal-looking session, then a burst that dwarfs even the daily scan. */
@@ -12,16 +12,7 @@ export const callVolume: Incident = {
     const { rng } = b;
     const task = benign.backendSessions['eu-west-1'][0]!;
     const t = T + (5 + rng.int(10)) * SEC;
-    const { session } = assumeRole(b, {
-      t,
-      caller: { kind: 'session', session: task },
-      region: 'eu-west-1',
-      sourceIp: task.sourceIp,
-      userAgent: USER_AGENTS.jsSdkOnEcs('sts'),
-      role: world.outbound['eu-west-1'],
-      sessionName: `backend-${rng.mixedHex(8)}`,
-      durationSeconds: 3600,
-    });
+    const { session } = openOutboundSession(b, t, task, world.outbound['eu-west-1'], 'eu-west-1');
     getCallerIdentity(b, t + 1500, session!);
     // The accounts the backend syncs now: an attacker drives the backend's own customer list.
     const targets = calendar.activeAccounts('eu-west-1', t);

@@ -1,5 +1,5 @@
 /** Incident 14: slow probing, a few denied AssumeRole calls an hour from a new outbound session each hour. */
-import { assumeRole, SEC } from '../hour';
+import { assumeRole, openOutboundSession, SEC } from '../hour';
 import { USER_AGENTS, type CloudTrailRecord } from '../records';
 import { drawAccount, scenarioRole } from '../world';
 import type { Incident } from './incident';
@@ -25,17 +25,8 @@ export const failedAssumeSlow: Incident = {
     const { rng } = b;
     const task = benign.backendSessions['eu-west-1'][0]!;
     const t = T + (3 * 60 + rng.int(240)) * SEC;
-    const into = assumeRole(b, {
-      t,
-      caller: { kind: 'session', session: task },
-      region: 'eu-west-1',
-      sourceIp: task.sourceIp,
-      userAgent: USER_AGENTS.jsSdkOnEcs('sts'),
-      role: world.outbound['eu-west-1'],
-      sessionName: `backend-${rng.mixedHex(8)}`,
-      durationSeconds: 3600,
-    });
-    const session = into.session!;
+    const into = openOutboundSession(b, t, task, world.outbound['eu-west-1'], 'eu-west-1');
+    const session = into.session;
     const records: CloudTrailRecord[] = [into.record];
     for (let i = 0; i < ROLES_PER_HOUR; i++) {
       let account: string;

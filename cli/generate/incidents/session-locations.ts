@@ -1,5 +1,5 @@
 /** Incident 4: an outbound session's key, used from nat-us, is replayed from elsewhere. */
-import { apiCall, getCallerIdentity, SEC, sessionArn } from '../hour';
+import { getCallerIdentity, listBuckets, SEC, sessionArn } from '../hour';
 import { USER_AGENTS } from '../records';
 import { SCENARIO } from '../scenario';
 import type { Incident } from './incident';
@@ -14,18 +14,7 @@ export const sessionLocations: Incident = {
     const session = benign.outboundSessions['us-east-1'][0]!;
     const t = session.lastUse + (30 + rng.int(20)) * SEC;
     const gci = getCallerIdentity(b, t, session, { sourceIp: SCENARIO.foreignIp, userAgent: USER_AGENTS.boto3 });
-    const list = apiCall(b, {
-      t: t + (20 + rng.int(15)) * SEC,
-      caller: { kind: 'session', session },
-      region: 'us-east-1',
-      sourceIp: SCENARIO.foreignIp,
-      userAgent: USER_AGENTS.boto3,
-      eventSource: 's3.amazonaws.com',
-      eventName: 'ListBuckets',
-      requestParameters: { Host: 's3.amazonaws.com' },
-      host: 's3.amazonaws.com',
-      s3: { bytesOut: 1900 + rng.int(300) },
-    });
+    const list = listBuckets(b, t + (20 + rng.int(15)) * SEC, session, SCENARIO.foreignIp, USER_AGENTS.boto3);
     return {
       description: `Access key ${session.accessKeyId} of outbound-us session ${sessionArn(session)}, used from nat-us, is replayed from ${SCENARIO.foreignIp} (GetCallerIdentity, ListBuckets)`,
       records: [gci, list],

@@ -1,5 +1,5 @@
 /** Incident 15: an outbound session whose creation these logs never saw is used only from outside. */
-import { apiCall, getCallerIdentity, SEC, type Session } from '../hour';
+import { getCallerIdentity, listBuckets, SEC, type Session } from '../hour';
 import { drawSessionKeyId, USER_AGENTS } from '../records';
 import { SCENARIO } from '../scenario';
 import type { Incident } from './incident';
@@ -28,18 +28,7 @@ export const sourceIpOutsideOnly: Incident = {
     };
     const t = T + (10 * 60 + rng.int(600)) * SEC;
     const whoami = getCallerIdentity(b, t, session);
-    const list = apiCall(b, {
-      t: t + (15 + rng.int(20)) * SEC,
-      caller: { kind: 'session', session },
-      region: 'us-east-1',
-      sourceIp: SCENARIO.outsiderIp,
-      userAgent: USER_AGENTS.boto3,
-      eventSource: 's3.amazonaws.com',
-      eventName: 'ListBuckets',
-      requestParameters: { Host: 's3.amazonaws.com' },
-      host: 's3.amazonaws.com',
-      s3: { bytesOut: 1900 + rng.int(300) },
-    });
+    const list = listBuckets(b, t + (15 + rng.int(20)) * SEC, session, SCENARIO.outsiderIp, USER_AGENTS.boto3);
     return {
       description: `Outbound-eu session ${session.accessKeyId}, whose creation is not in these logs, calls GetCallerIdentity and ListBuckets from ${SCENARIO.outsiderIp} (not AWS, not allowed) and from nowhere else`,
       records: [whoami, list],

@@ -1,5 +1,5 @@
 /** Incident 2: the report-exporter Lambda's role session assumes the outbound role. */
-import { assumeRole, SEC } from '../hour';
+import { openOutboundSession, SEC } from '../hour';
 import { USER_AGENTS } from '../records';
 import type { Incident } from './incident';
 
@@ -12,16 +12,7 @@ export const unexpectedCaller: Incident = {
     const { rng } = b;
     const lambda = benign.reportExporterSession!;
     const t = Math.max(lambda.createdAt + 20 * SEC, T + (30 * 60 + rng.int(600)) * SEC);
-    const { record } = assumeRole(b, {
-      t,
-      caller: { kind: 'session', session: lambda },
-      region: 'us-east-1',
-      sourceIp: lambda.sourceIp,
-      userAgent: USER_AGENTS.jsSdkOnLambda,
-      role: world.outbound['us-east-1'],
-      sessionName: `backend-${rng.mixedHex(8)}`,
-      durationSeconds: 3600,
-    });
+    const { record } = openOutboundSession(b, t, lambda, world.outbound['us-east-1'], 'us-east-1', { userAgent: USER_AGENTS.jsSdkOnLambda });
     return {
       description: `The report-exporter Lambda's role session assumes ${world.outbound['us-east-1'].arn} (not an expected caller) from nat-us`,
       records: [record],

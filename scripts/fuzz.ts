@@ -1,5 +1,5 @@
 /**
- * The long mutation-fuzzing run (issue 6): real CloudTrail records from test/fixtures mutated
+ * The long mutation-fuzzing run: real CloudTrail records from test/fixtures mutated
  * (field deletions, type swaps, 1 MiB values, lone surrogates, nesting bombs, truncation, byte
  * flips) through every container the parser reads, beside known-good records in the engine, and
  * every resulting alert rendered. Prints counts; exits 1 if any exception escaped or any property

@@ -5,11 +5,9 @@
  * integration, the metric the alarm watches.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { main } from '../cli/main';
 import { loadConfig } from '../lambdas/core/config';
 import { parseRecord } from '../lambdas/core/parse';
 import type { ParsedCall } from '../lambdas/core/types';
@@ -22,6 +20,7 @@ import { testDependencies } from './support/handler';
 import { CASE_REGISTRY, registryLine } from './support/registry';
 import { startLocalS3, type LocalS3 } from './support/s3';
 import { sqsEvent } from './support/sqs';
+import { cli, tempDir } from './support/cli';
 
 const jsonl = (lines: readonly unknown[]): string => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');
 const T = '2024-08-01T10:45:22Z';
@@ -87,7 +86,7 @@ describe('the registry export', () => {
 describe('replay with a customer registry', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'registry-replay-'));
+    dir = tempDir('registry-replay-');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -97,10 +96,7 @@ describe('replay with a customer registry', () => {
     if (lines !== undefined) writeFileSync(join(dir, 'config', 'customers.jsonl'), lines);
     writeFileSync(join(dir, 'config', 'detection.json'), JSON.stringify({ ...CASE_BASE_CONFIG, customerRegistry: registry }));
     writeFileSync(join(dir, 'log.json'), JSON.stringify({ Records: [outToCustomer({ time: T, account: '908172635401', externalId: 'vnd-trial-2f1e0d9c8b7a' }), outToCustomer({ time: T, account: CUSTOMERS.globex })] }));
-    let out = '';
-    let err = '';
-    const code = await main(['replay', join(dir, 'log.json'), '--config', join(dir, 'config', 'detection.json')], { out: (t) => void (out += t), err: (t) => void (err += t), errIsTty: false });
-    return { code, out, err };
+    return cli(['replay', join(dir, 'log.json'), '--config', join(dir, 'config', 'detection.json')]);
   }
 
   it('reads the registry beside the config file and alerts on an account it does not list', async () => {

@@ -1,15 +1,14 @@
 /**
- * Bad input to replay (issue 16, items 6–9): each ends with a clear message and a bounded cost,
+ * Bad input to replay: each ends with a clear message and a bounded cost,
  * never a hang, an out-of-memory kill or a success code. Inputs that used to hang or eat memory
  * run in a child process, with a timeout (and, where the old code grew without end, a cap on
  * its address space), so a regression fails the test instead of taking the test run down.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { main, type Io } from '../cli/main';
+import { cli, tempDir, writeConfig } from './support/cli';
 import { readDocument } from '../cli/inputs';
 import { LineSplitter } from '../cli/lines';
 import { MAX_LISTED_REJECTIONS, replay } from '../cli/replay';
@@ -25,24 +24,6 @@ const MB = 1024 * 1024;
 
 const ROOT = join(__dirname, '..');
 const HOUR_MS = 3_600_000;
-
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'arw-bounds-'));
-}
-
-function writeConfig(dir: string): string {
-  const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(CASE_BASE_CONFIG));
-  return file;
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), errIsTty: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 interface ChildOptions {
   /** Modules loaded before the command (`node --require`). */
@@ -116,7 +97,7 @@ function sessionsJsonl(count: number, everyMs: number): string {
 describe('replay inputs that never end (FIFOs, devices, symlink loops)', () => {
   it('walks a directory holding two symlinks to itself once, reading its log file once', () => {
     // Given a directory with the stolen session's log file and two links back to itself
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const logs = join(dir, 'logs');
     mkdirSync(logs);
     writeStolenSession(logs);
@@ -132,7 +113,7 @@ describe('replay inputs that never end (FIFOs, devices, symlink loops)', () => {
 
   it('reports a FIFO among the inputs, named or in a directory, as not a regular file and exits 2 after replaying the rest', () => {
     // Given the stolen session's log file beside a FIFO no one writes to, and a directory holding another
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const calls = writeStolenSession(dir);
     const fifo = join(dir, 'named.json');
     const walked = join(dir, 'walked');
@@ -149,7 +130,7 @@ describe('replay inputs that never end (FIFOs, devices, symlink loops)', () => {
 
   it('reports /dev/zero given as an input as a character device, without reading it', () => {
     // Given /dev/zero beside a log file
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     // When replayed, in a process that could not hold what reading /dev/zero would take
     const { status, stderr } = command(['replay', writeStolenSession(dir), '/dev/zero', '--config', writeConfig(dir)], { addressSpaceKb: ADDRESS_SPACE_KB });
     // Then it is named, and the exit code says input was unreadable
@@ -158,7 +139,7 @@ describe('replay inputs that never end (FIFOs, devices, symlink loops)', () => {
   });
 
   it('refuses --config /dev/zero as not a regular file, exit 2', () => {
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const { status, stderr } = command(['replay', writeStolenSession(dir), '--config', '/dev/zero'], { addressSpaceKb: ADDRESS_SPACE_KB });
     expect(stderr).toContain('cannot read configuration /dev/zero: not a regular file (a character device)');
     expect(status).toBe(2);
@@ -166,7 +147,7 @@ describe('replay inputs that never end (FIFOs, devices, symlink loops)', () => {
 
   it('reports a log file larger than --max-file-mb as unreadable, naming the option, and replays the rest', async () => {
     // Given a 2 MB log file (valid, padded) beside the stolen session's
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const large = join(dir, 'large.json');
     writeFileSync(large, `{"Records":[${' '.repeat(2 * MB)}]}`);
     // When replayed with a 1 MB cap
@@ -181,7 +162,7 @@ describe('replay inputs that never end (FIFOs, devices, symlink loops)', () => {
 describe('replay of gzip files that inflate past the cap', () => {
   it('stops inflating a log file at --max-file-mb and reports it, replaying the rest, exit 2', async () => {
     // Given a 3 MB gzip bomb (a valid, empty log file padded with whitespace) beside the stolen session's file
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const bomb = join(dir, '210987654321_CloudTrail_eu-west-1_20240801T1000Z_bomb.json.gz');
     writeFileSync(bomb, gzipBomb(3));
     // When replayed with a 1 MB cap
@@ -193,7 +174,7 @@ describe('replay of gzip files that inflate past the cap', () => {
   });
 
   it('throws with the cap when a document inflates past it, and reads one that fits', () => {
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const bomb = join(dir, 'bomb.json.gz');
     writeFileSync(bomb, gzipBomb(3));
     const limits = { maxFileBytes: 1 * MB, maxLineBytes: 1 * MB };
@@ -205,7 +186,7 @@ describe('replay of gzip files that inflate past the cap', () => {
 describe('replay of lines over the cap, and errors nothing caught', () => {
   it('ends a JSON Lines file at a line over --max-line-mb, naming file and line, after replaying the lines before it', async () => {
     // Given the stolen session's two calls, then a 3 MB line, then another call
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const [first, second] = stolenSession();
     const file = join(dir, 'calls.jsonl');
     writeFileSync(file, `${JSON.stringify(first)}\n${JSON.stringify(second)}\n{"x":"${'x'.repeat(3 * MB)}"}\n${JSON.stringify({ ...second, eventID: 'after' })}\n`);
@@ -243,7 +224,7 @@ describe('replay of lines over the cap, and errors nothing caught', () => {
 
   it('ends stdin that is one endless line (/dev/zero) at --max-line-mb, exit 2', () => {
     // Given /dev/zero on stdin
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const config = writeConfig(dir);
     // When replayed (through a shell, which gives stdin from /dev/zero)
     const node = [process.execPath, '--require', require.resolve('tsx/cjs'), join(ROOT, 'cli', 'run.ts'), 'replay', '-', '--config', config, '--max-line-mb', '1'];
@@ -263,7 +244,7 @@ describe('replay of lines over the cap, and errors nothing caught', () => {
     ['a promise rejected where nothing awaits it', 'setImmediate(() => { Promise.reject(new Error("thrown where nothing catches it")); });'],
   ])('exits 2 with the error, never 1 (alerts found), on %s', (_, code) => {
     // Given a module that fails, loaded before the command runs a replay with no alerts
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const preload = join(dir, 'fail-soon.js');
     writeFileSync(preload, code);
     writeFileSync(join(dir, 'calls.json'), JSON.stringify({ Records: [stolenSession()[0]] }));
@@ -278,7 +259,7 @@ describe('replay of lines over the cap, and errors nothing caught', () => {
 describe('replay memory, however many sessions are live', () => {
   it('stops when more state items are live than --max-state-items, saying which bound and how to raise it', async () => {
     // Given 1,500 distinct sessions within two hours (each keeps two items for 13 hours)
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const file = join(dir, 'flood.jsonl');
     writeFileSync(file, sessionsJsonl(1_500, 4_800));
     // When replayed with room for 1,000 items
@@ -293,7 +274,7 @@ describe('replay memory, however many sessions are live', () => {
 
   it('replays to the end when sessions expire by event time faster than they fill the bound', async () => {
     // Given 1,500 distinct sessions, one every 40 minutes (about 20 live at a time, for 13 hours each)
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const file = join(dir, 'spread.jsonl');
     writeFileSync(file, sessionsJsonl(1_500, 40 * 60_000));
     const state = new MemoryStore({ maxItems: 1_000 });
@@ -346,7 +327,7 @@ describe('replay memory, however many sessions are live', () => {
 
   it('lets the earliest calls through when the reorder buffer is full, and counts them and the late ones', async () => {
     // Given 100 calls of one hour in reverse time order, and a buffer of 10
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const file = join(dir, 'reversed.jsonl');
     writeFileSync(file, sessionsJsonl(100, 30_000).split('\n').reverse().join('\n'));
     // When replayed
@@ -359,7 +340,7 @@ describe('replay memory, however many sessions are live', () => {
 
   it('lists the first rejected records and counts the rest', async () => {
     // Given 1,500 lines that are not JSON
-    const dir = tempDir();
+    const dir = tempDir('arw-bounds-');
     const file = join(dir, 'garbage.jsonl');
     writeFileSync(file, Array.from({ length: 1_500 }, (_, i) => `not json ${i}`).join('\n'));
     // When replayed

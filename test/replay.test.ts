@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { cli, tempDir, writeConfig } from './support/cli';
 import { ADDRESSES, outboundSession, outToCustomer, sessionCall } from './support/case-records';
 import { CASE_BASE_CONFIG } from './detectors/cases';
 import { writeCorpus } from '../cli/generate';
-import { main, readConfig, type Io } from '../cli/main';
+import { readConfig } from '../cli/main';
 import { replay, TimeHeap, type ReplayReport } from '../cli/replay';
 import type { ParsedCall } from '../lambdas/core/types';
 import { seededRandom } from './support/random';
@@ -17,24 +17,6 @@ import { MemoryStore } from '../lambdas/state/memory-store';
 import type { StateUpdate } from '../lambdas/core/state';
 
 const ROOT = join(__dirname, '..');
-
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'arw-replay-'));
-}
-
-function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
-  const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify({ ...CASE_BASE_CONFIG, ...extra }));
-  return file;
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), errIsTty: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 /** A call from the outbound session in nat-eu, then the same session from another /24. */
 function stolenSession(): { first: Record<string, unknown>; second: Record<string, unknown> } {
@@ -48,7 +30,7 @@ function stolenSession(): { first: Record<string, unknown>; second: Record<strin
 describe('assumerole-watch replay', () => {
   it('reports a truncated and a wrong-typed record with file:line and reason, and processes the rest', async () => {
     // Given JSON Lines with a good call, a truncated line, a wrong-typed record, and a call from elsewhere
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     const { first, second } = stolenSession();
     const lines = [JSON.stringify(first), JSON.stringify(second).slice(0, 120), JSON.stringify({ ...second, eventID: 'typed', eventTime: 1722507600 }), JSON.stringify(second)];
     writeFileSync(join(dir, 'calls.jsonl'), `${lines.join('\n')}\n`);
@@ -67,7 +49,7 @@ describe('assumerole-watch replay', () => {
   it('replays CloudTrail files in event-time order across regions, walking directories', async () => {
     // Given the S3 layout with the later events in eu-west-1 (first by path) and the earliest in
     // us-east-1, further apart than the reorder window
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     const { first, second } = stolenSession();
     const third = { ...second, eventID: 'third', eventTime: '2024-08-01T12:30:00Z' };
     const write = (region: string, stamp: string, records: unknown[]): void => {
@@ -87,7 +69,7 @@ describe('assumerole-watch replay', () => {
 
   it('puts records that arrive out of order back in event-time order within the reorder window', async () => {
     // Given the later call before the earlier one in one file
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     const { first, second } = stolenSession();
     writeFileSync(join(dir, 'calls.json'), JSON.stringify({ Records: [second, first] }));
     // When replayed
@@ -97,7 +79,7 @@ describe('assumerole-watch replay', () => {
   });
 
   it('exits 0 with no alerts and prints a readable listing', async () => {
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     writeFileSync(join(dir, 'calls.json'), JSON.stringify([stolenSession().first]));
     const { code, out, err } = await cli(['replay', join(dir, 'calls.json'), '--config', writeConfig(dir)]);
     expect(code).toBe(0);
@@ -117,7 +99,7 @@ describe('assumerole-watch replay', () => {
   });
 
   it('exits 2 naming a path it cannot read, after replaying the rest', async () => {
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     writeFileSync(join(dir, 'broken.json.gz'), 'not gzip');
     const { code, err } = await cli(['replay', join(dir, 'missing'), join(dir, 'broken.json.gz'), '--config', writeConfig(dir)]);
     expect(code).toBe(2);
@@ -126,14 +108,14 @@ describe('assumerole-watch replay', () => {
   });
 
   it('exits 2 when the configuration is invalid, naming the key', async () => {
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     const { code, err } = await cli(['replay', dir, '--config', writeConfig(dir, { allowedCidrs: ['10.0.0.0/33'] })]);
     expect(code).toBe(2);
     expect(err).toContain('allowedCidrs[0]: "10.0.0.0/33" is not a CIDR');
   });
 
   it('reads the context of a cdk.json, ignoring deployment keys and feature flags', async () => {
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     writeFileSync(join(dir, 'cdk.json'), JSON.stringify({ app: 'npx ts-node bin/app.ts', context: { ...CASE_BASE_CONFIG, homeRegion: 'eu-west-1', '@aws-cdk/core:newStyleStackSynthesis': true } }));
     writeFileSync(join(dir, 'calls.json'), JSON.stringify([stolenSession().first]));
     const { code } = await cli(['replay', join(dir, 'calls.json'), '--config', join(dir, 'cdk.json')]);
@@ -142,7 +124,7 @@ describe('assumerole-watch replay', () => {
 
   it('reads JSON Lines from stdin when given -', () => {
     // Given the two calls on stdin of the real command
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     const { first, second } = stolenSession();
     // When the process runs
     const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'run.ts'), 'replay', '-', '--config', writeConfig(dir), '--json'], {
@@ -158,7 +140,7 @@ describe('assumerole-watch replay', () => {
   it('gives the same report and alerts whether a reader thread parses the files ahead or not', async () => {
     // Given the examples beside a corrupt gzip file, a bad JSON file, a JSON Lines file and a
     // path that vanished, interleaved in the file order
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     const { first, second } = stolenSession();
     mkdirSync(join(dir, 'logs'));
     writeFileSync(join(dir, 'logs', 'a_20241001T0000Z_broken.json.gz'), 'not gzip');
@@ -202,7 +184,7 @@ describe('records dated outside any plausible time', () => {
   it('rejects a 1970 record and one a year ahead of the wall clock, listing them, and still gives exactly the labelled alerts', async () => {
     // Given the examples beside a copy of a benign call dated 1970 (which would end outbound-eu's
     // learning period at once) in a log file, and one dated a year after the wall clock in JSON Lines
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     const call = firstBackendCall();
     writeFileSync(join(dir, 'epoch.json'), JSON.stringify({ Records: [{ ...call, eventID: 'epoch-copy', eventTime: '1970-01-01T00:00:00Z' }] }));
     writeFileSync(join(dir, 'ahead.jsonl'), `\n${JSON.stringify({ ...call, eventID: 'ahead-copy', eventTime: '2027-10-08T00:00:00Z' })}\n`);
@@ -299,7 +281,7 @@ describe('the embedded store keeping a batch\'s own items', () => {
 
   it('ends with the same table and alerts as applying every update', async () => {
     // Given the examples and three more days of generated traffic with its incidents
-    const dir = tempDir();
+    const dir = tempDir('arw-replay-');
     await writeCorpus(dir, { days: 3, customers: 40, seed: 9 });
     const config = loadConfig(JSON.parse(readFileSync(join(ROOT, 'examples', 'config.json'), 'utf8')) as Record<string, unknown>);
     const run = async (state: MemoryStore): Promise<{ alerts: Alert[]; table: Map<string, unknown> }> => {

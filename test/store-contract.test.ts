@@ -510,6 +510,34 @@ describe.each(LEDGERS)('$name', (target) => {
     expect((await ledger.pending(['e1'])).map((r) => r.alertId)).toEqual(['alert-1']);
   });
 
+  it('records the destinations that took an alert still unsent elsewhere, and forgets them once it is sent', async () => {
+    // Given an alert reserved by A that SNS took and Security Hub refused
+    const ledger = await target.fresh();
+    const ref = { alertId: 'alert-1', dedupKey: reservation().dedupKey };
+    await ledger.reserve([reservation()], 'A', NOW);
+    await ledger.markReached([{ ...ref, destinations: ['sns'] }]);
+    // When a later attempt adds EventBridge, and a mark for another alert of the key comes too
+    await ledger.markReached([{ ...ref, destinations: ['eventbridge', 'sns'] }]);
+    await ledger.markReached([{ alertId: 'alert-other', dedupKey: ref.dedupKey, destinations: ['securityhub'] }]);
+    const pending = await ledger.pending(['e2']);
+    // Then the pending alert lists what it reached (the other alert's mark is not applied to it)
+    expect(pending.map((r) => [r.alertId, r.reached])).toEqual([['alert-1', ['eventbridge', 'sns']]]);
+    // And once sent everywhere it is no longer pending
+    await ledger.markSent([ref]);
+    expect(await ledger.pending(['e2'])).toEqual([]);
+  });
+
+  it('lists no reached destinations for an alert nothing took', async () => {
+    // Given an alert reserved and refused everywhere
+    const ledger = await target.fresh();
+    await ledger.reserve([reservation()], 'A', NOW);
+    // When its events are redelivered
+    const [pending] = await ledger.pending(['e1']);
+    // Then it is pending with no destination reached
+    expect(pending?.alertId).toBe('alert-1');
+    expect(pending?.reached).toBeUndefined();
+  });
+
   it('keeps a sent alert sent when its holder releases it', async () => {
     // Given an alert reserved by A and marked sent
     const ledger = await target.fresh();

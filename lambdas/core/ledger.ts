@@ -17,6 +17,8 @@ export interface AlertReservation {
   readonly eventIds: readonly string[];
   /** The alert as JSON (what a recovery re-sends). */
   readonly payload: string;
+  /** Destinations that already took the alert (from {@link AlertLedger.pending}; a re-send skips them). */
+  readonly reached?: readonly string[];
 }
 
 /** What the ledger decided for one reservation. */
@@ -32,7 +34,9 @@ export type ReservationOutcome = 'send' | 'suppressed' | 'sent' | 'busy';
  *    the window `suppressed`; this alert leased by a live invocation `busy`.
  * 2. the engine commits state; the caller publishes the `send` alerts;
  * 3. `markSent` — after the publisher accepted them; `release` — for those it refused, so the
- *    retry of their events may send them at once instead of waiting for the lease to end.
+ *    retry of their events may send them at once instead of waiting for the lease to end; and
+ *    `markReached` — for those some destinations took and others refused, so the retry sends
+ *    to the others only (a Security Hub retry never re-sends to SNS).
  *
  * A retry of the same events (SQS redelivery after a crash) asks `pending` for alerts reserved
  * for them and not marked sent, and sends those. The one remaining duplicate is a crash between
@@ -45,9 +49,12 @@ export interface AlertLedger {
    * invocation loses its lease and a crashed one's lease has ended when SQS redelivers.
    */
   reserve(reservations: readonly AlertReservation[], owner: string, nowMs: number, leaseMs?: number): Promise<ReservationOutcome[]>;
-  /** Unsent reservations recorded for any of these events. */
+  /** Unsent reservations recorded for any of these events, each with the destinations it reached. */
   pending(eventIds: readonly string[]): Promise<AlertReservation[]>;
+  /** Marks alerts delivered everywhere: `pending` no longer returns them. */
   markSent(alerts: readonly AlertRef[]): Promise<void>;
+  /** Records destinations that took alerts still unsent elsewhere (added to what was recorded). */
+  markReached(alerts: readonly ReachedRef[]): Promise<void>;
   /** Ends `owner`'s lease on these unsent alerts (the publisher refused them). */
   release(alerts: readonly AlertRef[], owner: string): Promise<void>;
 }
@@ -56,6 +63,11 @@ export interface AlertLedger {
 export interface AlertRef {
   readonly alertId: string;
   readonly dedupKey: string;
+}
+
+/** An alert in the ledger and destinations that took it. */
+export interface ReachedRef extends AlertRef {
+  readonly destinations: readonly string[];
 }
 
 /** The lease when the caller gives none: Lambda's longest timeout. */

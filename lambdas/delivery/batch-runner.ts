@@ -16,7 +16,7 @@
  * it is sent again with the same `alertId`, which subscribers can drop.
  */
 import type { CompiledConfig } from '../core/config';
-import type { AlertLedger } from '../core/ledger';
+import type { AlertLedger, ReachedRef } from '../core/ledger';
 import type { StateCache, StateStore } from '../core/state';
 import type { Finding, ParsedCall } from '../core/types';
 import type { Detector } from '../detectors/detector';
@@ -101,6 +101,7 @@ export async function runBatch(input: BatchInput, deps: BatchRunnerDependencies)
   let held: Alert[] = [];
   let suppressed = 0;
   let recovered = 0;
+  let reached = new Map<string, readonly string[]>();
   try {
     const [batch, recovery] = await Promise.all([
       evaluateAndReserve(input, deps, owner),
@@ -112,6 +113,7 @@ export async function runBatch(input: BatchInput, deps: BatchRunnerDependencies)
     const known = new Set(toSend.map((a) => a.alertId));
     for (const alert of recovery.send) if (!known.has(alert.alertId)) toSend.push(alert);
     recovered = recovery.send.length;
+    reached = recovery.reached;
     held = [...batch.busy, ...recovery.busy];
     for (const alert of held) log.info('alert held by another invocation; its events will be retried', { alertId: alert.alertId, eventId: alert.evidence.eventIds[0] });
   } catch (e) {
@@ -120,14 +122,16 @@ export async function runBatch(input: BatchInput, deps: BatchRunnerDependencies)
   }
 
   // 3: publish. An alert the publisher did not take is retried with its events.
-  const { delivered, refused } = await publish(toSend, deps.publisher, log);
+  const { delivered, refused, partly } = await publish(toSend, deps.publisher, log, reached);
 
-  // 4: one last wave: the state, the sent marks, and the leases of what was refused.
-  const [state, marked, released] = await Promise.allSettled([
+  // 4: one last wave: the state, the sent marks (everywhere, or where a refused alert went), and
+  // the leases of what was refused.
+  const [state, marked, released, partlyMarked] = await Promise.allSettled([
     evaluated.commit(),
     delivered.length > 0 ? deps.ports.ledger.markSent(delivered) : Promise.resolve(),
     // Lets the retry send them at once; should this fail, the lease ends by itself.
     refused.length > 0 ? deps.ports.ledger.release(refused, owner) : Promise.resolve(),
+    partly.length > 0 ? deps.ports.ledger.markReached(partly) : Promise.resolve(),
   ]);
   let error: Error | null = null;
   if (state.status === 'rejected') {
@@ -139,6 +143,10 @@ export async function runBatch(input: BatchInput, deps: BatchRunnerDependencies)
     // Published already: retrying would send them again. A later redelivery of these events
     // could re-send them (same alertId), which subscribers can drop.
     log.error('alerts published but not marked sent', { error: marked.reason as Error, alertIds: delivered.map((a) => a.alertId) });
+  }
+  if (partlyMarked.status === 'rejected') {
+    // The retry sends these to every destination again (same alertId, which subscribers can drop).
+    log.error('destinations that took refused alerts not recorded', { error: partlyMarked.reason as Error, alertIds: partly.map((p) => p.alertId) });
   }
   if (released.status === 'rejected') log.warn('could not release unsent alerts; the retry waits for the lease to end', { error: released.reason as Error });
 
@@ -163,27 +171,46 @@ async function evaluateAndReserve(input: BatchInput, deps: BatchRunnerDependenci
   return { evaluated, send, busy, suppressed: candidates.length - send.length - busy.length };
 }
 
-/** Alerts a crashed earlier attempt reserved for these events but did not deliver, leased to this invocation. */
-async function recoverAlerts(eventIds: readonly string[], ledger: AlertLedger, owner: string, nowMs: number, leaseMs?: number): Promise<{ send: Alert[]; busy: Alert[] }> {
+/**
+ * Alerts a crashed or refused earlier attempt reserved for these events but did not deliver
+ * everywhere, leased to this invocation, and the destinations each already reached.
+ */
+async function recoverAlerts(eventIds: readonly string[], ledger: AlertLedger, owner: string, nowMs: number, leaseMs?: number): Promise<{ send: Alert[]; busy: Alert[]; reached: Map<string, readonly string[]> }> {
   const pending = eventIds.length > 0 ? await ledger.pending(eventIds) : [];
-  if (pending.length === 0) return { send: [], busy: [] };
+  const reached = new Map(pending.filter((r) => r.reached !== undefined && r.reached.length > 0).map((r) => [r.alertId, r.reached!]));
+  if (pending.length === 0) return { send: [], busy: [], reached };
   const outcomes = await ledger.reserve(pending, owner, nowMs, leaseMs);
   const of = (outcome: string): Alert[] => pending.filter((_, i) => outcomes[i] === outcome).map((r) => JSON.parse(r.payload) as Alert);
-  return { send: of('send'), busy: of('busy') };
+  return { send: of('send'), busy: of('busy'), reached };
 }
 
-/** Publishes the alerts: those the publisher accepted, and those it refused (or never got to). */
-async function publish(alerts: readonly Alert[], publisher: AlertPublisher, log: RunnerLog): Promise<{ delivered: Alert[]; refused: Alert[] }> {
-  if (alerts.length === 0) return { delivered: [], refused: [] };
+/**
+ * Publishes the alerts (skipping the destinations each already reached): those the publisher
+ * accepted, those it refused (or never got to), and the destinations that took a refused one.
+ */
+async function publish(
+  alerts: readonly Alert[],
+  publisher: AlertPublisher,
+  log: RunnerLog,
+  reached: ReadonlyMap<string, readonly string[]>,
+): Promise<{ delivered: Alert[]; refused: Alert[]; partly: ReachedRef[] }> {
+  if (alerts.length === 0) return { delivered: [], refused: [], partly: [] };
   let outcome: PublishResult;
   try {
-    outcome = await publisher.publish(alerts);
+    outcome = await publisher.publish(alerts, reached.size > 0 ? { reached } : undefined);
   } catch (e) {
     // A whole publish call failed; others of the same publish may have gone through (`partial`).
     log.error('publishing failed; the unsent alerts will be retried', { error: e as Error });
     outcome = e instanceof AlertPublishError ? e.partial : { accepted: [], failed: [] };
   }
-  for (const f of outcome.failed) log.error('alert not published', { alertId: f.alertId, code: f.code, reason: f.message });
+  for (const f of outcome.failed) log.error('alert not published', { alertId: f.alertId, code: f.code, reason: f.message, ...(f.destinations ? { destinations: f.destinations } : {}) });
   const accepted = new Set(outcome.accepted.map((a) => a.alertId));
-  return { delivered: alerts.filter((a) => accepted.has(a.alertId)), refused: alerts.filter((a) => !accepted.has(a.alertId)) };
+  const refused = alerts.filter((a) => !accepted.has(a.alertId));
+  const byId = new Map(refused.map((a) => [a.alertId, a]));
+  const partly: ReachedRef[] = [];
+  for (const r of outcome.reached ?? []) {
+    const alert = byId.get(r.alertId);
+    if (alert !== undefined && r.destinations.length > 0) partly.push({ alertId: alert.alertId, dedupKey: alert.dedupKey, destinations: r.destinations });
+  }
+  return { delivered: alerts.filter((a) => accepted.has(a.alertId)), refused, partly };
 }

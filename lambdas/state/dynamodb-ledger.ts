@@ -6,7 +6,7 @@
  * read-modify-write, so racing Lambda instances agree.
  */
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { ALERT_LEASE_MS, type AlertLedger, type AlertRef, type AlertReservation, type ReservationOutcome } from '../core/ledger';
+import { ALERT_LEASE_MS, type AlertLedger, type AlertRef, type AlertReservation, type ReachedRef, type ReservationOutcome } from '../core/ledger';
 import { LEDGER_KEYS } from '../core/keys';
 import { TTL_ATTRIBUTE } from '../core/state';
 import { DAY_MS } from '../core/time';
@@ -37,6 +37,8 @@ interface Slot {
   readonly owner: string;
   readonly leaseUntil: number;
   readonly sentId: string | null;
+  /** Destinations that took the alert while it is unsent elsewhere. */
+  readonly reached: readonly string[];
 }
 
 /** Slot attributes (fixed names; always used through placeholders: `owner` is a reserved word). */
@@ -50,10 +52,11 @@ const SLOT = {
   owner: 'owner',
   leaseUntil: 'leaseUntil',
   sentId: 'sentId',
+  reached: 'reached',
 } as const;
 
 /** Expression placeholders for the slot's attributes. */
-const SLOT_NAMES = { '#sentId': SLOT.sentId, '#alertId': SLOT.alertId, '#owner': SLOT.owner, '#lease': SLOT.leaseUntil } as const;
+const SLOT_NAMES = { '#sentId': SLOT.sentId, '#alertId': SLOT.alertId, '#owner': SLOT.owner, '#lease': SLOT.leaseUntil, '#reached': SLOT.reached } as const;
 
 /** The pointer item's set of slot partition keys. */
 const POINTER_SLOTS = 'slots';
@@ -90,6 +93,7 @@ function slotOf(item: Item): Slot {
     owner: s(SLOT.owner),
     leaseUntil: n(SLOT.leaseUntil),
     sentId: item[SLOT.sentId]?.S ?? null,
+    reached: [...(item[SLOT.reached]?.SS ?? [])].sort(),
   };
 }
 
@@ -144,8 +148,8 @@ export class DynamoLedger extends DynamoAdapter implements AlertLedger {
       const slot = slots.get(itemKeyString(key));
       // The pointer may belong to an alert since replaced or suppressed: the slot decides.
       if (!slot || slot.sentId === slot.alertId || !slot.eventIds.some((id) => wanted.has(id))) continue;
-      const { alertId, dedupKey, eventTime, windowMs, eventIds: related, payload } = slot;
-      out.push({ alertId, dedupKey, eventTime, windowMs, eventIds: related, payload });
+      const { alertId, dedupKey, eventTime, windowMs, eventIds: related, payload, reached } = slot;
+      out.push({ alertId, dedupKey, eventTime, windowMs, eventIds: related, payload, ...(reached.length > 0 ? { reached } : {}) });
     }
     return out;
   }
@@ -155,6 +159,16 @@ export class DynamoLedger extends DynamoAdapter implements AlertLedger {
     await settleAll(
       alerts.map((a) => this.updateSlotIf(a.dedupKey, 'SET #sentId = :id', '#alertId = :id', { ':id': { S: a.alertId } })),
       `markSent in ${this.tableName}`,
+    );
+  }
+
+  /** Adds destinations to unsent alerts' slots (a string-set ADD: idempotent); a slot holding another alert by now is left alone. */
+  async markReached(alerts: readonly ReachedRef[]): Promise<void> {
+    await settleAll(
+      alerts
+        .filter((a) => a.destinations.length > 0)
+        .map((a) => this.updateSlotIf(a.dedupKey, 'ADD #reached :to', '#alertId = :id', { ':to': { SS: [...new Set(a.destinations)] }, ':id': { S: a.alertId } })),
+      `markReached in ${this.tableName}`,
     );
   }
 

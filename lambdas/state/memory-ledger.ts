@@ -3,7 +3,7 @@
  * ledger. Same decisions as the DynamoDB ledger (one alert per dedup key and window, leases,
  * sent marks), in one process.
  */
-import { ALERT_LEASE_MS, type AlertLedger, type AlertRef, type AlertReservation, type ReservationOutcome } from '../core/ledger';
+import { ALERT_LEASE_MS, type AlertLedger, type AlertRef, type AlertReservation, type ReachedRef, type ReservationOutcome } from '../core/ledger';
 import { DAY_MS } from '../core/time';
 import { MemoryBoundError } from './memory-store';
 
@@ -12,6 +12,8 @@ interface Slot extends AlertReservation {
   owner: string;
   leaseUntil: number;
   sentId: string | null;
+  /** Destinations that took the alert while it is unsent elsewhere. */
+  delivered: ReadonlySet<string>;
   /** Epoch ms: the DynamoDB ledger's TTL of the slot. */
   readonly expiresAt: number;
 }
@@ -54,7 +56,7 @@ export class MemoryLedger implements AlertLedger {
       if (!slot || Math.abs(r.eventTime - slot.eventTime) >= r.windowMs) {
         if (slot) this.unpoint(slot);
         const expiresAt = Math.max(r.eventTime + r.windowMs + SLOT_TTL_AFTER_WINDOW_MS, nowMs + SLOT_MIN_TTL_MS);
-        this.slots.set(r.dedupKey, { ...r, owner, leaseUntil: nowMs + leaseMs, sentId: null, expiresAt });
+        this.slots.set(r.dedupKey, { ...r, owner, leaseUntil: nowMs + leaseMs, sentId: null, delivered: new Set(), expiresAt });
         for (const id of r.eventIds) this.byEvent.set(id, (this.byEvent.get(id) ?? new Set()).add(r.dedupKey));
         return 'send';
       }
@@ -75,7 +77,14 @@ export class MemoryLedger implements AlertLedger {
   async pending(eventIds: readonly string[]): Promise<AlertReservation[]> {
     const keys = new Set(eventIds.flatMap((id) => [...(this.byEvent.get(id) ?? [])]));
     return [...keys].map((k) => this.slots.get(k)!).filter((s) => s.sentId !== s.alertId && s.eventIds.some((id) => eventIds.includes(id)))
-      .map(({ alertId, dedupKey, eventTime, windowMs, eventIds: ids, payload }) => ({ alertId, dedupKey, eventTime, windowMs, eventIds: ids, payload }));
+      .map(({ alertId, dedupKey, eventTime, windowMs, eventIds: ids, payload, delivered }) => ({ alertId, dedupKey, eventTime, windowMs, eventIds: ids, payload, ...(delivered.size > 0 ? { reached: [...delivered].sort() } : {}) }));
+  }
+
+  async markReached(alerts: readonly ReachedRef[]): Promise<void> {
+    for (const a of alerts) {
+      const slot = this.slots.get(a.dedupKey);
+      if (slot?.alertId === a.alertId && slot.sentId !== a.alertId) slot.delivered = new Set([...slot.delivered, ...a.destinations]);
+    }
   }
 
   async markSent(alerts: readonly AlertRef[]): Promise<void> {
@@ -84,7 +93,7 @@ export class MemoryLedger implements AlertLedger {
       if (slot?.alertId === a.alertId) {
         // `pending` never returns a sent alert: its payload and pointers are of no further use.
         this.unpoint(slot);
-        this.slots.set(a.dedupKey, { ...slot, sentId: a.alertId, payload: '', eventIds: [] });
+        this.slots.set(a.dedupKey, { ...slot, sentId: a.alertId, payload: '', eventIds: [], delivered: new Set() });
       }
     }
   }

@@ -33,6 +33,28 @@ export interface HttpsSubscriber {
 /** Where the pipeline's CloudWatch alarms notify: a separate operations topic, or the alert topic. */
 export type AlarmDestination = 'ops' | 'alert';
 
+/** What the alert events on EventBridge carry as `detail`: the versioned alert record, or the OCSF Detection Finding. */
+export type AlertEventDetail = 'record' | 'ocsf';
+
+/**
+ * A chat channel fed by AWS's chat integration (Amazon Q Developer in chat applications): a
+ * Slack channel (`slackWorkspaceId`, `slackChannelId`) or a Microsoft Teams channel
+ * (`teamsTeamId`, `teamsChannelId`, `teamsTenantId`), as its console shows them once the
+ * workspace or team is authorized there.
+ */
+export interface ChatChannel {
+  /** The channel configuration's name: unique in the account, letters, digits, `-` and `_`. */
+  readonly name: string;
+  /** Only alerts of this severity or higher. @default every severity */
+  readonly minSeverity?: Severity;
+  readonly slackWorkspaceId?: string;
+  readonly slackChannelId?: string;
+  readonly teamsTeamId?: string;
+  /** URL-encoded, as the console shows it (`19%3a…%40thread.tacv2`). */
+  readonly teamsChannelId?: string;
+  readonly teamsTenantId?: string;
+}
+
 /** Validated deployment settings (the keys of {@link DEPLOY_KEYS}). */
 export interface DeploymentConfig {
   /** Target account; undefined leaves the stacks account-agnostic. */
@@ -58,6 +80,12 @@ export interface DeploymentConfig {
   readonly oldestMessageAlarmMinutes: number;
   /** Roles besides the EventBridge rules that may send to the queue. */
   readonly redriveRoleArns: readonly string[];
+  /** The EventBridge bus alerts are put on (`default`, a name or an ARN); null: none. */
+  readonly alertEventBus: string | null;
+  readonly alertEventDetail: AlertEventDetail;
+  /** Import alerts into Security Hub as findings of the account's own product. */
+  readonly securityHub: boolean;
+  readonly chatChannels: readonly ChatChannel[];
 }
 
 /** Everything the app needs: detection keys for the engine, deployment keys for the stacks. */
@@ -74,7 +102,7 @@ export interface CliDefaults {
   readonly region?: string;
 }
 
-type Kind = 'account' | 'region' | 'regions' | 'emailSubscribers' | 'httpsSubscribers' | 'emails' | 'roleArns' | 'choice' | 'boolean' | 'int' | 'retentionDays';
+type Kind = 'account' | 'region' | 'regions' | 'emailSubscribers' | 'httpsSubscribers' | 'emails' | 'roleArns' | 'choice' | 'boolean' | 'int' | 'retentionDays' | 'eventBus' | 'chatChannels';
 
 /** One deployment key: its form, default and meaning (the README table is generated from this). */
 export interface DeployKeySpec {
@@ -108,7 +136,7 @@ export const DEPLOY_KEYS: readonly DeployKeySpec[] = [
   { name: 'alertEmails', kind: 'emailSubscribers', type: '(e-mail | {email, minSeverity})[]', default: [],
     description: 'E-mail subscriptions to the alert topic (each confirms by mail). `minSeverity` limits one to alerts of that severity or higher.' },
   { name: 'alertHttpsEndpoints', kind: 'httpsSubscribers', type: '(https URL | {endpoint, minSeverity})[]', default: [],
-    description: 'HTTPS subscriptions to the alert topic (chat webhooks, SOAR); each must confirm the subscription. `minSeverity` as for alertEmails.' },
+    description: 'HTTPS subscriptions to the alert topic (a SOAR, a ticketing system or a function of yours that confirms SNS subscriptions; a chat webhook cannot, use `chatChannels`). `minSeverity` as for alertEmails.' },
   { name: 'alarmTopic', kind: 'choice', type: 'ops | alert', default: 'ops', values: ['ops', 'alert'],
     description: 'Where the pipeline alarms notify: `ops`, a separate topic for `opsEmails`; `alert`, the alert topic (every alert subscriber gets them, `minSeverity` filters let them through).' },
   { name: 'opsEmails', kind: 'emails', type: 'e-mail[]', default: [],
@@ -137,6 +165,14 @@ export const DEPLOY_KEYS: readonly DeployKeySpec[] = [
     description: 'Alarm when the oldest message in the queue is older than this (the function falls behind or keeps failing).' },
   { name: 'redriveRoleArns', kind: 'roleArns', type: 'IAM role ARN[]', default: [],
     description: 'Roles that may send messages to the event queue besides the EventBridge rules: the ones you redrive the dead-letter queues with. The queue policy denies everyone else, since the function takes what is on the queue for CloudTrail events.' },
+  { name: 'alertEventBus', kind: 'eventBus', type: 'default | event bus name | event bus ARN | null', default: null, nullable: true,
+    description: 'Also put every alert on this EventBridge bus (source `assumerole-watch`, detail-type `AssumeRole Watch Alert`), to route it with rules as GuardDuty findings are. An ARN must be in `homeRegion`; a bus of another account must allow this account to put events. The function may put events on that bus only.' },
+  { name: 'alertEventDetail', kind: 'choice', type: 'record | ocsf', default: 'record', values: ['record', 'ocsf'],
+    description: 'The `detail` of the alert events: the versioned alert record (as SNS queues and HTTPS subscribers get it), or the OCSF Detection Finding (class 2004).' },
+  { name: 'securityHub', kind: 'boolean', type: 'boolean', default: false,
+    description: 'Import every alert into Security Hub (BatchImportFindings, ASFF) as a finding of the account\'s own product (`product/<account>/default`) in `homeRegion`; a later alert with the same alertId updates the finding. Security Hub must be enabled there.' },
+  { name: 'chatChannels', kind: 'chatChannels', type: '{name, minSeverity?, slackWorkspaceId, slackChannelId | teamsTeamId, teamsChannelId, teamsTenantId}[]', default: [],
+    description: 'Slack channels and Microsoft Teams channels fed by AWS\'s chat integration (Amazon Q Developer in chat applications; authorize the workspace or team in its console first). Alerts arrive as its custom notifications, the runbook as next steps. Channels with the same `minSeverity` share one topic. The channel role may do nothing in AWS.' },
 ];
 
 /**
@@ -162,6 +198,15 @@ const CDK_PLAIN_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry', '
 const ACCOUNT = /^\d{12}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const EMAIL = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[A-Za-z]{2,}$/;
+/** EventBridge's event bus names and ARNs (PutEvents' EventBusName). */
+const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
+const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[/.\-_A-Za-z0-9]{1,256}$/;
+/** AWS's chat integration: configuration names, Slack IDs, Teams IDs (its API's patterns). */
+const CHAT_NAME = /^[A-Za-z0-9-_]{1,128}$/;
+const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
+const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
+const UUID = /^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$/;
+const TEAMS_CHANNEL_ID = /^[a-zA-Z0-9-_=+/.,]*%3[aA][a-zA-Z0-9-_=+/.,]*%40[a-zA-Z0-9-_=+/.,]*$/;
 
 /**
  * Validates the app's context (detection and deployment keys) and fills defaults. Throws
@@ -197,7 +242,11 @@ export function loadAppConfig(context: Readonly<Record<string, unknown>>, cli: C
   const deployment = finish(out, problems);
 
   if (detection) {
-    const tooLarge = environmentProblem(detection, Math.max(1, deployment.regions.length));
+    const tooLarge = environmentProblem(detection, Math.max(1, deployment.regions.length), {
+      eventBus: deployment.alertEventBus !== null && deployment.alertEventBus !== undefined,
+      securityHub: deployment.securityHub === true,
+      chatTopics: chatThresholds(deployment.chatChannels ?? []).length,
+    });
     if (tooLarge) problems.push(tooLarge);
     const registry = registryProblem(detection);
     if (registry) problems.push(registry);
@@ -214,6 +263,15 @@ function defaultOf(spec: DeployKeySpec, cli: CliDefaults, problems: string[]): u
     return undefined;
   }
   return spec.default;
+}
+
+/**
+ * The distinct severity thresholds of the chat channels, lowest first: one topic each, since the
+ * chat integration subscribes to a topic with no filter of its own.
+ */
+export function chatThresholds(channels: readonly ChatChannel[]): Severity[] {
+  const wanted = new Set(channels.map((c) => c.minSeverity ?? 'low'));
+  return SEVERITIES.filter((s) => wanted.has(s));
 }
 
 /** The deployed function reads the customer registry from S3: a path (replay's form) cannot deploy. */
@@ -233,13 +291,18 @@ function finish(out: Record<string, unknown>, problems: string[]): DeploymentCon
   if (batchSize !== undefined && window !== undefined && batchSize > 10 && window < 1) {
     problems.push(`batchSize: ${batchSize} needs maxBatchingWindowSeconds of at least 1 (SQS delivers more than 10 messages only with a batching window); expected at most 10, or set a window`);
   }
+  const bus = out.alertEventBus as string | null | undefined;
+  const busRegion = typeof bus === 'string' && bus.startsWith('arn:') ? bus.split(':')[3] : undefined;
+  if (busRegion !== undefined && home !== undefined && busRegion !== home) {
+    problems.push(`alertEventBus: ${show(bus)} is in ${busRegion}, not in homeRegion ${home}; expected a bus in ${home} (the function puts events in its own region; route them on with a rule there)`);
+  }
   return out as unknown as DeploymentConfig;
 }
 
 function warningsFor(d: DeploymentConfig): string[] {
   const warnings: string[] = [];
-  if (d.alertEmails.length === 0 && d.alertHttpsEndpoints.length === 0) {
-    warnings.push('alertEmails and alertHttpsEndpoints are empty: alerts reach nobody until something subscribes to the alert topic');
+  if (d.alertEmails.length === 0 && d.alertHttpsEndpoints.length === 0 && d.chatChannels.length === 0 && d.alertEventBus === null && !d.securityHub) {
+    warnings.push('alertEmails, alertHttpsEndpoints and chatChannels are empty, and neither alertEventBus nor securityHub is set: alerts reach nobody until something subscribes to the alert topic');
   }
   if (d.alarmTopic === 'ops' && d.opsEmails.length === 0) {
     warnings.push('opsEmails is empty: the alarms (silence, dead-letter queues, errors) notify a topic nobody is subscribed to');
@@ -323,6 +386,14 @@ function check(spec: DeployKeySpec, value: unknown, problems: string[]): unknown
       reportDuplicates(spec.name, entries.map((e) => (typeof e === 'string' ? e : (e as Record<string, unknown> | null)?.[field])), problems);
       return subscribers;
     }
+    case 'eventBus': {
+      if (typeof value !== 'string') return bad(`${show(value)} is not a bus name or ARN`);
+      const bus = value.trim();
+      if (EVENT_BUS_NAME.test(bus) || EVENT_BUS_ARN.test(bus)) return bus;
+      return bad(`${show(value)} is not an event bus name (letters, digits, . - _ /) or an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)`);
+    }
+    case 'chatChannels':
+      return chatChannels(spec, value, problems);
     case 'choice':
       if (typeof value === 'string' && spec.values!.includes(value)) return value;
       return bad(`${show(value)} is not one of the choices`);
@@ -345,14 +416,60 @@ function check(spec: DeployKeySpec, value: unknown, problems: string[]): unknown
   }
 }
 
+/** The fields of a chat channel, by platform, with what each must look like. */
+const CHAT_FIELDS = {
+  slack: { slackWorkspaceId: [SLACK_WORKSPACE_ID, 'a Slack workspace ID (like T0123ABCD)'], slackChannelId: [SLACK_CHANNEL_ID, 'a Slack channel ID (like C0123ABCD)'] },
+  teams: { teamsTeamId: [UUID, 'a Teams team ID (a UUID)'], teamsChannelId: [TEAMS_CHANNEL_ID, 'a URL-encoded Teams channel ID (like 19%3a…%40thread.tacv2)'], teamsTenantId: [UUID, 'a Microsoft tenant ID (a UUID)'] },
+} as const;
+
+/** Chat channels: each a Slack or a Teams channel, named once, with an optional severity threshold. */
+function chatChannels(spec: DeployKeySpec, value: unknown, problems: string[]): ChatChannel[] | undefined {
+  const entries = toEntries(value);
+  if (!entries) {
+    problems.push(`${spec.name}: ${show(value)} is not a list; expected ${spec.type}`);
+    return undefined;
+  }
+  const channels: ChatChannel[] = [];
+  entries.forEach((entry, i) => {
+    const at = `${spec.name}[${i}]`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      problems.push(`${at}: ${show(entry)} is not an object; expected {name, minSeverity?, slackWorkspaceId, slackChannelId} or {name, minSeverity?, teamsTeamId, teamsChannelId, teamsTenantId}`);
+      return;
+    }
+    const record = entry as Record<string, unknown>;
+    const platforms = (Object.keys(CHAT_FIELDS) as (keyof typeof CHAT_FIELDS)[]).filter((p) => Object.keys(CHAT_FIELDS[p]).some((f) => f in record));
+    const known = new Set(['name', 'minSeverity', ...Object.values(CHAT_FIELDS).flatMap((f) => Object.keys(f))]);
+    const unknown = Object.keys(record).filter((k) => !known.has(k));
+    if (unknown.length > 0) {
+      const guess = closest(unknown[0]!, [...known]);
+      problems.push(`${at}: unknown field ${show(unknown[0])}${guess ? ` (did you mean "${guess}"?)` : ''}`);
+    }
+    if (typeof record.name !== 'string' || !CHAT_NAME.test(record.name)) problems.push(`${at}.name: ${show(record.name)} is not a configuration name; expected 1 to 128 letters, digits, - and _`);
+    const min = record.minSeverity;
+    if (min !== undefined && !(typeof min === 'string' && (SEVERITIES as readonly string[]).includes(min))) problems.push(`${at}.minSeverity: ${show(min)} is not a severity; expected ${SEVERITIES.join('|')}`);
+    if (platforms.length !== 1) {
+      problems.push(`${at}: ${platforms.length === 0 ? 'neither a Slack nor a Teams channel' : 'both a Slack and a Teams channel'}; expected slackWorkspaceId and slackChannelId, or teamsTeamId, teamsChannelId and teamsTenantId`);
+      return;
+    }
+    for (const [field, [pattern, what]] of Object.entries(CHAT_FIELDS[platforms[0]!]) as [string, readonly [RegExp, string]][]) {
+      const v = record[field];
+      if (v === undefined) problems.push(`${at}.${field}: missing; expected ${what}`);
+      else if (typeof v !== 'string' || !pattern.test(v)) problems.push(`${at}.${field}: ${show(v)} is not ${what}`);
+    }
+    channels.push(record as unknown as ChatChannel);
+  });
+  reportDuplicates(spec.name, entries.map((e) => (e as Record<string, unknown> | null)?.name), problems, 'name');
+  return channels;
+}
+
 /** One subscription per address: SNS would refuse the second, and CDK its construct ID. */
-function reportDuplicates(name: string, addresses: readonly unknown[], problems: string[]): void {
+function reportDuplicates(name: string, addresses: readonly unknown[], problems: string[], what = 'address'): void {
   const seen = new Map<string, number>();
   addresses.forEach((address, i) => {
     if (typeof address !== 'string') return;
     const first = seen.get(address.toLowerCase());
     if (first === undefined) seen.set(address.toLowerCase(), i);
-    else problems.push(`${name}[${i}]: ${show(address)} is already ${name}[${first}]; expected each address once`);
+    else problems.push(`${name}[${i}]: ${show(address)} is already ${name}[${first}]; expected each ${what} once`);
   });
 }
 

@@ -3,6 +3,7 @@
  * for the forwarders' rules. Wiring only.
  */
 import { Arn, Aws, CfnResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { AppConfig } from './config';
@@ -44,6 +45,12 @@ export class HomeStack extends Stack {
       oldestMessageAlarmAge: Duration.minutes(d.oldestMessageAlarmMinutes),
       eventRegions: d.regions,
       redriveRoleArns: d.redriveRoleArns,
+      alertEventBus: d.alertEventBus === null ? undefined : d.alertEventBus.startsWith('arn:')
+        ? events.EventBus.fromEventBusArn(this, 'AlertEventBus', d.alertEventBus)
+        : events.EventBus.fromEventBusName(this, 'AlertEventBus', d.alertEventBus),
+      alertEventDetail: d.alertEventDetail,
+      securityHub: d.securityHub,
+      chatChannels: d.chatChannels,
     });
     this.trail = d.createTrail ? new ManagementEventsTrail(this, 'Trail', { retentionDays: d.trailRetentionDays }) : undefined;
 

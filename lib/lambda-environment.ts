@@ -23,6 +23,19 @@ const DEPLOY_TIME_VALUES_BYTES = 255 + 320 + 12;
 /** Room for one region in the regions' list: the longest region name and a comma, with a margin. */
 const REGION_BYTES = 24;
 
+/** Room for an ARN known at deploy time (a bus or topic: a 256-byte name plus the ARN prefix). */
+const ARN_BYTES = 320;
+/** Room for one chat topic in its JSON list, besides the ARN: `{"topicArn":"","minSeverity":"critical"},`. */
+const CHAT_TOPIC_JSON_BYTES = 48;
+
+/** The alert destinations besides SNS, as far as the environment's size is concerned. */
+export interface EnvironmentDestinations {
+  readonly eventBus?: boolean;
+  readonly securityHub?: boolean;
+  /** Chat topics (one per distinct severity threshold). */
+  readonly chatTopics?: number;
+}
+
 /** The regions whose events the function accepts, as its environment holds them (`EVENT_REGIONS`). */
 export function eventRegionsValue(regions: readonly string[]): string {
   return regions.join(',');
@@ -34,17 +47,24 @@ export function detectionConfigJson(config: EngineConfig): string {
 }
 
 /** Bytes the environment takes at most: every name and value, the deploy-time values at their maximum. */
-function environmentBytes(config: EngineConfig, regionCount: number): number {
+function environmentBytes(config: EngineConfig, regionCount: number, destinations: EnvironmentDestinations): number {
   let total = DEPLOY_TIME_VALUES_BYTES + REGION_BYTES * regionCount;
   for (const name of [ENVIRONMENT.table, ENVIRONMENT.topic, ENVIRONMENT.account, ENVIRONMENT.regions]) total += Buffer.byteLength(name);
+  if (destinations.eventBus) total += Buffer.byteLength(ENVIRONMENT.eventBus) + ARN_BYTES + Buffer.byteLength(ENVIRONMENT.eventDetail) + 'record'.length;
+  if (destinations.securityHub) total += Buffer.byteLength(ENVIRONMENT.securityHubProduct) + ARN_BYTES;
+  const chatTopics = destinations.chatTopics ?? 0;
+  if (chatTopics > 0) total += Buffer.byteLength(ENVIRONMENT.chatTopics) + 2 + chatTopics * (ARN_BYTES + CHAT_TOPIC_JSON_BYTES);
   const fixed = { ...FIXED_ENVIRONMENT, [ENVIRONMENT.config]: detectionConfigJson(config) };
   for (const [name, value] of Object.entries(fixed)) total += Buffer.byteLength(name) + Buffer.byteLength(value);
   return total;
 }
 
-/** A message naming the cause when the environment would exceed Lambda's limit (with `regionCount` watched regions), else null. */
-export function environmentProblem(config: EngineConfig, regionCount = 1): string | null {
-  const bytes = environmentBytes(config, regionCount);
+/**
+ * A message naming the cause when the environment would exceed Lambda's limit (with
+ * `regionCount` watched regions and the given destinations), else null.
+ */
+export function environmentProblem(config: EngineConfig, regionCount = 1, destinations: EnvironmentDestinations = {}): string | null {
+  const bytes = environmentBytes(config, regionCount, destinations);
   if (bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return null;
   const largest = (Object.keys(config) as (keyof EngineConfig)[])
     .map((key) => ({ key, size: Buffer.byteLength(JSON.stringify(config[key])) }))

@@ -95,6 +95,23 @@ describe('deployment configuration', () => {
     ['oldestMessageAlarmMinutes', 0, 'oldestMessageAlarmMinutes: 0 is out of range 1..20160; expected integer'],
     ['redriveRoleArns', 'arn:aws:iam::210987654321:user/ops', 'redriveRoleArns[0]: "arn:aws:iam::210987654321:user/ops" is not an IAM role ARN (like arn:aws:iam::111122223333:role/redrive)'],
     ['redriveRoleArns', { role: 'ops' }, 'redriveRoleArns: {"role":"ops"} is not a list of role ARNs; expected IAM role ARN[]'],
+    ['alertEventBus', 'soc bus', 'alertEventBus: "soc bus" is not an event bus name (letters, digits, . - _ /) or an event bus ARN'],
+    ['alertEventBus', 'arn:aws:events:eu-west-1:210987654321:rule/x', 'alertEventBus: "arn:aws:events:eu-west-1:210987654321:rule/x" is not an event bus name'],
+    ['alertEventBus', 'arn:aws:events:us-east-1:210987654321:event-bus/soc', 'alertEventBus: "arn:aws:events:us-east-1:210987654321:event-bus/soc" is in us-east-1, not in homeRegion eu-west-1'],
+    ['alertEventBus', 7, 'alertEventBus: 7 is not a bus name or ARN; expected default | event bus name | event bus ARN | null'],
+    ['alertEventDetail', 'asff', 'alertEventDetail: "asff" is not one of the choices; expected record | ocsf'],
+    ['securityHub', 'on', 'securityHub: "on" is not true or false; expected boolean'],
+    ['chatChannels', [{ name: 'soc', slackWorkspaceId: 'T0123ABCD' }], 'chatChannels[0].slackChannelId: missing; expected a Slack channel ID (like C0123ABCD)'],
+    ['chatChannels', [{ name: 'soc', slackWorkspaceId: 't0123', slackChannelId: 'C0123ABCD' }], 'chatChannels[0].slackWorkspaceId: "t0123" is not a Slack workspace ID (like T0123ABCD)'],
+    ['chatChannels', [{ name: 'soc alerts', slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0123ABCD' }], 'chatChannels[0].name: "soc alerts" is not a configuration name; expected 1 to 128 letters, digits, - and _'],
+    ['chatChannels', [{ name: 'soc', slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0123ABCD', minSeverity: 'urgent' }], 'chatChannels[0].minSeverity: "urgent" is not a severity; expected low|medium|high|critical'],
+    ['chatChannels', [{ name: 'soc', slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0123ABCD', minSeverty: 'high' }], 'chatChannels[0]: unknown field "minSeverty" (did you mean "minSeverity"?)'],
+    ['chatChannels', [{ name: 'soc' }], 'chatChannels[0]: neither a Slack nor a Teams channel; expected slackWorkspaceId and slackChannelId, or teamsTeamId, teamsChannelId and teamsTenantId'],
+    ['chatChannels', [{ name: 'soc', slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0123ABCD', teamsTeamId: '74361522-da01-538d-aa2e-ac7918c6bb92' }], 'chatChannels[0]: both a Slack and a Teams channel'],
+    ['chatChannels', [{ name: 'soc', teamsTeamId: '74361522-da01-538d-aa2e-ac7918c6bb92', teamsChannelId: '19:abc@thread.tacv2', teamsTenantId: '11111111-2222-3333-4444-555555555555' }], 'chatChannels[0].teamsChannelId: "19:abc@thread.tacv2" is not a URL-encoded Teams channel ID'],
+    ['chatChannels', [{ name: 'soc', teamsTeamId: 'team', teamsChannelId: '19%3aabc%40thread.tacv2', teamsTenantId: '11111111-2222-3333-4444-555555555555' }], 'chatChannels[0].teamsTeamId: "team" is not a Teams team ID (a UUID)'],
+    ['chatChannels', [{ name: 'soc', slackWorkspaceId: 'T01', slackChannelId: 'C01' }, { name: 'soc', slackWorkspaceId: 'T01', slackChannelId: 'C02' }], 'chatChannels[1]: "soc" is already chatChannels[0]; expected each name once'],
+    ['chatChannels', 'soc', 'chatChannels[0]: "soc" is not an object'],
   ])('rejects %s = %j naming the key and the expected form', (key, value, message) => {
     // Given one bad value
     const problems = problemsOf({ ...MINIMAL, [key]: value });
@@ -103,10 +120,22 @@ describe('deployment configuration', () => {
     expect(problems[0]).toContain(message);
   });
 
+  it('accepts the destinations in each of their forms', () => {
+    // Given the default bus, a bus ARN in the home region, OCSF details, Security Hub and a Slack and a Teams channel
+    const slack = { name: 'soc-high', slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0123ABCD', minSeverity: 'high' };
+    const teams = { name: 'soc-teams', teamsTeamId: '74361522-da01-538d-aa2e-ac7918c6bb92', teamsChannelId: '19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2', teamsTenantId: '11111111-2222-3333-4444-555555555555' };
+    const onDefault = loadAppConfig({ ...MINIMAL, alertEventBus: 'default', alertEventDetail: 'ocsf', securityHub: 'true', chatChannels: JSON.stringify([slack, teams]) }).deployment;
+    const onArn = loadAppConfig({ ...MINIMAL, alertEventBus: 'arn:aws:events:eu-west-1:111122223333:event-bus/soc-alerts' }).deployment;
+    // Then each is kept as given
+    expect(onDefault).toMatchObject({ alertEventBus: 'default', alertEventDetail: 'ocsf', securityHub: true, chatChannels: [slack, teams] });
+    expect(onArn.alertEventBus).toBe('arn:aws:events:eu-west-1:111122223333:event-bus/soc-alerts');
+  });
+
   it('has invalid-form cases for every deployment key', () => {
     // Keeps the table above complete as keys are added.
     const tested = new Set(['account', 'homeRegion', 'regions', 'alertEmails', 'alertHttpsEndpoints', 'alarmTopic', 'opsEmails', 'createTrail', 'trailRetentionDays', 'batchSize',
-      'maxBatchingWindowSeconds', 'reservedConcurrency', 'lambdaMemoryMb', 'lambdaTimeoutSeconds', 'maxReceiveCount', 'logRetentionDays', 'silenceAlarmHours', 'oldestMessageAlarmMinutes', 'redriveRoleArns']);
+      'maxBatchingWindowSeconds', 'reservedConcurrency', 'lambdaMemoryMb', 'lambdaTimeoutSeconds', 'maxReceiveCount', 'logRetentionDays', 'silenceAlarmHours', 'oldestMessageAlarmMinutes', 'redriveRoleArns',
+      'alertEventBus', 'alertEventDetail', 'securityHub', 'chatChannels']);
     expect(DEPLOY_KEYS.map((k) => k.name).filter((k) => !tested.has(k))).toEqual([]);
   });
 
@@ -198,7 +227,7 @@ describe('deployment configuration', () => {
   it('warns about settings that leave alerts or alarms unheard, or the global endpoint unwatched', () => {
     const config: AppConfig = loadAppConfig({ ...MINIMAL, regions: ['eu-west-1'] });
     expect(config.warnings).toEqual([
-      'alertEmails and alertHttpsEndpoints are empty: alerts reach nobody until something subscribes to the alert topic',
+      'alertEmails, alertHttpsEndpoints and chatChannels are empty, and neither alertEventBus nor securityHub is set: alerts reach nobody until something subscribes to the alert topic',
       'opsEmails is empty: the alarms (silence, dead-letter queues, errors) notify a topic nobody is subscribed to',
       'regions does not include us-east-1: calls through the global STS endpoint (sts.amazonaws.com) log there and are not watched',
     ]);

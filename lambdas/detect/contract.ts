@@ -13,7 +13,21 @@ export const ENVIRONMENT = {
   account: 'EVENT_ACCOUNT',
   /** The deployment's regions, comma-separated (the home region and the forwarders'). */
   regions: 'EVENT_REGIONS',
+  /** The EventBridge bus alerts are also put on (name or ARN); unset: none. */
+  eventBus: 'ALERT_EVENT_BUS',
+  /** The alert events' detail: `record` (the versioned alert record) or `ocsf`. */
+  eventDetail: 'ALERT_EVENT_DETAIL',
+  /** The Security Hub product ARN alerts are imported under as findings; unset: none. */
+  securityHubProduct: 'SECURITY_HUB_PRODUCT_ARN',
+  /** The chat topics, as JSON `[{"topicArn", "minSeverity"}]`; unset: none. */
+  chatTopics: 'CHAT_TOPICS',
 } as const;
+
+/** One chat topic as {@link ENVIRONMENT}.chatTopics lists it: alerts of `minSeverity` or higher go there. */
+export interface ChatTopicSetting {
+  readonly topicArn: string;
+  readonly minSeverity: 'low' | 'medium' | 'high' | 'critical';
+}
 
 /** The Powertools metrics namespace. */
 export const METRICS_NAMESPACE = 'AssumeRoleWatch';
@@ -25,3 +39,5 @@ export const ASSUME_ROLE_EVENTS_METRIC = 'AssumeRoleEvents';
 export const CUSTOMER_REGISTRY_AGE_METRIC = 'CustomerRegistryAgeSeconds';
 /** 1 for a batch that ran without a registry copy although one is configured; the registry alarm fires on it. */
 export const CUSTOMER_REGISTRY_UNAVAILABLE_METRIC = 'CustomerRegistryUnavailable';
+/** Detector exceptions (`detectors`) past their `expires` by the function's clock, emitted every batch: nonzero means the configuration needs a renewal or a removal. */
+export const EXPIRED_EXCEPTIONS_METRIC = 'ExpiredExceptions';

@@ -5,9 +5,11 @@
  */
 import * as path from 'path';
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -21,7 +23,9 @@ import { Construct } from 'constructs';
 import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import { parseS3Url, type EngineConfig } from '../../lambdas/core/config';
 import { TABLE_SCHEMA } from '../../lambdas/state/schema';
-import { deployDefault, registryProblem, type AlarmDestination, type EmailSubscriber, type HttpsSubscriber } from '../config';
+import { chatThresholds, deployDefault, registryProblem, type AlarmDestination, type AlertEventDetail, type ChatChannel, type EmailSubscriber, type HttpsSubscriber } from '../config';
+import type { ChatTopicSetting } from '../../lambdas/detect/contract';
+import type { Severity } from '../../lambdas/core/types';
 import { detectionConfigJson, environmentProblem, eventRegionsValue, FIXED_ENVIRONMENT } from '../lambda-environment';
 import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
 import { createTopicKey, NotificationTopic } from './notification-topic';
@@ -84,6 +88,17 @@ export interface AssumeRoleWatchProps {
    * redrive the dead-letter queues with. The queue policy denies everyone else. @default [] (`redriveRoleArns`)
    */
   readonly redriveRoleArns?: readonly string[];
+  /**
+   * Also put every alert on this bus (source `assumerole-watch`, detail-type `AssumeRole Watch
+   * Alert`); the function may put events on it only. @default none (`alertEventBus`)
+   */
+  readonly alertEventBus?: events.IEventBus;
+  /** The alert events' detail: the versioned alert record, or the OCSF Detection Finding. @default 'record' (`alertEventDetail`) */
+  readonly alertEventDetail?: AlertEventDetail;
+  /** Import every alert into Security Hub as a finding of the account's own product. @default false (`securityHub`) */
+  readonly securityHub?: boolean;
+  /** Slack and Microsoft Teams channels fed by AWS's chat integration. @default [] (`chatChannels`) */
+  readonly chatChannels?: readonly ChatChannel[];
 }
 
 /** The pipeline: rules, queue, function, table, topics and alarms. */
@@ -96,6 +111,10 @@ export class AssumeRoleWatch extends Construct {
   public readonly opsTopic: sns.Topic | undefined;
   /** The topic the alarms notify (the operations topic or the alert topic). */
   public readonly alarmTopic: sns.Topic;
+  /** The chat topics, by severity threshold (one per distinct `minSeverity` of the chat channels). */
+  public readonly chatTopics: ReadonlyMap<Severity, sns.Topic>;
+  /** The role the chat channels run with: it may do nothing in AWS. */
+  public readonly chatRole: iam.Role | undefined;
   /** Detector state and the alert ledger. */
   public readonly table: dynamodb.Table;
   /** Buffers the events between EventBridge and the function. */
@@ -133,7 +152,9 @@ export class AssumeRoleWatch extends Construct {
     const reservedConcurrency = props.reservedConcurrency === undefined ? deployDefault('reservedConcurrency') : props.reservedConcurrency;
     const alarmDestination = props.alarmTopic ?? deployDefault('alarmTopic');
     const eventRegions = props.eventRegions ?? [Stack.of(this).region];
-    const tooLarge = environmentProblem(props.detection, eventRegions.length);
+    const chatChannels = props.chatChannels ?? deployDefault('chatChannels');
+    const securityHub = props.securityHub ?? deployDefault('securityHub');
+    const tooLarge = environmentProblem(props.detection, eventRegions.length, { eventBus: props.alertEventBus !== undefined, securityHub, chatTopics: chatThresholds(chatChannels).length });
     if (tooLarge) throw new Error(tooLarge);
     const badRegistry = registryProblem(props.detection);
     if (badRegistry) throw new Error(badRegistry);
@@ -157,6 +178,9 @@ export class AssumeRoleWatch extends Construct {
       }).topic
       : undefined;
     this.alarmTopic = this.opsTopic ?? this.alertTopic;
+    const chat = this.createChat(chatChannels);
+    this.chatTopics = chat.topics;
+    this.chatRole = chat.role;
 
     // State: the one key schema the adapters use.
     this.table = new dynamodb.Table(this, 'State', {
@@ -235,8 +259,24 @@ export class AssumeRoleWatch extends Construct {
       sid: 'PublishAlerts',
       // PublishBatch is authorized as sns:Publish.
       actions: ['sns:Publish'],
-      resources: [this.alertTopic.topicArn],
+      resources: [this.alertTopic.topicArn, ...[...this.chatTopics.values()].map((t) => t.topicArn)],
     }));
+    if (props.alertEventBus !== undefined) {
+      this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'PutAlertEvents',
+        actions: ['events:PutEvents'],
+        resources: [props.alertEventBus.eventBusArn],
+      }));
+    }
+    const productArn = `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`;
+    if (securityHub) {
+      this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ImportFindings',
+        // The account's own product: findings about this account only (AwsAccountId is checked by Security Hub too).
+        actions: ['securityhub:BatchImportFindings'],
+        resources: [productArn],
+      }));
+    }
     if (registry !== null) {
       this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
         sid: 'ReadCustomerRegistry',
@@ -271,6 +311,9 @@ export class AssumeRoleWatch extends Construct {
         // Forwarded events keep the account and region they were recorded in.
         [ENVIRONMENT.account]: Stack.of(this).account,
         [ENVIRONMENT.regions]: eventRegionsValue(eventRegions),
+        ...(props.alertEventBus === undefined ? {} : { [ENVIRONMENT.eventBus]: props.alertEventBus.eventBusArn, [ENVIRONMENT.eventDetail]: props.alertEventDetail ?? deployDefault('alertEventDetail') }),
+        ...(securityHub ? { [ENVIRONMENT.securityHubProduct]: productArn } : {}),
+        ...(this.chatTopics.size === 0 ? {} : { [ENVIRONMENT.chatTopics]: Stack.of(this).toJsonString([...this.chatTopics].map(([minSeverity, t]): ChatTopicSetting => ({ topicArn: t.topicArn, minSeverity }))) }),
         ...FIXED_ENVIRONMENT,
       },
       bundling: {
@@ -303,6 +346,54 @@ export class AssumeRoleWatch extends Construct {
     }));
 
     this.alarms = this.createAlarms(props);
+  }
+
+  /**
+   * Chat: a topic per distinct severity threshold (the chat integration subscribes to a whole
+   * topic, with no filter of its own), and per channel a configuration reading its threshold's
+   * topic. The channels' role has no permission, and the guardrail denies everything: a chat
+   * channel only receives alerts, nobody runs AWS commands from it.
+   */
+  private createChat(channels: readonly ChatChannel[]): { topics: Map<Severity, sns.Topic>; role: iam.Role | undefined } {
+    const topics = new Map<Severity, sns.Topic>();
+    if (channels.length === 0) return { topics, role: undefined };
+    for (const severity of chatThresholds(channels)) {
+      topics.set(severity, new NotificationTopic(this, `ChatTopic${severity[0]!.toUpperCase()}${severity.slice(1)}`, {
+        key: this.topicKey,
+        displayName: `assumerole-watch chat: ${severity} alerts and above`,
+      }).topic);
+    }
+    const role = new iam.Role(this, 'ChatRole', {
+      assumedBy: new iam.ServicePrincipal('chatbot.amazonaws.com'),
+      description: 'assumerole-watch chat channels: notifications only, no AWS permission',
+    });
+    const denyAll = iam.ManagedPolicy.fromAwsManagedPolicyName('AWSDenyAll');
+    for (const channel of channels) {
+      const topic = topics.get(channel.minSeverity ?? 'low')!;
+      if (channel.slackWorkspaceId !== undefined) {
+        new chatbot.SlackChannelConfiguration(this, `Slack${channel.name}`, {
+          slackChannelConfigurationName: channel.name,
+          slackWorkspaceId: channel.slackWorkspaceId,
+          slackChannelId: channel.slackChannelId!,
+          notificationTopics: [topic],
+          role,
+          guardrailPolicies: [denyAll],
+          userRoleRequired: false,
+        });
+      } else {
+        new chatbot.CfnMicrosoftTeamsChannelConfiguration(this, `Teams${channel.name}`, {
+          configurationName: channel.name,
+          teamId: channel.teamsTeamId!,
+          teamsChannelId: channel.teamsChannelId!,
+          teamsTenantId: channel.teamsTenantId!,
+          iamRoleArn: role.roleArn,
+          snsTopicArns: [topic.topicArn],
+          guardrailPolicies: [denyAll.managedPolicyArn],
+          userRoleRequired: false,
+        });
+      }
+    }
+    return { topics, role };
   }
 
   /** The alarms (six, and the registry's when one is configured), each notifying the alarm topic on ALARM and on recovery. */

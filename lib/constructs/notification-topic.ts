@@ -65,7 +65,7 @@ export function createTopicKey(scope: Construct, id: string, description: string
 /**
  * A subscription's construct ID for an HTTPS endpoint: a digest, since construct IDs become
  * logical IDs and `aws:cdk:path` metadata, visible to whoever may describe the stack, while a
- * webhook URL often holds its token in the path or query.
+ * endpoint URL often holds an access token in the path or query.
  */
 export function httpsSubscriptionId(endpoint: string): string {
   return `Https${createHash('sha256').update(endpoint).digest('hex').slice(0, 16)}`;

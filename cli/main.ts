@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CONFIG_KEYS, ConfigError, loadConfig, withCustomerRegistry, type CompiledConfig } from '../lambdas/core/config';
+import type { CompiledException } from '../lambdas/core/detector-settings';
 import { describeRegistryLoad, parseCustomerRegistry, type CustomerRegistry } from '../lambdas/core/customer-registry';
 import type { StatePorts } from '../lambdas/delivery/batch-runner';
 import { MemoryLedger } from '../lambdas/state/memory-ledger';
@@ -240,7 +241,7 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
       : undefined,
   });
   if (progressShown) io.err('\r\x1b[K');
-  io.err(summary(report));
+  io.err(summary(report, config.detectorExceptions, Date.now()));
   if (dynamo) {
     const used = dynamo.consumption();
     const per = (units: number): string => (report.relevant > 0 ? (units / report.relevant).toFixed(2) : '-');
@@ -285,8 +286,8 @@ function stoppedMessage(e: MemoryBoundError, limit: number): string {
   );
 }
 
-/** The summary printed to stderr after a replay. */
-function summary(r: ReplayReport): string {
+/** The summary printed to stderr after a replay; `nowMs` is the wall clock, which exceptions' expiry is also judged by. */
+function summary(r: ReplayReport, exceptions: readonly CompiledException[], nowMs: number): string {
   const lines: string[] = [];
   const span = r.firstEventTime !== null && r.lastEventTime !== null ? ` from ${new Date(r.firstEventTime).toISOString()} to ${new Date(r.lastEventTime).toISOString()}` : '';
   lines.push(`replayed ${r.records} records in ${r.files} files${span}`);
@@ -308,6 +309,26 @@ function summary(r: ReplayReport): string {
   }
   for (const u of r.unreadable) lines.push(`  unreadable: ${printable(u.path, 300)}: ${printable(u.reason, 200)}`);
   const detectors = Object.entries(r.alertsByDetector).map(([d, n]) => `${d} ${n}`).join(', ');
-  lines.push(`  alerts ${r.alerts}${detectors ? ` (${detectors})` : ''}; findings ${r.findings}, folded or suppressed ${r.suppressed + (r.findings - r.belowSeverity - r.alerts - r.suppressed)}, below minAlertSeverity ${r.belowSeverity}`);
+  const folded = r.findings - r.belowSeverity - r.exempted - r.alerts;
+  lines.push(`  alerts ${r.alerts}${detectors ? ` (${detectors})` : ''}; findings ${r.findings}, folded or suppressed ${folded}, below minAlertSeverity or minSeverity ${r.belowSeverity}, exempted ${r.exempted}`);
+  lines.push(...exceptionLines(r, exceptions, nowMs));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A line per configured exception: the findings it exempted, and whether it had expired before
+ * the last replayed event (it then stopped applying during the replay) or only before now (the
+ * replayed past was judged with it, live traffic no longer is).
+ */
+function exceptionLines(r: ReplayReport, exceptions: readonly CompiledException[], nowMs: number): string[] {
+  if (exceptions.length === 0) return [];
+  const lines = [`  exceptions (findings exempted by each):`];
+  for (const e of exceptions) {
+    const count = `${printable(e.key, 200)}: ${r.exemptions[e.key] ?? 0} exempted`;
+    const at = new Date(e.expiresAt).toISOString();
+    if (r.lastEventTime !== null && e.expiresAt <= r.lastEventTime) lines.push(`    ${count}; expired ${at}, before the last replayed event (${new Date(r.lastEventTime).toISOString()}): later events were not exempted`);
+    else if (e.expiresAt <= nowMs) lines.push(`    ${count}; expired ${at}, before now (after the last replayed event): it no longer applies to live traffic`);
+    else lines.push(`    ${count}; expires ${at}`);
+  }
+  return lines;
 }

@@ -94,6 +94,10 @@ export interface ReplayReport {
   readonly alerts: number;
   readonly suppressed: number;
   readonly belowSeverity: number;
+  /** Findings an exception covered (never alerted). */
+  readonly exempted: number;
+  /** Exempted findings by `<detector>/<exception id>`. */
+  readonly exemptions: Readonly<Record<string, number>>;
   readonly firstEventTime: number | null;
   readonly lastEventTime: number | null;
   /** Why the replay stopped before the end of its input (an in-memory bound was reached), or null. */
@@ -122,7 +126,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   let maxSeen = -Infinity;
   let replayNow = 0;
   let firstEventTime: number | null = null;
-  const totals = { ignored: 0, relevant: 0, duplicates: 0, findings: 0, alerts: 0, suppressed: 0, belowSeverity: 0 };
+  const totals = { ignored: 0, relevant: 0, duplicates: 0, findings: 0, alerts: 0, suppressed: 0, belowSeverity: 0, exempted: 0 };
+  const exemptions: Record<string, number> = {};
   const clock: Clock = { now: () => replayNow };
   // Replay "publishes" by handing each alert to the caller as its batch is done.
   const publisher: AlertPublisher = {
@@ -148,6 +153,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     totals.findings += result.stats.findings;
     totals.suppressed += result.stats.suppressed;
     totals.belowSeverity += result.stats.belowSeverity;
+    totals.exempted += result.stats.exempted;
+    for (const [key, n] of Object.entries(result.stats.exemptions)) exemptions[key] = (exemptions[key] ?? 0) + n;
     for (const alert of result.delivered) {
       totals.alerts += 1;
       alertsByDetector[alert.detector] = (alertsByDetector[alert.detector] ?? 0) + 1;
@@ -242,6 +249,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     alerts: totals.alerts,
     suppressed: totals.suppressed,
     belowSeverity: totals.belowSeverity,
+    exempted: totals.exempted,
+    exemptions,
     firstEventTime,
     lastEventTime: maxSeen === -Infinity ? null : maxSeen,
     stopped,

@@ -252,6 +252,13 @@ describe('every invalid form of every key', () => {
     number: ['soon', null, true, [], {}, '', NaN, Infinity, '-Infinity'],
     boolean: ['yes', 'TRUE', 1, 0, null, [], {}, ''],
     severity: ['urgent', 'HIGH', 'info', 1, null, '', ['high']],
+    detectors: [
+      5, true, null, [], 'off', '[]', { 'sorce-ip': {} }, { 'source-ip': 5 }, { 'source-ip': { enabld: false } }, { 'source-ip': { enabled: 'no' } },
+      { 'source-ip': { minSeverity: 'urgent' } }, { 'source-ip': { exceptions: 5 } }, { 'source-ip': { exceptions: [5] } },
+      { 'source-ip': { exceptions: [{ id: 'ci', principal: 'arn:aws:iam::210987654321:role/ci', reason: 'CI' }] } },
+      { 'source-ip': { exceptions: [{ id: 'ci', reason: 'CI', expires: '2026-12-31' }] } },
+      '{"source-ip": {"exceptions": [{"id": "ci", "sourceCidr": "10.0.0.1", "reason": "CI", "expires": "2026-12-31"}]}}',
+    ],
     roleRegions: [5, true, ['eu-west-1'], 'eu-west-1', { outbound: 'eu-west-1' }, { 'arn:aws:iam::210987654321:role/outbound-eu': 'europe' }, { 'arn:aws:iam::210987654321:role/outbound-eu': [] }, { 'arn:aws:iam::210987654321:role/outbound-eu': [5] }, { 'arn:aws:iam::210987654321:role/outbound-eu': null }],
   };
 
@@ -437,5 +444,122 @@ describe('ARN patterns (`*` and `?`), matched in linear time', () => {
     expect(config.isMonitoredRole('arn:aws:iam::210987654321:role/out.bound-12')).toBe(false);
     expect(config.isMonitoredRole('arn:aws:iam::210987654321:role/(x)+anything\nelse')).toBe(true);
     expect(config.isMonitoredRole('arn:aws:iam::210987654321:role/xx')).toBe(false);
+  });
+});
+
+describe('detectors (per-detector settings and exceptions)', () => {
+  const CI = 'arn:aws:iam::210987654321:role/ci-*';
+  /** A valid exception with `extra` over it. */
+  const exception = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ id: 'ci-runners', principal: CI, reason: 'CI runners', expires: '2026-12-31', ...extra });
+  const withException = (extra: Record<string, unknown>): Record<string, unknown> => ({ ...MINIMAL, detectors: { 'source-ip': { exceptions: [exception(extra)] } } });
+
+  it.each([
+    ['an unknown detector id', { ...MINIMAL, detectors: { 'sorce-ip': { enabled: false } } }, 'detectors.sorce-ip: unknown detector (did you mean "source-ip"?); expected one of human-principal, unexpected-caller, source-ip,'],
+    ['an entry that is not an object', { ...MINIMAL, detectors: { 'source-ip': false } }, 'detectors.source-ip: false is not an object; expected {"enabled"?: boolean'],
+    ['an unknown field of an entry', { ...MINIMAL, detectors: { 'source-ip': { enable: false } } }, 'detectors.source-ip.enable: unknown field (did you mean "enabled"?); expected enabled, minSeverity, exceptions'],
+    ['enabled as text', { ...MINIMAL, detectors: { 'source-ip': { enabled: 'false' } } }, 'detectors.source-ip.enabled: "false" is not true or false; expected boolean'],
+    ['an unknown severity', { ...MINIMAL, detectors: { 'source-ip': { minSeverity: 'urgent' } } }, 'detectors.source-ip.minSeverity: "urgent" is not a severity; expected low|medium|high|critical'],
+    ['exceptions that are not a list', { ...MINIMAL, detectors: { 'source-ip': { exceptions: {} } } }, 'detectors.source-ip.exceptions: {} is not a list; expected a list of exceptions'],
+    ['an exception that is not an object', { ...MINIMAL, detectors: { 'source-ip': { exceptions: ['ci'] } } }, 'detectors.source-ip.exceptions[0]: "ci" is not an object; expected {"id", "reason", "expires" and at least one of "principal"'],
+    ['an unknown field of an exception', withException({ principle: CI }), 'detectors.source-ip.exceptions[0].principle: unknown field (did you mean "principal"?); expected id, principal, sourceCidr, sessionNamePattern, targetAccount, reason, expires'],
+    ['an exception without an id', withException({ id: undefined }), 'detectors.source-ip.exceptions[0].id: required; expected a name for the exception, unique within the detector'],
+    ['an exception with an empty id', withException({ id: ' ' }), 'detectors.source-ip.exceptions[0].id: " " is not text; expected a name for the exception'],
+    ['an exception id with a line break', withException({ id: 'ci\nrunners' }), 'detectors.source-ip.exceptions[0].id: "ci\\nrunners" is not a name; expected at most 64 printable ASCII characters'],
+    ['an exception without a reason', withException({ reason: undefined }), 'detectors.source-ip.exceptions[0].reason: required; expected why this traffic is accepted'],
+    ['an exception without expires', withException({ expires: undefined }), 'detectors.source-ip.exceptions[0].expires: required (an exception without an end silences its findings for good); expected an ISO-8601 date YYYY-MM-DD (that day 00:00 UTC) or date-time'],
+    ['expires on a day that does not exist', withException({ expires: '2026-02-30' }), 'detectors.source-ip.exceptions[0].expires: "2026-02-30" is not a date or date-time; expected an ISO-8601 date YYYY-MM-DD'],
+    ['expires without a zone', withException({ expires: '2026-12-31T18:00:00' }), 'detectors.source-ip.exceptions[0].expires: "2026-12-31T18:00:00" is not a date or date-time; expected'],
+    ['expires in another notation', withException({ expires: '31/12/2026' }), 'detectors.source-ip.exceptions[0].expires: "31/12/2026" is not a date or date-time'],
+    ['expires as a number', withException({ expires: 1798675200000 }), 'detectors.source-ip.exceptions[0].expires: 1798675200000 is not a date or date-time'],
+    ['an exception without a matcher', withException({ principal: undefined }), 'detectors.source-ip.exceptions[0]: no matcher; expected at least one of principal, sourceCidr, sessionNamePattern, targetAccount'],
+    ['a principal that is not an ARN pattern', withException({ principal: 'role/ci-*' }), 'detectors.source-ip.exceptions[0].principal: "role/ci-*" is not an ARN pattern; expected an ARN pattern (arn:aws:iam::123456789012:role/name, * allowed)'],
+    ['a source address without a prefix length', withException({ sourceCidr: '198.51.100.7' }), 'detectors.source-ip.exceptions[0].sourceCidr: "198.51.100.7" is not a CIDR; expected a CIDR like 203.0.113.0/24 or 2001:db8::/48'],
+    ['an IPv6 block too long', withException({ sourceCidr: '2001:db8::/129' }), 'detectors.source-ip.exceptions[0].sourceCidr: "2001:db8::/129" is not a CIDR'],
+    ['a session name pattern RE2 refuses', withException({ sessionNamePattern: '(?!ci).*' }), 'detectors.source-ip.exceptions[0].sessionNamePattern: "(?!ci).*" is not an RE2 regular expression'],
+    ['an empty session name pattern', withException({ sessionNamePattern: '' }), 'detectors.source-ip.exceptions[0].sessionNamePattern: "" is empty; expected an RE2 regular expression'],
+    ['a target account of 11 digits', withException({ targetAccount: '11112222333' }), 'detectors.source-ip.exceptions[0].targetAccount: "11112222333" is not an account ID; expected a 12-digit account ID'],
+    ['a target account as a number', withException({ targetAccount: 111122223333 }), 'detectors.source-ip.exceptions[0].targetAccount: 111122223333 is not text; expected a 12-digit account ID, as a string'],
+  ])('refuses %s, naming its path and the expected form', (_what, raw, message) => {
+    // When the configuration is resolved
+    const problems = problemsOf(raw);
+    // Then there is one problem, naming the path and what was expected
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(message);
+  });
+
+  it('refuses two exceptions of one detector with the same id, naming the second', () => {
+    const problems = problemsOf({ ...MINIMAL, detectors: { 'source-ip': { exceptions: [exception(), exception({ principal: 'arn:aws:iam::210987654321:role/deploy' })] } } });
+    expect(problems).toEqual(['detectors.source-ip.exceptions[1].id: "ci-runners" is also the id of exceptions[0]; expected ids unique within the detector']);
+  });
+
+  it('takes the same exception id in two detectors', () => {
+    const config = resolveConfig({ ...MINIMAL, detectors: { 'source-ip': { exceptions: [exception()] }, 'session-locations': { exceptions: [exception()] } } });
+    expect(Object.keys(config.detectors)).toEqual(['source-ip', 'session-locations']);
+  });
+
+  it('reports every problem of several exceptions at once', () => {
+    // Given two broken exceptions in two detectors
+    const problems = problemsOf({
+      ...MINIMAL,
+      detectors: { 'source-ip': { exceptions: [exception({ expires: undefined, reason: undefined })] }, region: { exceptions: [exception(), exception({ id: 'x', sourceCidr: 'x' })] } },
+    });
+    // Then all three are named, each by its path
+    expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual([
+      'detectors.source-ip.exceptions[0].reason',
+      'detectors.source-ip.exceptions[0].expires',
+      'detectors.region.exceptions[1].sourceCidr',
+    ]);
+  });
+
+  it('refuses a "__proto__" detector id and a "__proto__" field, naming them', () => {
+    const problems = problemsOf({ ...MINIMAL, detectors: JSON.parse('{"__proto__": {}, "region": {"__proto__": {"enabled": false}}}') as unknown });
+    expect(problems).toEqual([
+      expect.stringMatching(/^detectors\.__proto__: unknown detector; expected one of /),
+      'detectors.region.__proto__: unknown field; expected enabled, minSeverity, exceptions',
+    ]);
+  });
+
+  it('fills each entry\'s defaults and keeps only the matchers given, as the Lambda\'s environment carries them', () => {
+    // Given a detector turned off, one with a floor, and one with an exception of two matchers
+    const config = resolveConfig({
+      ...MINIMAL,
+      detectors: { client: { enabled: false }, 'session-name': { minSeverity: 'high' }, 'source-ip': { exceptions: [exception({ sourceCidr: '2001:db8:1::/48' })] } },
+    });
+    // Then the resolved key has every default, and resolving it again gives the same
+    expect(config.detectors).toEqual({
+      client: { enabled: false, minSeverity: null, exceptions: [] },
+      'session-name': { enabled: true, minSeverity: 'high', exceptions: [] },
+      'source-ip': { enabled: true, minSeverity: null, exceptions: [{ id: 'ci-runners', principal: CI, sourceCidr: '2001:db8:1::/48', reason: 'CI runners', expires: '2026-12-31' }] },
+    });
+    expect(resolveConfig(JSON.parse(JSON.stringify(config)) as Record<string, unknown>)).toEqual(config);
+  });
+
+  it('takes the key as JSON text, as `cdk -c detectors=...` passes it', () => {
+    const config = resolveConfig({ ...MINIMAL, detectors: '{"region": {"enabled": false}}' });
+    expect(config.detectors).toEqual({ region: { enabled: false, minSeverity: null, exceptions: [] } });
+  });
+
+  it.each([
+    ['2026-12-31', '2026-12-31T00:00:00.000Z'],
+    ['2026-12-31T18:30Z', '2026-12-31T18:30:00.000Z'],
+    ['2026-12-31T18:30:15Z', '2026-12-31T18:30:15.000Z'],
+    ['2026-12-31T18:30:15.250Z', '2026-12-31T18:30:15.250Z'],
+    ['2026-12-31T18:30:00+01:00', '2026-12-31T17:30:00.000Z'],
+    ['2026-12-31T23:30:00-05:30', '2027-01-01T05:00:00.000Z'],
+    ['2028-02-29', '2028-02-29T00:00:00.000Z'],
+  ])('reads expires %s as %s', (expires, instant) => {
+    // Given an exception expiring then; when compiled
+    const config = loadConfig(withException({ expires }));
+    // Then it expires at that instant (a date: that day 00:00 UTC)
+    expect(new Date(config.detectorExceptions[0]!.expiresAt).toISOString()).toBe(instant);
+  });
+
+  it('compiles each detector\'s settings, its own floor or minAlertSeverity, and the defaults for a detector not mentioned', () => {
+    const config = loadConfig({ ...MINIMAL, minAlertSeverity: 'medium', detectors: { client: { enabled: false }, 'session-name': { minSeverity: 'high' }, 'source-ip': { exceptions: [exception()] } } });
+    expect(config.detectorSettings('client')).toMatchObject({ enabled: false, minSeverity: 'medium' });
+    expect(config.detectorSettings('session-name')).toMatchObject({ enabled: true, minSeverity: 'high', exceptions: [] });
+    expect(config.detectorSettings('region')).toEqual({ enabled: true, minSeverity: 'medium', exceptions: [] });
+    expect(config.detectorSettings('source-ip').exceptions.map((e) => e.key)).toEqual(['source-ip/ci-runners']);
+    expect(config.detectorExceptions.map((e) => e.key)).toEqual(['source-ip/ci-runners']);
   });
 });

@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS } from '../lambdas/detectors';
+import { DETECTOR_IDS } from '../lambdas/core/detector-ids';
 import { OUTBOUND_ROLE } from './support/case-records';
 import { CASE_BASE_CONFIG, type DetectorCase } from './detectors/cases';
 import { countOnce, eventFingerprint, type Detector } from '../lambdas/detectors/detector';
@@ -90,6 +91,11 @@ describe('detector registry', () => {
   it('has unique ids', () => {
     const ids = DETECTORS.map((d) => d.id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('lists every id, in order, in lambdas/core/detector-ids.ts, which the `detectors` key is checked against', () => {
+    // Given the registry; then the configuration knows exactly its ids (add a new detector's id there)
+    expect(DETECTOR_IDS).toEqual(DETECTORS.map((d) => d.id));
   });
 
   it.each(DETECTORS.map((d) => [d.id, d] as const))('names %s after its file, which exports it as `detector`', async (id, d) => {

@@ -5,6 +5,9 @@
  * without regular expressions and in time bounded by the ARN's length times the pattern's.
  */
 
+/** The form an ARN pattern must have (partition, service, region, account or `*`, resource): checked before {@link glob} compiles it. */
+export const ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|\*):[a-z0-9*-]*:[a-z0-9-]*:(\d{12}|\*|):[\x21-\x7e]+$/;
+
 /**
  * An anchored matcher for an ARN pattern where `*` matches any characters and `?` one, the rest
  * literally. No regular expression: a translation to `.*` backtracks polynomially (a pattern with

@@ -6,7 +6,8 @@
 import { lazyAwsIpRanges, type AwsRangeLookup } from './aws-ip-ranges';
 import { CidrSet, parseCidr, type Cidr } from './ip';
 import { closest, isRegionName, parseJsonOr, show, toList } from './config-values';
-import { glob, globList } from './arn-patterns';
+import { ARN_PATTERN, glob, globList } from './arn-patterns';
+import { checkDetectors, compileDetectors, DETECTORS_TYPE, type CompiledDetectorSettings, type CompiledException, type DetectorSettings } from './detector-settings';
 import { firstMatch, namePatternProblem, NAME_PATTERN_SYNTAX, wholeNameMatcher, type NameMatcher } from './name-patterns';
 import { SEVERITIES, type Severity } from './types';
 import { memoize } from './memo';
@@ -41,6 +42,8 @@ export interface EngineConfig {
   readonly customerRegistryMaxAgeHours: number;
   readonly suppressionMinutes: number;
   readonly minAlertSeverity: Severity;
+  /** Per-detector settings by detector id: on or off, a severity floor, exceptions. */
+  readonly detectors: Readonly<Record<string, DetectorSettings>>;
 }
 
 /** The config plus matchers compiled once (patterns, CIDR sets). */
@@ -67,6 +70,10 @@ export interface CompiledConfig extends EngineConfig {
    * {@link withCustomerRegistry}.
    */
   readonly customers: CustomerRegistry | null;
+  /** A detector's settings (`detectors`): on or off, its severity floor (else `minAlertSeverity`), its exceptions. */
+  readonly detectorSettings: (detectorId: string) => CompiledDetectorSettings;
+  /** Every configured exception, in configuration order (for expiry reports). */
+  readonly detectorExceptions: readonly CompiledException[];
 }
 
 /** The configuration with a registry copy attached (the same object when it is already that copy). */
@@ -83,7 +90,7 @@ export function parseS3Url(value: string): { bucket: string; key: string } | nul
   return match ? { bucket: match[1]!, key: match[2]! } : null;
 }
 
-type Kind = 'arnList' | 'cidrs' | 'regex' | 'regexList' | 'int' | 'number' | 'boolean' | 'severity' | 'roleRegions' | 'policyArnList' | 'objectSource';
+type Kind = 'arnList' | 'cidrs' | 'regex' | 'regexList' | 'int' | 'number' | 'boolean' | 'severity' | 'roleRegions' | 'policyArnList' | 'objectSource' | 'detectors';
 
 /** One configuration key: its form, default and meaning (the README table is generated from this). */
 export interface ConfigKeySpec {
@@ -154,6 +161,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     description: 'Findings with the same dedup key within this many minutes (event time) give one alert.' },
   { name: 'minAlertSeverity', kind: 'severity', type: 'low|medium|high|critical', default: 'medium',
     description: 'Findings below this severity are counted but not alerted.' },
+  { name: 'detectors', kind: 'detectors', type: DETECTORS_TYPE, default: {},
+    description: 'Per detector (by id): `enabled` (default true; false runs it not at all: no findings, no state), `minSeverity` (its own floor instead of `minAlertSeverity`), and `exceptions`: traffic the vendor accepts, whose findings are counted but not alerted. Each exception has an `id` (unique within the detector), a `reason`, an `expires` (ISO-8601 date, meaning that day 00:00 UTC, or date-time with Z or an offset; it applies to events before then, judged by event time) and at least one matcher, all of which must match the call: `principal` (ARN pattern; a role ARN covers its sessions, as in `expectedCallerArns`), `sourceCidr` (CIDR), `sessionNamePattern` (RE2 regex, whole name: the requested name of an AssumeRole, else the calling session\'s) and `targetAccount` (12-digit ID of the assumed role\'s account). See "Detector settings and exceptions" below.' },
 ];
 
 /** Thrown with every problem found, each naming its key and the expected form. */
@@ -164,7 +173,6 @@ export class ConfigError extends Error {
   }
 }
 
-const ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|\*):[a-z0-9*-]*:[a-z0-9-]*:(\d{12}|\*|):[\x21-\x7e]+$/;
 /** An IAM policy ARN pattern: AWS managed policies have `aws` for an account. */
 const POLICY_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|\*):(iam|\*)::(\d{12}|aws|\*):[\x21-\x7e]+$/;
 
@@ -206,6 +214,7 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
     for (const text of cidrs) groups.push({ cidr: parseCidr(text)!, label });
   }
   const regionRules = Object.entries(config.roleRegions).map(([pattern, regions]) => ({ test: glob(pattern), regions }));
+  const detectors = compileDetectors(config.detectors, config.minAlertSeverity);
   return {
     ...config,
     isMonitoredRole: (arn) => arn !== null && monitored(arn),
@@ -220,6 +229,8 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
     isAllowedSessionPolicyArn: config.allowedSessionPolicyArns.length === 0 ? () => true : globList(config.allowedSessionPolicyArns),
     awsIpRanges,
     customers: null,
+    detectorSettings: detectors.settingsOf,
+    detectorExceptions: detectors.exceptions,
   };
 }
 
@@ -347,6 +358,8 @@ function check(spec: ConfigKeySpec, value: unknown, problems: string[]): unknown
       }
       return out;
     }
+    case 'detectors':
+      return checkDetectors(spec.name, value, problems);
   }
 }
 

@@ -335,7 +335,7 @@ function hostHeaderOf(tls: unknown): string | null {
 }
 
 /** Classifies `sourceIPAddress`: an IP, an AWS service host name, `AWS Internal`, or invalid. */
-function classifySource(text: string | null): SourceAddress {
+export function classifySource(text: string | null): SourceAddress {
   if (text === null || text === '') return { kind: 'missing', text: '' };
   const ip = parseIp(text);
   if (ip) return { kind: 'ip', text, ip };

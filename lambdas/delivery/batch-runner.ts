@@ -86,7 +86,7 @@ export interface BatchOutcome {
   readonly stats: BatchStats;
 }
 
-const NO_EVALUATION: EvaluationStats = { received: 0, ignored: 0, duplicates: 0, relevant: 0, findings: 0, belowSeverity: 0 };
+const NO_EVALUATION: EvaluationStats = { received: 0, ignored: 0, duplicates: 0, relevant: 0, findings: 0, belowSeverity: 0, exempted: 0, exemptions: {} };
 const silent: RunnerLog = { error() {}, warn() {}, info() {} };
 
 /** Runs one batch through reserve → publish → commit → mark sent / release. Never throws: failures are in the outcome. */

@@ -12,7 +12,7 @@ import { describeAttack } from '../core/attack';
 import { quoted } from '../core/text';
 
 /** Version of the alert JSON; bump when a field changes meaning. */
-const ALERT_SCHEMA_VERSION = 1;
+export const ALERT_SCHEMA_VERSION = 1;
 
 /** The flat alert record: fields that do not apply are null. */
 export interface AlertRecord {

@@ -8,6 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { withCustomerRegistry, type CompiledConfig } from '../core/config';
+import { expiredAt } from '../core/detector-settings';
 import type { EventOrigin } from '../core/eventbridge-envelope';
 import { notAfterClock, parseText, type ParseOptions } from '../core/parse';
 import type { Consumption } from '../core/state';
@@ -18,7 +19,7 @@ import type { Detector } from '../detectors/detector';
 import { DETECTORS } from '../detectors';
 import type { Alert } from '../engine/alerts';
 import type { Clock } from '../engine/engine';
-import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC } from './contract';
+import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, EXPIRED_EXCEPTIONS_METRIC } from './contract';
 import type { CustomerRegistrySource, RegistryForBatch } from './customer-registry';
 
 /** Everything the handler needs, injected. */
@@ -57,6 +58,8 @@ export interface InvocationSummary {
   readonly writeUnits: number;
   /** The customer registry copy the batch ran with; null when none is configured. */
   readonly customerRegistry: RegistryForBatch | null;
+  /** Detector exceptions past their `expires` by the invocation's clock. */
+  readonly expiredExceptions: number;
 }
 
 /** What the handler uses of the Lambda context. */
@@ -94,6 +97,7 @@ export async function handleBatch(
   if (registry) logRegistry(deps.logger, deps.customerRegistry!.url, registry);
   // Until a first good copy is read, the registry's checks are skipped (never raised on every call).
   const config = registry ? withCustomerRegistry(deps.config, registry.registry) : deps.config;
+  const expiredExceptions = reportExpiredExceptions(deps);
   const outcome = parsed.calls.length > 0 ? await runBatch({ calls: parsed.calls, redeliveredEventIds: parsed.redeliveredEventIds, owner, leaseMs }, { ...deps, config, detectors: deps.detectors ?? DETECTORS, log: deps.logger }) : null;
   const failures = failedMessages(parsed, outcome);
   const after = deps.consumption?.() ?? before;
@@ -108,9 +112,31 @@ export async function handleBatch(
     readUnits: after.readUnits - before.readUnits,
     writeUnits: after.writeUnits - before.writeUnits,
     customerRegistry: registry,
+    expiredExceptions,
   };
   report(deps, summary, parsed, failures);
   return { response: { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) }, summary };
+}
+
+/** The exceptions each configuration (one per cold start) has logged as expired. */
+const loggedExpired = new WeakMap<CompiledConfig, Set<string>>();
+
+/**
+ * How many detector exceptions have expired by the invocation's clock; each is logged once per
+ * instance: at its first invocation those already expired, later each one that expires while it
+ * is warm (an instance lives for hours; logging them every batch would bury the log).
+ */
+function reportExpiredExceptions(deps: DetectDependencies): number {
+  const expired = expiredAt(deps.config.detectorExceptions, deps.clock.now());
+  if (expired.length === 0) return 0;
+  let logged = loggedExpired.get(deps.config);
+  if (logged === undefined) loggedExpired.set(deps.config, (logged = new Set()));
+  for (const e of expired) {
+    if (logged.has(e.key)) continue;
+    logged.add(e.key);
+    deps.logger.warn('detector exception expired: its findings alert again; renew its expires or remove it', { exception: e.key, expires: e.expires, reason: e.reason });
+  }
+  return expired.length;
 }
 
 /** Problems of one registry read logged one by one; past this they are counted. */
@@ -231,6 +257,8 @@ function report(deps: DetectDependencies, summary: InvocationSummary, parsed: Pa
     findings: outcome?.stats.findings ?? 0,
     alerts: summary.published,
     suppressed: outcome?.stats.suppressed ?? 0,
+    exempted: outcome?.stats.exempted ?? 0,
+    exemptions: outcome?.stats.exemptions ?? {},
     readUnits: summary.readUnits,
     writeUnits: summary.writeUnits,
     retry: [...failures],
@@ -249,6 +277,8 @@ function emitMetrics(metrics: Metrics, s: InvocationSummary, parsed: ParsedMessa
   metrics.addMetric('Findings', MetricUnit.Count, stats?.findings ?? 0);
   metrics.addMetric('AlertsPublished', MetricUnit.Count, s.published);
   metrics.addMetric('AlertsSuppressed', MetricUnit.Count, stats?.suppressed ?? 0);
+  metrics.addMetric('ExemptedFindings', MetricUnit.Count, stats?.exempted ?? 0);
+  metrics.addMetric(EXPIRED_EXCEPTIONS_METRIC, MetricUnit.Count, s.expiredExceptions);
   metrics.addMetric('AlertsRecovered', MetricUnit.Count, s.recovered);
   metrics.addMetric('AlertsHeldElsewhere', MetricUnit.Count, s.busy);
   metrics.addMetric('AlertsPublishFailed', MetricUnit.Count, s.publishFailed);
@@ -262,19 +292,21 @@ function emitMetrics(metrics: Metrics, s: InvocationSummary, parsed: ParsedMessa
   }
   metrics.addMetric('ReadRequestUnits', MetricUnit.Count, s.readUnits);
   metrics.addMetric('WriteRequestUnits', MetricUnit.Count, s.writeUnits);
-  const byDetector = new Map<string, { findings: number; alerts: number }>();
-  const countsOf = (detector: string): { findings: number; alerts: number } => {
+  const byDetector = new Map<string, { findings: number; alerts: number; exempted: number }>();
+  const countsOf = (detector: string): { findings: number; alerts: number; exempted: number } => {
     let counts = byDetector.get(detector);
-    if (counts === undefined) byDetector.set(detector, (counts = { findings: 0, alerts: 0 }));
+    if (counts === undefined) byDetector.set(detector, (counts = { findings: 0, alerts: 0, exempted: 0 }));
     return counts;
   };
   for (const f of s.result?.findings ?? []) countsOf(f.detector).findings += 1;
   for (const a of delivered) countsOf(a.detector).alerts += 1;
+  for (const [key, n] of Object.entries(stats?.exemptions ?? {})) countsOf(key.slice(0, key.indexOf('/'))).exempted += n;
   for (const [detector, counts] of byDetector) {
     const single = metrics.singleMetric();
     single.addDimension('detector', detector);
     single.addMetric('DetectorFindings', MetricUnit.Count, counts.findings);
     single.addMetric('DetectorAlerts', MetricUnit.Count, counts.alerts);
+    single.addMetric('DetectorExemptedFindings', MetricUnit.Count, counts.exempted);
   }
   metrics.publishStoredMetrics();
 }

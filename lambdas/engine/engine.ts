@@ -9,10 +9,11 @@ import type { CompiledConfig } from '../core/config';
 import { keys } from '../core/keys';
 import { keyString, type ReadKey, type StateCache, type StateStore } from '../core/state';
 import { DAY_MS, ttlAfter } from '../core/time';
-import { SEVERITIES, type Finding, type ParsedCall } from '../core/types';
+import type { Finding, ParsedCall } from '../core/types';
 import type { Detector, FindingDraft, Plan, StateView, Subject } from '../detectors/detector';
 import { fold, type AlertCandidate } from './alerts';
 import { BatchState, readState } from './batch-state';
+import { Triage } from './triage';
 
 /** Time source; the Lambda uses the wall clock, replay the latest event time. */
 export interface Clock {
@@ -35,8 +36,12 @@ export interface EvaluationStats {
   readonly duplicates: number;
   readonly relevant: number;
   readonly findings: number;
-  /** Findings under `minAlertSeverity`: counted, never alerted. */
+  /** Findings under their detector's `minSeverity` (else `minAlertSeverity`): counted, never alerted. */
   readonly belowSeverity: number;
+  /** Findings an exception of their detector covered: counted, never alerted. */
+  readonly exempted: number;
+  /** Exempted findings by `<detector>/<exception id>`. */
+  readonly exemptions: Readonly<Record<string, number>>;
 }
 
 /** A batch evaluated; its state not yet written. */
@@ -149,7 +154,9 @@ export async function evaluateBatch(
 ): Promise<EvaluatedBatch> {
   const { subjects, ignored, duplicates } = selectBatch(calls, config);
   const nowMs = clock.now();
-  const planned = subjects.map((subject) => planCall(subject, detectors, config));
+  // A detector turned off is not run: no plan, no state read or written.
+  const enabled = detectors.filter((d) => config.detectorSettings(d.id).enabled);
+  const planned = subjects.map((subject) => planCall(subject, enabled, config));
   const { items: loaded, cacheable } = planned.length === 0 ? { items: new Map(), cacheable: new Set<string>() } : await readState(keyListsOf(planned), state.store, state.cache, nowMs);
   const batch = new BatchState(loaded);
   const learningMs = config.learningPeriodDays * DAY_MS;
@@ -162,6 +169,7 @@ export async function evaluateBatch(
     },
   };
   const findings: Finding[] = [];
+  const triage = new Triage(config);
   for (const { subject, roleKeys, plans } of planned) {
     const eventTime = subject.call.eventTime;
     for (const key of roleKeys) {
@@ -176,18 +184,20 @@ export async function evaluateBatch(
     for (const { detector, plan } of plans) {
       const result = plan.evaluate(view);
       for (const u of result.updates) batch.apply(u);
-      for (const draft of result.findings) findings.push(stamp(detector, draft));
+      for (const draft of result.findings) {
+        const finding = stamp(detector, draft);
+        findings.push(finding);
+        triage.judge(finding, subject.call);
+      }
     }
   }
-  const minimum = SEVERITIES.indexOf(config.minAlertSeverity);
-  const eligible = findings.filter((f) => SEVERITIES.indexOf(f.severity) >= minimum);
-  const candidates = fold(eligible, config.suppressionMinutes * 60_000);
+  const candidates = fold(triage.eligible, config.suppressionMinutes * 60_000);
   const writes = batch.writes();
   let committed = false;
   return {
     findings,
     candidates,
-    stats: { received: calls.length, ignored, duplicates, relevant: subjects.length, findings: findings.length, belowSeverity: findings.length - eligible.length },
+    stats: { received: calls.length, ignored, duplicates, relevant: subjects.length, findings: findings.length, belowSeverity: triage.belowSeverity, exempted: triage.exempted, exemptions: triage.exemptions },
     async commit() {
       if (committed) throw new Error('the batch state was already written');
       committed = true;

@@ -1,4 +1,10 @@
+import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
+import { BatchImportFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
 import { Destinations } from '../lambdas/delivery/destinations';
+import { SnsPublisher } from '../lambdas/delivery/sns-publisher';
+import { publisherFromEnvironment } from '../lambdas/detect/environment';
 import { MemoryPublisher } from '../lambdas/delivery/memory-publisher';
 import { AlertPublishError, type AlertPublisher } from '../lambdas/delivery/publisher';
 import { handleBatch } from '../lambdas/detect/handler';
@@ -142,5 +148,79 @@ describe('the detect handler with several destinations', () => {
     expect(third.summary.published).toBe(0);
     expect(sns.alerts).toHaveLength(1);
     expect(hub.alerts).toHaveLength(sent);
+  });
+});
+
+describe('the destinations the function reads from its environment', () => {
+  const ENV = {
+    TABLE_NAME: 't',
+    ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:210987654321:alerts',
+    DETECTION_CONFIG: JSON.stringify({ monitoredRoleArns: ['arn:aws:iam::210987654321:role/outbound-*'] }),
+    EVENT_ACCOUNT: '210987654321',
+    EVENT_REGIONS: 'eu-west-1',
+    ALERT_EVENT_BUS: 'arn:aws:events:eu-west-1:210987654321:event-bus/soc-alerts',
+    ALERT_EVENT_DETAIL: 'ocsf',
+    SECURITY_HUB_PRODUCT_ARN: 'arn:aws:securityhub:eu-west-1:210987654321:product/210987654321/default',
+    CHAT_TOPICS: JSON.stringify([{ topicArn: 'arn:aws:sns:eu-west-1:210987654321:chat-high', minSeverity: 'high' }]),
+  };
+  const sns = mockClient(SNSClient);
+  const events = mockClient(EventBridgeClient);
+  const hub = mockClient(SecurityHubClient);
+  let saved: NodeJS.ProcessEnv;
+
+  beforeEach(() => {
+    saved = { ...process.env };
+    sns.reset();
+    events.reset();
+    hub.reset();
+    sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => ({ Successful: (input.PublishBatchRequestEntries ?? []).map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })), Failed: [] }));
+    events.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({ FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `ev-${i}` })) }));
+    hub.on(BatchImportFindingsCommand).resolves({ SuccessCount: 1, FailedCount: 0, FailedFindings: [] });
+  });
+  afterEach(() => {
+    process.env = saved;
+  });
+
+  it('sends one alert to SNS, the bus (as OCSF), Security Hub and the chat topic of its threshold, with the alertId in each', async () => {
+    // Given every destination configured
+    Object.assign(process.env, ENV);
+    const publisher = publisherFromEnvironment();
+    expect((publisher as Destinations).names).toEqual(['sns', 'eventbridge', 'securityhub', 'chat-high']);
+    // When a high alert is published
+    const result = await publisher.publish([alert(7, 'high')]);
+    // Then every destination took it
+    expect(result.accepted.map((a) => a.alertId)).toEqual(['alert-7']);
+    const topics = sns.commandCalls(PublishBatchCommand).map((c) => c.args[0].input.TopicArn).sort();
+    expect(topics).toEqual(['arn:aws:sns:eu-west-1:210987654321:alerts', 'arn:aws:sns:eu-west-1:210987654321:chat-high']);
+    const chat = sns.commandCalls(PublishBatchCommand).find((c) => c.args[0].input.TopicArn!.endsWith('chat-high'))!.args[0].input.PublishBatchRequestEntries![0]!;
+    expect(chat.MessageStructure).toBeUndefined();
+    expect(JSON.parse(chat.Message!)).toMatchObject({ version: '1.0', source: 'custom', id: 'alert-7' });
+    const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
+    expect(entry).toMatchObject({ Source: 'assumerole-watch', DetailType: 'AssumeRole Watch Alert', EventBusName: ENV.ALERT_EVENT_BUS });
+    expect(JSON.parse(entry.Detail!)).toMatchObject({ class_uid: 2004, finding_info: { uid: 'alert-7' } });
+    const finding = hub.commandCalls(BatchImportFindingsCommand)[0]!.args[0].input.Findings![0]!;
+    expect(finding).toMatchObject({ Id: 'alert-7', ProductArn: ENV.SECURITY_HUB_PRODUCT_ARN, AwsAccountId: '210987654321' });
+  });
+
+  it('keeps a medium alert out of a chat channel for high alerts', async () => {
+    Object.assign(process.env, ENV);
+    const result = await publisherFromEnvironment().publish([alert(8, 'medium')]);
+    expect(result.accepted.map((a) => a.alertId)).toEqual(['alert-8']);
+    expect(sns.commandCalls(PublishBatchCommand).map((c) => c.args[0].input.TopicArn)).toEqual(['arn:aws:sns:eu-west-1:210987654321:alerts']);
+  });
+
+  it('is SNS alone when no other destination is configured', () => {
+    Object.assign(process.env, { ...ENV, ALERT_EVENT_BUS: '', SECURITY_HUB_PRODUCT_ARN: '', CHAT_TOPICS: '' });
+    expect(publisherFromEnvironment()).toBeInstanceOf(SnsPublisher);
+  });
+
+  it.each([
+    ['ALERT_EVENT_DETAIL', 'asff', 'environment variable ALERT_EVENT_DETAIL: "asff" is neither record nor ocsf'],
+    ['SECURITY_HUB_PRODUCT_ARN', 'arn:aws:securityhub:eu-west-1:210987654321:product/111122223333/default', 'environment variable SECURITY_HUB_PRODUCT_ARN: "arn:aws:securityhub:eu-west-1:210987654321:product/111122223333/default" is not the account\'s own product ARN'],
+    ['CHAT_TOPICS', '[{"topicArn": "x"}]', 'environment variable CHAT_TOPICS: expected [{"topicArn": "arn:…", "minSeverity": "low|medium|high|critical"}]'],
+    ['CHAT_TOPICS', '[', 'environment variable CHAT_TOPICS is not JSON'],
+  ])('fails its cold start naming an invalid %s', (name, value, message) => {
+    Object.assign(process.env, { ...ENV, [name]: value });
+    expect(() => publisherFromEnvironment()).toThrow(message);
   });
 });

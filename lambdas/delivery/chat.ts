@@ -12,6 +12,7 @@
 import { describeAttack } from '../core/attack';
 import type { Alert } from '../engine/alerts';
 import { consoleEventUrl, printable, shown } from './format';
+import { messageAttributes, messageBytes, type RenderedAlert } from './sns-publisher';
 
 /** The custom notification schema Amazon Q Developer in chat applications reads. */
 export interface ChatNotification {
@@ -106,4 +107,15 @@ export function toChatNotification(alert: Alert): ChatNotification {
       additionalContext: { alertId: alert.alertId, detector: alert.detector, severity: alert.severity },
     },
   };
+}
+
+/**
+ * The SNS message for a chat topic: the notification as the one text every protocol gets (the
+ * chat integration reads the raw message), with the alert's filter attributes. It is a few
+ * kilobytes at most, far under SNS's limit.
+ */
+export function renderChatAlert(alert: Alert): RenderedAlert {
+  const message = JSON.stringify(toChatNotification(alert));
+  const attributes = messageAttributes(alert);
+  return { alertId: alert.alertId, subject: null, message, perProtocol: false, attributes, bytes: messageBytes(message, null, attributes), truncated: false };
 }

@@ -161,6 +161,8 @@ export interface OcsfUnmapped {
   readonly principal_type?: string;
   /** The CloudTrail console's page of each event. */
   readonly console_links: readonly { readonly event_uid: string; readonly url: string }[];
+  /** Evidence was shortened to fit a destination's size limit (EventBridge); the CloudTrail events hold the rest. */
+  readonly truncated?: true;
 }
 
 /** An alert as an OCSF 1.1.0 Detection Finding. */
@@ -289,7 +291,7 @@ function attacksOf(alert: Alert): OcsfAttack[] {
 }
 
 /** Renders an alert as an OCSF 1.1.0 Detection Finding. */
-export function toOcsf(alert: Alert): OcsfDetectionFinding {
+export function toOcsf(alert: Alert, truncated = false): OcsfDetectionFinding {
   const e = alert.evidence;
   const times = e.eventTimes.map((t) => Date.parse(t)).filter((t) => Number.isFinite(t));
   const first = times[0];
@@ -367,6 +369,7 @@ export function toOcsf(alert: Alert): OcsfDetectionFinding {
       ...(source.unmapped !== undefined ? { source_address: source.unmapped } : {}),
       ...(e.principalArn === null ? { principal_type: e.principalType } : {}),
       console_links: e.eventIds.map((id) => ({ event_uid: id, url: consoleEventUrl(e.awsRegion, id) })),
+      ...(truncated ? { truncated: true as const } : {}),
     },
   };
   return fitted(finding);

@@ -36,9 +36,12 @@ export type SnsAlertRecord = PublishedAlertRecord;
 /** One alert rendered for SNS, before it is given a batch entry Id. */
 export interface RenderedAlert {
   readonly alertId: string;
-  readonly subject: string;
-  /** `{"default": <alert JSON>, "email": <text>}` as a string. */
+  /** The e-mail Subject; null for a message no mail subscriber reads (chat). */
+  readonly subject: string | null;
+  /** `{"default": <alert JSON>, "email": <text>}` as a string, or one text for every protocol (`perProtocol` false). */
   readonly message: string;
+  /** The message holds one text per protocol (`MessageStructure: 'json'`). */
+  readonly perProtocol: boolean;
   readonly attributes: Readonly<Record<string, MessageAttributeValue>>;
   /** Size as SNS counts it: message, subject and every attribute's name, type and value, in UTF-8 bytes. */
   readonly bytes: number;
@@ -49,6 +52,8 @@ export interface RenderedAlert {
 export interface SnsPublisherOptions {
   /** The topic's `MaximumMessageSize` (per message and per batch call). @default 262144 */
   readonly maxMessageBytes?: number;
+  /** How an alert becomes a message. @default {@link renderAlert}: the alert record for queues and HTTPS, text for e-mail */
+  readonly render?: (alert: Alert, maxBytes: number) => RenderedAlert;
 }
 
 /** The SNS client module, loaded when first needed rather than at the cold start. */
@@ -59,6 +64,7 @@ export function snsModule(): typeof import('@aws-sdk/client-sns') {
 /** Publishes alerts to an SNS topic with PublishBatch. */
 export class SnsPublisher implements AlertPublisher {
   private readonly maxBytes: number;
+  private readonly render: (alert: Alert, maxBytes: number) => RenderedAlert;
 
   constructor(
     /** The client, or how to make it at the first publish (most Lambda instances never publish). */
@@ -67,6 +73,7 @@ export class SnsPublisher implements AlertPublisher {
     options: SnsPublisherOptions = {},
   ) {
     this.maxBytes = options.maxMessageBytes ?? SNS_MAX_MESSAGE_BYTES;
+    this.render = options.render ?? renderAlert;
   }
 
   /**
@@ -78,7 +85,7 @@ export class SnsPublisher implements AlertPublisher {
     const failed: FailedAlert[] = [];
     const rendered: RenderedAlert[] = [];
     for (const alert of uniqueAlerts(alerts)) {
-      const r = renderAlert(alert, this.maxBytes);
+      const r = this.render(alert, this.maxBytes);
       if (r.bytes > this.maxBytes) {
         failed.push({ alertId: r.alertId, code: 'MessageTooLarge', message: `${r.bytes} bytes after truncation; the limit is ${this.maxBytes}`, senderFault: true });
       } else {
@@ -94,7 +101,7 @@ export class SnsPublisher implements AlertPublisher {
     const entries: PublishBatchRequestEntry[] = batch.map((r) => {
       const id = uniqueEntryId(r.alertId, byId);
       byId.set(id, r);
-      return { Id: id, Message: r.message, MessageStructure: 'json', Subject: r.subject, MessageAttributes: { ...r.attributes } };
+      return { Id: id, Message: r.message, ...(r.perProtocol ? { MessageStructure: 'json' } : {}), ...(r.subject === null ? {} : { Subject: r.subject }), MessageAttributes: { ...r.attributes } };
     });
     if (typeof this.client === 'function') this.client = this.client();
     const { PublishBatchCommand } = snsModule();
@@ -135,14 +142,14 @@ export function renderAlert(alert: Alert, maxBytes = SNS_MAX_MESSAGE_BYTES): Ren
     alert,
     (shown, truncated): RenderedAlert => {
       const message = JSON.stringify({ default: terminalJson(publishedRecord(shown, truncated)), email: toEmailText(shown, truncated) });
-      return { alertId: alert.alertId, subject, message, attributes, bytes: messageBytes(message, subject, attributes), truncated };
+      return { alertId: alert.alertId, subject, message, perProtocol: true, attributes, bytes: messageBytes(message, subject, attributes), truncated };
     },
     (r) => r.bytes <= maxBytes,
   );
 }
 
 /** Attributes for subscription filter policies: severity, detector, roleArn (when known), alertId. */
-function messageAttributes(alert: Alert): Record<string, MessageAttributeValue> {
+export function messageAttributes(alert: Alert): Record<string, MessageAttributeValue> {
   const attributes: Record<string, MessageAttributeValue> = {
     severity: stringAttribute(alert.severity),
     detector: stringAttribute(alert.detector),
@@ -164,8 +171,8 @@ function attributeText(value: string): string {
 }
 
 /** Bytes SNS counts against the limit: the message, the subject, and each attribute's name, type and value. */
-function messageBytes(message: string, subject: string, attributes: Readonly<Record<string, MessageAttributeValue>>): number {
-  let bytes = utf8Bytes(message) + utf8Bytes(subject);
+export function messageBytes(message: string, subject: string | null, attributes: Readonly<Record<string, MessageAttributeValue>>): number {
+  let bytes = utf8Bytes(message) + utf8Bytes(subject ?? '');
   for (const [name, value] of Object.entries(attributes)) {
     bytes += utf8Bytes(name) + utf8Bytes(value.DataType ?? '') + utf8Bytes(value.StringValue ?? '');
   }

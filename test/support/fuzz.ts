@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import { SUBJECT_MAX_LENGTH } from '../../lambdas/delivery/email';
+import { toChatNotification } from '../../lambdas/delivery/chat';
 import { renderAlert, SNS_MAX_MESSAGE_BYTES } from '../../lambdas/delivery/sns-publisher';
 import { terminalJson, toRecord, toText } from '../../lambdas/delivery/format';
 import { ADDRESSES, CUSTOMERS, iamUser, intoOutbound, outboundSession, outToCustomer, sessionCall } from './case-records';
@@ -469,12 +470,17 @@ export function checkRendering(alert: Alert): void {
   if (line !== JSON.stringify(toRecord(alert)) && JSON.stringify(JSON.parse(line)) !== JSON.stringify(toRecord(alert))) violated('replay --json does not parse back to the alert record');
   const rendered = renderAlert(alert);
   if (rendered.bytes > SNS_MAX_MESSAGE_BYTES) violated(`rendered alert is ${rendered.bytes} bytes`);
-  if (!VALID_SUBJECT.test(rendered.subject)) violated(`invalid subject ${JSON.stringify(rendered.subject)}`);
+  if (!VALID_SUBJECT.test(rendered.subject ?? '')) violated(`invalid subject ${JSON.stringify(rendered.subject)}`);
   const message = JSON.parse(rendered.message) as { default: string; email: string };
   const record = JSON.parse(message.default) as { alertId: string; truncated: boolean; cause: string };
   if (record.alertId !== alert.alertId) violated('default message lost the alertId');
   if (!record.truncated && record.cause !== alert.cause) violated('default message changed the cause without truncating');
   if (UNSAFE_TEXT.test(message.email)) violated(`e-mail text holds an unsafe character: ${JSON.stringify(message.email.match(UNSAFE_TEXT)?.[0])}`);
+  const chat = toChatNotification(alert).content;
+  const chatText = [chat.title, chat.description, ...chat.nextSteps].join('\n');
+  if (UNSAFE_TEXT.test(chatText)) violated(`chat notification holds an unsafe character: ${JSON.stringify(chatText.match(UNSAFE_TEXT)?.[0])}`);
+  if (/<[!@#]/.test(chatText)) violated('chat notification holds a mention or link in angle brackets');
+  for (const line of chat.description.split('\n')) if ((line.match(/`/g) ?? []).length % 2 !== 0) violated(`chat line with an open code span: ${JSON.stringify(line)}`);
 }
 
 function checkReasons(results: readonly ParseResult[]): void {

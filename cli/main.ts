@@ -1,7 +1,7 @@
 /**
  * The `assumerole-watch` command line.
  *
- *   assumerole-watch replay <paths...> [--config FILE] [--json] [--batch-size N] [--reorder-minutes N] [--max-… N]
+ *   assumerole-watch replay <paths...> [--config FILE] [--format text|json|ocsf|asff] [--batch-size N] [--reorder-minutes N] [--max-… N]
  *   assumerole-watch generate <outDir> [--days N] [--customers N] [--seed N] ...
  *
  * Exit codes: 0 no alerts, 1 alerts, 2 usage error, unreadable input, a bound reached, or an internal error.
@@ -15,7 +15,8 @@ import type { StatePorts } from '../lambdas/delivery/batch-runner';
 import { MemoryLedger } from '../lambdas/state/memory-ledger';
 import { MemoryStore, type MemoryBoundError } from '../lambdas/state/memory-store';
 import type { Consumption } from '../lambdas/core/state';
-import { printable, terminalJson, toRecord, toText } from '../lambdas/delivery/format';
+import { printable } from '../lambdas/delivery/format';
+import { ALERT_FORMATS, renderForReplay, type AlertFormat } from './formats';
 import { DEFAULT_INPUT_LIMITS, MAX_TEXT_MB, MB, readRegularFile } from './inputs';
 import { DEFAULT_MAX_REORDER_EVENTS, replay, type ReplayReport } from './replay';
 
@@ -31,7 +32,7 @@ const DEFAULT_MAX_STATE_ITEMS = 1_000_000;
 const MAX_CONFIG_BYTES = 16 * MB;
 
 const USAGE = `usage:
-  assumerole-watch replay <path|dir|-> ... [--config FILE] [--json] [--batch-size N] [--reorder-minutes N]
+  assumerole-watch replay <path|dir|-> ... [--config FILE] [--format text|json|ocsf|asff] [--batch-size N] [--reorder-minutes N]
                           [--store memory|dynamodb] [--endpoint URL] [--table NAME] [--region REGION]
                           [--max-file-mb N] [--max-line-mb N] [--max-state-items N] [--max-reorder-events N]
   assumerole-watch generate <outDir> [--days N] [--customers N] [--seed N] [--start ISO] [--no-incidents] [--records N]
@@ -40,6 +41,8 @@ replay reads CloudTrail logs (S3 layout .json/.json.gz, JSON Lines, EventBridge 
 recursively; - for stdin), runs every detector and prints alerts. Configuration comes from --config
 (a JSON object of detection keys, or a cdk.json) or from ./cdk.json's context. With --store dynamodb,
 state and alert suppression live in a DynamoDB table (created when missing), to seed or inspect one.
+--format prints each alert as text (the default), or one JSON document a line: json, the alert record
+(--json for short); ocsf, the OCSF 1.1.0 Detection Finding; asff, the Security Hub finding.
 Bounds: a file read whole or inflated --max-file-mb (${DEFAULT_INPUT_LIMITS.maxFileBytes / MB}), a line --max-line-mb (${DEFAULT_INPUT_LIMITS.maxLineBytes / MB}),
 live state items and alerts in memory --max-state-items (${DEFAULT_MAX_STATE_ITEMS}), the reorder buffer --max-reorder-events (${DEFAULT_MAX_REORDER_EVENTS}).
 Exit codes: 0 no alerts, 1 alerts, 2 usage error, unreadable input, or a bound reached.`;
@@ -89,7 +92,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 interface ReplayArgs {
   paths: string[];
   configFile: string | null;
-  json: boolean;
+  format: AlertFormat;
   batchSize: number;
   reorderMinutes: number;
   store: 'memory' | 'dynamodb';
@@ -106,7 +109,7 @@ function parseReplayArgs(args: readonly string[]): ReplayArgs {
   const parsed: ReplayArgs = {
     paths: [],
     configFile: null,
-    json: false,
+    format: 'text',
     batchSize: 100,
     reorderMinutes: 60,
     store: 'memory',
@@ -137,7 +140,12 @@ function parseReplayArgs(args: readonly string[]): ReplayArgs {
       return n;
     };
     if (a === '--config') parsed.configFile = value();
-    else if (a === '--json') parsed.json = true;
+    else if (a === '--json') parsed.format = 'json';
+    else if (a === '--format') {
+      const v = value();
+      if (!(ALERT_FORMATS as readonly string[]).includes(v)) throw new UsageError(`--format takes ${ALERT_FORMATS.join(', ')}, got ${JSON.stringify(v)}`);
+      parsed.format = v as AlertFormat;
+    }
     else if (a === '--batch-size') parsed.batchSize = positive(a, value());
     else if (a === '--reorder-minutes') parsed.reorderMinutes = positive(a, value());
     else if (a === '--store') {
@@ -220,7 +228,7 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
   const dynamo = options.store === 'dynamodb' ? await dynamoPorts(options) : null;
   const ports = dynamo?.ports ?? { state: new MemoryStore({ maxItems: options.maxStateItems }), ledger: new MemoryLedger({ maxAlerts: options.maxStateItems }) };
   let progressShown = false;
-  if (!options.json) io.out(`${'time'.padEnd(24)}  ${'SEVERITY'.padEnd(8)} ${'detector'.padEnd(18)} title\n`);
+  if (options.format === 'text') io.out(`${'time'.padEnd(24)}  ${'SEVERITY'.padEnd(8)} ${'detector'.padEnd(18)} title\n`);
   const report = await replay({
     paths: options.paths,
     config,
@@ -231,7 +239,7 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
     maxReorderEvents: options.maxReorderEvents,
     onAlert: (alert) => {
       if (progressShown) io.err('\r\x1b[K');
-      io.out(options.json ? `${terminalJson(toRecord(alert))}\n` : `${toText(alert)}\n`);
+      io.out(renderForReplay(alert, options.format, config));
     },
     onProgress: io.errIsTty
       ? (p) => {

@@ -13,6 +13,16 @@ import { join } from 'node:path';
 import { DETECTORS } from '../lambdas/detectors';
 import { CONFIG_KEYS } from '../lambdas/core/config';
 import { DEPLOY_KEYS } from '../lib/config';
+import { publishedRecord } from '../lambdas/delivery/alert-record';
+import { toAsff } from '../lambdas/delivery/asff';
+import { toChatNotification } from '../lambdas/delivery/chat';
+import { toEmailText, toSubject } from '../lambdas/delivery/email';
+import { renderEvent } from '../lambdas/delivery/eventbridge-publisher';
+import { toOcsf } from '../lambdas/delivery/ocsf';
+import type { Alert } from '../lambdas/engine/alerts';
+
+/** The demo alert docs/alerts.md shows in every format (test/alert-formats.test.ts checks the demo still raises it). */
+export const SAMPLE_ALERT_FILE = 'docs/sample-alert.json';
 
 const ROOT = join(__dirname, '..');
 
@@ -27,6 +37,7 @@ const BLOCK_FILES: Readonly<Record<string, string>> = {
   detectors: 'docs/detectors.md',
   config: 'docs/configuration.md',
   'deploy-config': 'docs/configuration.md',
+  'alert-formats': 'docs/alerts.md',
 };
 
 /** One figure the bench reports; `pass` is null when the figure has no target. */
@@ -165,6 +176,7 @@ export function generatedSections(root = ROOT): Record<string, string> {
     ['key', 'type', 'default', 'meaning'],
     DEPLOY_KEYS.map((k) => [`\`${k.name}\``, cell(k.type), k.defaultText ? cell(k.defaultText) : `\`${JSON.stringify(k.default)}\``, `${cell(k.description)}${range(k)}`]),
   );
+  const sample = JSON.parse(readFileSync(join(root, SAMPLE_ALERT_FILE), 'utf8')) as Alert;
   const benchBody = blockBody(readFileSync(join(root, BENCH_PAGE), 'utf8'), BENCH_BLOCK);
   if (benchBody === null) throw new Error(`${BENCH_PAGE} has no <!-- generated:${BENCH_BLOCK} --> block`);
   return {
@@ -173,7 +185,56 @@ export function generatedSections(root = ROOT): Record<string, string> {
     detectors,
     config,
     'deploy-config': deployConfig,
+    'alert-formats': alertFormats(sample),
   };
+}
+
+/** A JSON code block. */
+function jsonBlock(value: unknown): string {
+  return ['```json', JSON.stringify(value, null, 2), '```'].join('\n');
+}
+
+/**
+ * One alert in every rendering the destinations send, each produced by the code that sends it:
+ * the alert record (SNS queues and HTTPS, EventBridge `detail`, `replay --format json`), the
+ * EventBridge entry, the OCSF Detection Finding, the Security Hub finding (`UpdatedAt` fixed at
+ * the last event so the page does not change by itself), the chat notification and the e-mail.
+ */
+function alertFormats(alert: Alert): string {
+  const last = Math.max(...alert.evidence.eventTimes.map((t) => Date.parse(t)));
+  const entry = renderEvent(alert, 'default').entry;
+  const event = { ...entry, Detail: JSON.parse(entry.Detail!) as unknown };
+  return [
+    `The demo's \`${alert.detector}\` alert (\`alertId\` \`${alert.alertId}\`).`,
+    '',
+    '### Alert record (SNS `default`, EventBridge `detail`, `replay --format json`)',
+    '',
+    jsonBlock(publishedRecord(alert)),
+    '',
+    '### EventBridge entry (`PutEvents`)',
+    '',
+    jsonBlock(event),
+    '',
+    '### OCSF Detection Finding (`--format ocsf`, or the EventBridge `detail` with `alertEventDetail` `ocsf`)',
+    '',
+    jsonBlock(toOcsf(alert)),
+    '',
+    '### Security Hub finding (ASFF, `--format asff`)',
+    '',
+    jsonBlock(toAsff(alert, { accountId: '210987654321', region: alert.evidence.awsRegion }, { now: last })),
+    '',
+    '### Chat notification (Amazon Q Developer in chat applications)',
+    '',
+    jsonBlock(toChatNotification(alert)),
+    '',
+    '### E-mail',
+    '',
+    '```text',
+    `Subject: ${toSubject(alert)}`,
+    '',
+    toEmailText(alert),
+    '```',
+  ].join('\n');
 }
 
 /**

@@ -85,10 +85,10 @@ describe('toAsff', () => {
       CompanyName: 'assumerole-watch',
       GeneratorId: 'assumerole-watch/human-principal',
       AwsAccountId: ACCOUNT,
-      CreatedAt: '2024-08-01T10:00:00.000Z',
+      CreatedAt: '2024-08-01T10:03:30.000Z',
       FirstObservedAt: '2024-08-01T10:00:00.000Z',
       LastObservedAt: '2024-08-01T10:03:30.000Z',
-      UpdatedAt: '2024-08-01T10:05:00.000Z',
+      UpdatedAt: '2024-08-01T10:03:30.000Z',
       Title: a.title,
       Description: a.cause,
       Remediation: { Recommendation: { Text: a.runbook } },
@@ -206,18 +206,17 @@ describe('toAsff', () => {
     expect(f.ProductFields!.truncated).toBe('false');
   });
 
-  it('renders the same Id and CreatedAt again later, so an import updates the finding rather than adding one', () => {
+  it('renders the same finding again later, so a retry creates it once and otherwise changes nothing', () => {
     // Given an alert rendered once
     const a = alert(4);
     const first = toAsff(a, TARGET, { now: NOW });
     // When the same alert is rendered again a minute later (a retry, a redelivery)
     const again = toAsff(a, TARGET, { now: NOW + 60_000 });
-    // Then only UpdatedAt moved, forward
+    // Then it is the same document: Id = alertId, and CreatedAt = UpdatedAt = the last event time, as a new finding needs
     expect(again.Id).toBe(a.alertId);
-    expect(again.Id).toBe(first.Id);
-    expect(again.CreatedAt).toBe(first.CreatedAt);
-    expect(Date.parse(again.UpdatedAt!)).toBeGreaterThan(Date.parse(first.UpdatedAt!));
-    expect({ ...again, UpdatedAt: first.UpdatedAt }).toEqual(first);
+    expect(again).toEqual(first);
+    expect(first.UpdatedAt).toBe(first.CreatedAt);
+    expect(first.CreatedAt).toBe(first.LastObservedAt);
   });
 
   it('keeps attacker text exact within ASFF\'s field limits, cut with a marker where it is longer', () => {
@@ -297,7 +296,7 @@ describe('SecurityHubPublisher', () => {
     const calls = securityHub.commandCalls(BatchImportFindingsCommand);
     expect(calls.map((c) => c.args[0].input.Findings!.length).sort((x, y) => x - y)).toEqual([1, 100]);
     expect(findings().map((f) => f.Id).sort()).toEqual(alerts.map((a) => a.alertId).sort());
-    expect(findings().every((f) => f.ProductArn === PRODUCT_ARN && f.AwsAccountId === ACCOUNT && f.UpdatedAt === '2024-08-01T10:05:00.000Z')).toBe(true);
+    expect(findings().every((f) => f.ProductArn === PRODUCT_ARN && f.AwsAccountId === ACCOUNT && f.UpdatedAt === f.CreatedAt)).toBe(true);
     expect(result.accepted.map((a) => a.alertId).sort()).toEqual(alerts.map((a) => a.alertId).sort());
     expect(result.accepted.every((a) => a.messageId === null && !a.truncated)).toBe(true);
     expect(result.failed).toEqual([]);

@@ -6,8 +6,11 @@
  * What AWS asks of a finding provider (Security Hub User Guide: "Required attributes",
  * "Using BatchImportFindings to create and update findings"; the SDK's AwsSecurityFinding):
  * - `Id` is the dedup key: a later import with the same Id updates the finding, never duplicates
- *   it, and is ignored if its `UpdatedAt` is older. The Id is the alertId, so a retry or a
- *   re-render updates the same finding.
+ *   it, and is ignored if its `UpdatedAt` is not newer. The Id is the alertId, and the whole
+ *   finding is a function of the alert (no clock in it), so a retry is the same document: it
+ *   creates the finding if the first import failed, and changes nothing if it did not.
+ * - `CreatedAt` and `UpdatedAt` are equal when a finding is created (the required-attributes
+ *   page); both are the alert's last event time, when the detector had all it alerted on.
  * - Severity and Types go in `FindingProviderFields` only: "the preferred option"; for a new
  *   finding Security Hub copies them to the top-level fields, which belong to the customer
  *   (BatchUpdateFindings), as do `Workflow`, `Note`, `UserDefinedFields` and `VerificationState`.
@@ -46,7 +49,7 @@ export interface AsffTarget {
 
 /** How a finding is rendered. */
 export interface AsffOptions {
-  /** Render time in epoch milliseconds: the finding's `UpdatedAt`. @default Date.now() */
+  /** Epoch milliseconds for an alert whose event times do not parse (never the case for the engine's). @default Date.now() */
   readonly now?: number;
   /** Shorten the evidence to these limits first (the publisher's size steps); the finding says it was shortened. */
   readonly limits?: Limits;
@@ -118,9 +121,9 @@ export function defaultProductArn(target: AsffTarget): string {
 }
 
 /**
- * Renders an alert as an ASFF finding. `CreatedAt` and `FirstObservedAt` are the alert's first
- * event time (the same on every retry, so a retry is an identical update), `LastObservedAt` its
- * last, `UpdatedAt` the render time (never before `CreatedAt`).
+ * Renders an alert as an ASFF finding. `FirstObservedAt` and `LastObservedAt` are the alert's
+ * first and last event times, `CreatedAt` and `UpdatedAt` both its last (the same on every
+ * retry). `options.now` stands in only for an alert with no event time.
  */
 export function toAsff(alert: Alert, target: AsffTarget, options: AsffOptions = {}): AwsSecurityFinding {
   const shown = options.limits ? shorten(alert, options.limits) : alert;
@@ -148,8 +151,8 @@ export function toAsff(alert: Alert, target: AsffTarget, options: AsffOptions = 
     CompanyName: ASFF_PRODUCT_NAME,
     GeneratorId: cutText(`${ASFF_PRODUCT_NAME}/${alert.detector}`, MAX.generatorId),
     AwsAccountId: target.accountId,
-    CreatedAt: iso(times.first),
-    UpdatedAt: iso(Math.max(now, times.first)),
+    CreatedAt: iso(times.last),
+    UpdatedAt: iso(times.last),
     FirstObservedAt: iso(times.first),
     LastObservedAt: iso(times.last),
     FindingProviderFields: {

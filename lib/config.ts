@@ -11,6 +11,7 @@
  */
 import { CONFIG_KEYS, ConfigError, parseS3Url, resolveConfig, type EngineConfig } from '../lambdas/core/config';
 import { closest, isRegionName, parseJsonOr, show, toList } from '../lambdas/core/config-values';
+import { parseExpires } from '../lambdas/core/detector-settings';
 import { SEVERITIES, type Severity } from '../lambdas/core/types';
 import { environmentProblem } from './lambda-environment';
 
@@ -100,6 +101,8 @@ export interface AppConfig {
 export interface CliDefaults {
   readonly account?: string;
   readonly region?: string;
+  /** The clock exceptions' ends are compared with (epoch ms). @default Date.now() */
+  readonly now?: number;
 }
 
 type Kind = 'account' | 'region' | 'regions' | 'emailSubscribers' | 'httpsSubscribers' | 'emails' | 'roleArns' | 'choice' | 'boolean' | 'int' | 'retentionDays' | 'eventBus' | 'chatChannels';
@@ -252,7 +255,7 @@ export function loadAppConfig(context: Readonly<Record<string, unknown>>, cli: C
     if (registry) problems.push(registry);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { detection: detection!, deployment, warnings: warningsFor(deployment) };
+  return { detection: detection!, deployment, warnings: [...warningsFor(deployment), ...exceptionWarnings(detection!, cli.now ?? Date.now())] };
 }
 
 function defaultOf(spec: DeployKeySpec, cli: CliDefaults, problems: string[]): unknown {
@@ -297,6 +300,28 @@ function finish(out: Record<string, unknown>, problems: string[]): DeploymentCon
     problems.push(`alertEventBus: ${show(bus)} is in ${busRegion}, not in homeRegion ${home}; expected a bus in ${home} (the function puts events in its own region; route them on with a rule there)`);
   }
   return out as unknown as DeploymentConfig;
+}
+
+/** How far ahead an exception's end is announced at synthesis. */
+const EXCEPTION_NOTICE_DAYS = 14;
+
+/**
+ * Exceptions (`detectors`) that have ended, or end within {@link EXCEPTION_NOTICE_DAYS} days: an
+ * ended one no longer silences anything, so it is either stale configuration or a noise source
+ * about to return.
+ */
+function exceptionWarnings(detection: EngineConfig, nowMs: number): string[] {
+  const warnings: string[] = [];
+  for (const [detector, settings] of Object.entries(detection.detectors)) {
+    for (const e of settings.exceptions) {
+      const end = parseExpires(e.expires);
+      if (end === null) continue;
+      const at = `detectors.${detector}: exception ${JSON.stringify(e.id)}`;
+      if (end <= nowMs) warnings.push(`${at} ended ${e.expires} and no longer applies: remove it, or renew it with a new end and reason`);
+      else if (end - nowMs <= EXCEPTION_NOTICE_DAYS * 86_400_000) warnings.push(`${at} ends ${e.expires}, within ${EXCEPTION_NOTICE_DAYS} days: its alerts return then unless it is renewed`);
+    }
+  }
+  return warnings;
 }
 
 function warningsFor(d: DeploymentConfig): string[] {

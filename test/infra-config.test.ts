@@ -224,6 +224,20 @@ describe('deployment configuration', () => {
     expect(problems[0]).toMatch(new RegExp(`^DETECTION_CONFIG: .* of Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; shorten the largest keys \\(monitoredRoleArns`));
   });
 
+  it('warns about detector exceptions that have ended or end within two weeks, by the clock it is given', () => {
+    // Given three exceptions: ended, ending in ten days, ending in a year
+    const now = Date.parse('2026-12-01T00:00:00Z');
+    const exception = (id: string, expires: string) => ({ id, principal: 'arn:aws:iam::210987654321:role/ci-*', reason: 'CI assumes it nightly', expires });
+    const detectors = { 'unexpected-caller': { exceptions: [exception('ended', '2026-11-30'), exception('soon', '2026-12-11T00:00:00Z'), exception('later', '2027-12-01')] } };
+    // When the app's configuration is loaded
+    const { warnings } = loadAppConfig({ ...cdkJsonContext(), detectors }, { now });
+    // Then the ended and the soon-ending ones are named, the later one is not
+    expect(warnings).toEqual([
+      'detectors.unexpected-caller: exception "ended" ended 2026-11-30 and no longer applies: remove it, or renew it with a new end and reason',
+      'detectors.unexpected-caller: exception "soon" ends 2026-12-11T00:00:00Z, within 14 days: its alerts return then unless it is renewed',
+    ]);
+  });
+
   it('warns about settings that leave alerts or alarms unheard, or the global endpoint unwatched', () => {
     const config: AppConfig = loadAppConfig({ ...MINIMAL, regions: ['eu-west-1'] });
     expect(config.warnings).toEqual([

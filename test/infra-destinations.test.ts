@@ -11,6 +11,9 @@ const SLACK = { name: 'soc-high', slackWorkspaceId: 'T0123ABCD', slackChannelId:
 const SLACK_ALL = { name: 'soc-all', slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0456EFGH' };
 const TEAMS = { name: 'soc-teams', teamsTeamId: '74361522-da01-538d-aa2e-ac7918c6bb92', teamsChannelId: '19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2', teamsTenantId: '11111111-2222-3333-4444-555555555555', minSeverity: 'high' };
 
+/** One exception, so the stack has the alarm on ended ones. */
+const EXCEPTIONS = { 'source-ip': { exceptions: [{ id: 'pentest', sourceCidr: '198.51.100.0/24', reason: 'agreed test window', expires: '2099-01-01' }] } };
+
 let built: SynthesizedApp;
 let home: Template;
 let bare: Template;
@@ -24,7 +27,7 @@ function environmentOf(template: Template, app: SynthesizedApp): Record<string, 
 
 beforeAll(() => {
   // Given cdk.json's example configuration with every destination, and without any
-  built = buildApp({ alertEventBus: 'soc-alerts', alertEventDetail: 'ocsf', securityHub: true, chatChannels: [SLACK, SLACK_ALL, TEAMS] }, { validate: false });
+  built = buildApp({ alertEventBus: 'soc-alerts', alertEventDetail: 'ocsf', securityHub: true, chatChannels: [SLACK, SLACK_ALL, TEAMS], detectors: EXCEPTIONS }, { validate: false });
   home = Template.fromStack(built.stacks.home);
   bareBuilt = buildApp({}, { validate: false });
   bare = Template.fromStack(bareBuilt.stacks.home);
@@ -79,6 +82,13 @@ describe('a stack with every alert destination', () => {
     expect(env.ALERT_EVENT_DETAIL).toBe('ocsf');
     expect(JSON.stringify(env.SECURITY_HUB_PRODUCT_ARN)).toContain('/default');
     expect(JSON.stringify(env.CHAT_TOPICS)).toContain('minSeverity');
+  });
+
+  it('alarms when a detector exception has ended', () => {
+    const alarm = built.stacks.home.pipeline.alarms.expiredExceptions!;
+    const props = (home.toJSON().Resources[logicalId(alarm)] as { Properties: Record<string, unknown> }).Properties;
+    expect(props).toMatchObject({ MetricName: 'ExpiredExceptions', Namespace: 'AssumeRoleWatch', Statistic: 'Maximum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(bareBuilt.stacks.home.pipeline.alarms.expiredExceptions).toBeUndefined();
   });
 
   it('passes cdk-nag', () => {

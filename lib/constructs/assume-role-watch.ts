@@ -20,7 +20,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
+import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, ENVIRONMENT, EXPIRED_EXCEPTIONS_METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import { parseS3Url, type EngineConfig } from '../../lambdas/core/config';
 import { TABLE_SCHEMA } from '../../lambdas/state/schema';
 import { chatThresholds, deployDefault, registryProblem, type AlarmDestination, type AlertEventDetail, type ChatChannel, type EmailSubscriber, type HttpsSubscriber } from '../config';
@@ -143,6 +143,8 @@ export class AssumeRoleWatch extends Construct {
     readonly silence: cloudwatch.Alarm;
     /** The customer registry's copy is too old, or none was read (only with `customerRegistry`). */
     readonly customerRegistry?: cloudwatch.Alarm;
+    /** A detector exception has ended (only when `detectors` holds exceptions). */
+    readonly expiredExceptions?: cloudwatch.Alarm;
   };
 
   constructor(scope: Construct, id: string, props: AssumeRoleWatchProps) {
@@ -440,6 +442,17 @@ export class AssumeRoleWatch extends Construct {
         { comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, evaluationPeriods: silenceHours, datapointsToAlarm: silenceHours, treatMissingData: cloudwatch.TreatMissingData.BREACHING },
       ),
       ...(props.detection.customerRegistry === null ? {} : { customerRegistry: this.registryAlarm(props.detection, alarm) }),
+      // An ended exception silences nothing any more: its alerts are back, and the configuration
+      // wants a renewal or a removal. Quiet while the function is idle (no batch, no datapoint).
+      ...(Object.values(props.detection.detectors).some((d) => d.exceptions.length > 0)
+        ? {
+          expiredExceptions: alarm(
+            'ExpiredExceptionsAlarm',
+            'a detector exception (`detectors`) has ended: its findings alert again. Renew it with a new end and reason, or remove it; the function logs which one.',
+            new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: EXPIRED_EXCEPTIONS_METRIC, dimensionsMap: { service: METRICS_SERVICE }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.hours(1) }),
+          ),
+        }
+        : {}),
     };
   }
 

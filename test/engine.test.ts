@@ -4,7 +4,8 @@ import { loadConfig } from '../lambdas/core/config';
 import type { StatePorts as EnginePorts } from '../lambdas/delivery/batch-runner';
 import { processBatch, type BatchResult } from './support/engine';
 import { parseRecord } from '../lambdas/core/parse';
-import type { ParsedCall } from '../lambdas/core/types';
+import type { Finding, ParsedCall } from '../lambdas/core/types';
+import { fold } from '../lambdas/engine/alerts';
 import { MemoryLedger } from '../lambdas/state/memory-ledger';
 import { MemoryStore } from '../lambdas/state/memory-store';
 import { keyString, type StateUpdate } from '../lambdas/core/state';
@@ -166,6 +167,20 @@ describe('the engine', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.occurrences).toBe(3);
     expect(alerts[0]!.evidence.eventIds).toHaveLength(3);
+  });
+
+  it('keeps an alert\'s event IDs and times in step when folded findings share an event', () => {
+    // Given two findings of one key, the second listing the first's event again and a new one
+    const finding = (ids: string[], eventTimes: string[]): Finding => ({
+      detector: 'call-volume', severity: 'high', title: 't', cause: 'c', runbook: 'r', dedupKey: 'k', scope: 'role', attack: [],
+      evidence: { eventIds: ids, eventTimes, eventName: 'AssumeRole', principalArn: null, principalType: 'AWSAccount', roleArn: null, targetAccountId: null, sourceIp: null, sessionKey: null, userAgent: null, awsRegion: 'eu-west-1', details: {} },
+    });
+    // When folded
+    const [folded] = fold([finding(['e1'], ['2026-10-07T10:00:00Z']), finding(['e1', 'e2'], ['2026-10-07T10:00:00Z', '2026-10-07T10:05:00Z'])], 3_600_000);
+    // Then each event is listed once, with its own time
+    expect(folded!.alert.evidence.eventIds).toEqual(['e1', 'e2']);
+    expect(folded!.alert.evidence.eventTimes).toEqual(['2026-10-07T10:00:00Z', '2026-10-07T10:05:00Z']);
+    expect(folded!.alert.occurrences).toBe(2);
   });
 
   it('counts findings below minAlertSeverity without alerting', async () => {

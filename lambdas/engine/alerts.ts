@@ -30,7 +30,7 @@ function alertIdOf(dedupKey: string, firstEventId: string): string {
 }
 
 /** An assumed-role ARN: its role, and the session name after it. */
-const ASSUMED_ROLE = /^(arn:[^:]*:sts::[^:]*:assumed-role\/[^/]+)\/(.*)$/;
+const ASSUMED_ROLE = /^(arn:[^:]*:sts::[^:]*:assumed-role\/[^/]+)\/(.*)$/s;
 
 /**
  * Who made the call a finding is about, as alerts tell callers apart: the IAM user or role, and
@@ -64,8 +64,12 @@ export function fold(findings: readonly Finding[], windowMs: number): AlertCandi
     if (group && time - group.first < windowMs) {
       group.occurrences += 1;
       if (group.eventIds.length < MAX_RELATED_EVENTS) {
-        group.eventIds.push(...finding.evidence.eventIds.filter((id) => !group.eventIds.includes(id)));
-        group.eventTimes.push(...finding.evidence.eventTimes);
+        // Each event once, with its own time: the two lists stay in step.
+        finding.evidence.eventIds.forEach((id, i) => {
+          if (group.eventIds.includes(id)) return;
+          group.eventIds.push(id);
+          group.eventTimes.push(finding.evidence.eventTimes[i] ?? finding.evidence.eventTimes[0]!);
+        });
       }
       continue;
     }

@@ -36,7 +36,7 @@ module.exports = {
       comment: 'The CDK app shares the configuration spec, the table schema and the function contract with the runtime, nothing else.',
       severity: 'error',
       from: { path: '^lib/' },
-      to: { path: '^(lambdas/|cli/)', pathNot: '^lambdas/(core/(config|config-values|types|ip|regex-safety|state|keys|time)\\.ts|state/schema\\.ts|detect/contract\\.ts)$' },
+      to: { path: '^(lambdas/|cli/)', pathNot: '^lambdas/(core/(config|config-values|context-keys|detector-settings|types|ip|regex-safety|state|keys|time)\\.ts|state/schema\\.ts|detect/contract\\.ts)$' },
     },
     {
       name: 'shipped-code-never-imports-tests',

@@ -43,11 +43,18 @@ function lastEventTime(alert: Alert): number {
   return times.length > 0 ? Math.max(...times) : 0;
 }
 
-/** One alert as `format` prints it, ending in a newline. */
-export function renderForReplay(alert: Alert, format: AlertFormat, config: CompiledConfig): string {
+/** ANSI colours of the severity in the text listing, on a terminal. */
+const SEVERITY_COLOUR: Readonly<Record<Alert['severity'], string>> = { low: '\x1b[2m', medium: '\x1b[33m', high: '\x1b[31m', critical: '\x1b[1;31m' };
+
+/** One alert as `format` prints it, ending in a newline; `colour` marks the text listing's severity for a terminal. */
+export function renderForReplay(alert: Alert, format: AlertFormat, config: CompiledConfig, colour = false): string {
   switch (format) {
-    case 'text':
-      return `${toText(alert)}\n`;
+    case 'text': {
+      const line = toText(alert);
+      const label = alert.severity.toUpperCase();
+      // The severity is ours (never attacker text), and the first occurrence is its column.
+      return `${colour ? line.replace(label, `${SEVERITY_COLOUR[alert.severity]}${label}\x1b[0m`) : line}\n`;
+    }
     case 'json':
       return `${terminalJson(publishedRecord(alert))}\n`;
     case 'ocsf':

@@ -16,7 +16,11 @@ import { MemoryLedger } from '../lambdas/state/memory-ledger';
 import { MemoryStore, type MemoryBoundError } from '../lambdas/state/memory-store';
 import type { Consumption } from '../lambdas/core/state';
 import { printable } from '../lambdas/delivery/format';
+import { closest } from '../lambdas/core/config-values';
+import { unknownContextKeys } from '../lambdas/core/context-keys';
+import { commandHelp, parseCommand, usageLine, UsageError, wholeNumber, type CommandSpec } from './args';
 import { ALERT_FORMATS, renderForReplay, type AlertFormat } from './formats';
+import { GENERATE_COMMAND } from './generate/command';
 import { DEFAULT_INPUT_LIMITS, MAX_TEXT_MB, MB, readRegularFile } from './inputs';
 import { DEFAULT_MAX_REORDER_EVENTS, replay, type ReplayReport } from './replay';
 
@@ -31,36 +35,77 @@ const DEFAULT_MAX_STATE_ITEMS = 1_000_000;
 /** A configuration file is a few kilobytes; this only stops `--config /dev/zero` and the like. */
 const MAX_CONFIG_BYTES = 16 * MB;
 
-const USAGE = `usage:
-  assumerole-watch replay <path|dir|-> ... [--config FILE] [--format text|json|ocsf|asff] [--batch-size N] [--reorder-minutes N]
-                          [--store memory|dynamodb] [--endpoint URL] [--table NAME] [--region REGION]
-                          [--max-file-mb N] [--max-line-mb N] [--max-state-items N] [--max-reorder-events N]
-  assumerole-watch generate <outDir> [--days N] [--customers N] [--seed N] [--start ISO] [--no-incidents] [--records N]
+/** The program's name in usage lines. */
+const PROGRAM = 'assumerole-watch';
 
-replay reads CloudTrail logs (S3 layout .json/.json.gz, JSON Lines, EventBridge events; directories
-recursively; - for stdin), runs every detector and prints alerts. Configuration comes from --config
-(a JSON object of detection keys, or a cdk.json) or from ./cdk.json's context. With --store dynamodb,
-state and alert suppression live in a DynamoDB table (created when missing), to seed or inspect one.
---format prints each alert as text (the default), or one JSON document a line: json, the alert record
-(--json for short); ocsf, the OCSF 1.1.0 Detection Finding; asff, the Security Hub finding.
-Bounds: a file read whole or inflated --max-file-mb (${DEFAULT_INPUT_LIMITS.maxFileBytes / MB}), a line --max-line-mb (${DEFAULT_INPUT_LIMITS.maxLineBytes / MB}),
-live state items and alerts in memory --max-state-items (${DEFAULT_MAX_STATE_ITEMS}), the reorder buffer --max-reorder-events (${DEFAULT_MAX_REORDER_EVENTS}).
-Exit codes: 0 no alerts, 1 alerts, 2 usage error, unreadable input, or a bound reached.`;
+/** `replay`: its options, once, for parsing, `--help` and the README. */
+export const REPLAY_COMMAND: CommandSpec = {
+  name: 'replay',
+  summary: 'Replays CloudTrail logs through every detector and prints the alerts.',
+  operands: '<path|dir|-> ...',
+  options: {
+    config: { type: 'string', short: 'c', value: 'FILE', help: 'a JSON object of detection keys, or a cdk.json (its context); default ./cdk.json' },
+    format: { type: 'string', short: 'f', value: 'FORMAT', help: 'text (default), json (the alert record), ocsf (OCSF 1.1.0 Detection Finding) or asff (Security Hub finding); JSON formats print one document a line' },
+    json: { type: 'boolean', help: 'short for --format json' },
+    strict: { type: 'boolean', help: 'exit 2 when monitoredRoleArns matched no record (a configuration for another account)' },
+    'batch-size': { type: 'string', value: 'N', help: 'events per engine batch, as the function\'s SQS batch (default 100)' },
+    'reorder-minutes': { type: 'string', value: 'N', help: 'how late in event time a record may arrive and still be put in order (default 60)' },
+    store: { type: 'string', value: 'memory|dynamodb', help: 'where state and alert suppression live (default memory)' },
+    endpoint: { type: 'string', value: 'URL', help: 'with --store dynamodb: the DynamoDB endpoint (DynamoDB Local)' },
+    table: { type: 'string', value: 'NAME', help: 'with --store dynamodb: the table (created when missing)' },
+    region: { type: 'string', value: 'REGION', help: 'with --store dynamodb: the table\'s region' },
+    'max-file-mb': { type: 'string', value: 'N', help: `the most a file read whole may hold, as read and inflated (default ${DEFAULT_INPUT_LIMITS.maxFileBytes / MB}, at most ${MAX_TEXT_MB})` },
+    'max-line-mb': { type: 'string', value: 'N', help: `the longest line of JSON Lines (default ${DEFAULT_INPUT_LIMITS.maxLineBytes / MB}, at most ${MAX_TEXT_MB})` },
+    'max-state-items': { type: 'string', value: 'N', help: `live state items, and live alerts, kept in memory (default ${DEFAULT_MAX_STATE_ITEMS})` },
+    'max-reorder-events': { type: 'string', value: 'N', help: `calls the reorder buffer holds (default ${DEFAULT_MAX_REORDER_EVENTS})` },
+  },
+  details: `Input: CloudTrail log files (S3 layout, .json or .json.gz), JSON Lines, EventBridge events;
+directories recursively; - for stdin.
+Exit codes: 0 no alerts, 1 alerts, 2 usage error, unreadable input, no record read or every record
+rejected, a bound reached, or an internal error.`,
+};
+
+/** Every command, in the order the help lists them. */
+const COMMANDS: readonly CommandSpec[] = [REPLAY_COMMAND, GENERATE_COMMAND];
+
+/** The program's help: its commands and how to get each one's. */
+export function programHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `usage: ${PROGRAM} <command> [options]`,
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    `${PROGRAM} <command> --help shows a command's options; ${PROGRAM} --version its version.`,
+  ].join('\n');
+}
+
+/** The package's version (package.json beside the sources, or the compiled ones). */
+export function version(): string {
+  for (const candidate of [resolve(__dirname, '..', 'package.json'), resolve(__dirname, '..', '..', 'package.json')]) {
+    if (!existsSync(candidate)) continue;
+    const pkg = JSON.parse(readRegularFile(candidate, MB, 'package.json').toString('utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'assumerole-watch' && typeof pkg.version === 'string') return pkg.version;
+  }
+  return 'unknown';
+}
 
 /** Output streams, injectable for tests. */
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly errIsTty: boolean;
+  /** stdout is a terminal: the listing may use colours (unless NO_COLOR is set). @default false */
+  readonly outIsTty?: boolean;
 }
 
 const defaultIo: Io = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),
   errIsTty: process.stderr.isTTY === true,
+  outIsTty: process.stdout.isTTY === true,
 };
-
-class UsageError extends Error {}
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
@@ -68,21 +113,38 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   try {
     if (command === 'replay') return await runReplay(rest, io);
     if (command === 'generate') {
-      const { main: generate } = await import('./generate');
-      return await generate([...rest]);
+      if (parseCommand(GENERATE_COMMAND, rest).help) {
+        io.out(`${commandHelp(PROGRAM, GENERATE_COMMAND)}\n`);
+        return 0;
+      }
+      const generate = await import('./generate');
+      // Usage mistakes are reported here, as replay's are; generate's own checks of the values follow.
+      generate.parseArgs(rest);
+      return await generate.main([...rest]);
     }
-    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-      io.out(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+    if (command === '--version' || command === '-V' || command === 'version') {
+      io.out(`${PROGRAM} ${version()}\n`);
+      return 0;
     }
-    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (command === 'help' || command === '--help' || command === '-h') {
+      const topic = COMMANDS.find((c) => c.name === rest[0]);
+      io.out(`${topic ? commandHelp(PROGRAM, topic) : programHelp()}\n`);
+      return 0;
+    }
+    if (command === undefined) {
+      io.err(`${programHelp()}\n`);
+      return 2;
+    }
+    const guess = closest(command, COMMANDS.map((c) => c.name));
+    throw new UsageError(`unknown command ${JSON.stringify(command)}${guess ? ` (did you mean ${guess}?)` : ''}`);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`assumerole-watch: ${e.message}\n${USAGE}\n`);
+      const usage = e.command ? `usage: ${usageLine(PROGRAM, e.command)}\n(${PROGRAM} ${e.command.name} --help for every option)` : programHelp();
+      io.err(`${PROGRAM}: ${e.message}\n${usage}\n`);
       return 2;
     }
     if (e instanceof ConfigError) {
-      io.err(`assumerole-watch: ${e.message}\n`);
+      io.err(`${PROGRAM}: ${e.message}\n`);
       return 2;
     }
     throw e;
@@ -93,6 +155,7 @@ interface ReplayArgs {
   paths: string[];
   configFile: string | null;
   format: AlertFormat;
+  strict: boolean;
   batchSize: number;
   reorderMinutes: number;
   store: 'memory' | 'dynamodb';
@@ -105,66 +168,48 @@ interface ReplayArgs {
   maxReorderEvents: number;
 }
 
-function parseReplayArgs(args: readonly string[]): ReplayArgs {
-  const parsed: ReplayArgs = {
-    paths: [],
-    configFile: null,
-    format: 'text',
-    batchSize: 100,
-    reorderMinutes: 60,
-    store: 'memory',
-    endpoint: null,
-    table: null,
-    region: null,
-    maxFileMb: DEFAULT_INPUT_LIMITS.maxFileBytes / MB,
-    maxLineMb: DEFAULT_INPUT_LIMITS.maxLineBytes / MB,
-    maxStateItems: DEFAULT_MAX_STATE_ITEMS,
-    maxReorderEvents: DEFAULT_MAX_REORDER_EVENTS,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    const positive = (name: string, v: string): number => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} takes a whole number ≥ 1, got ${JSON.stringify(v)}`);
-      return n;
-    };
-    // A document read whole and a line are each one string: V8 holds none longer.
-    const megabytes = (name: string, v: string): number => {
-      const n = positive(name, v);
-      if (n > MAX_TEXT_MB) throw new UsageError(`${name} takes at most ${MAX_TEXT_MB} (the longest string Node.js holds), got ${n}`);
-      return n;
-    };
-    if (a === '--config') parsed.configFile = value();
-    else if (a === '--json') parsed.format = 'json';
-    else if (a === '--format') {
-      const v = value();
-      if (!(ALERT_FORMATS as readonly string[]).includes(v)) throw new UsageError(`--format takes ${ALERT_FORMATS.join(', ')}, got ${JSON.stringify(v)}`);
-      parsed.format = v as AlertFormat;
-    }
-    else if (a === '--batch-size') parsed.batchSize = positive(a, value());
-    else if (a === '--reorder-minutes') parsed.reorderMinutes = positive(a, value());
-    else if (a === '--store') {
-      const v = value();
-      if (v !== 'memory' && v !== 'dynamodb') throw new UsageError(`--store takes memory or dynamodb, got ${JSON.stringify(v)}`);
-      parsed.store = v;
-    } else if (a === '--endpoint') parsed.endpoint = value();
-    else if (a === '--table') parsed.table = value();
-    else if (a === '--region') parsed.region = value();
-    else if (a === '--max-file-mb') parsed.maxFileMb = megabytes(a, value());
-    else if (a === '--max-line-mb') parsed.maxLineMb = megabytes(a, value());
-    else if (a === '--max-state-items') parsed.maxStateItems = positive(a, value());
-    else if (a === '--max-reorder-events') parsed.maxReorderEvents = positive(a, value());
-    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
-    else parsed.paths.push(a);
+/** `replay`'s arguments, checked; null when `--help` was asked for (and printed). */
+function parseReplayArgs(args: readonly string[], io: Io): ReplayArgs | null {
+  const spec = REPLAY_COMMAND;
+  const { values, positionals, help } = parseCommand(spec, args);
+  if (help) {
+    io.out(`${commandHelp(PROGRAM, spec)}\n`);
+    return null;
   }
-  if (parsed.paths.length === 0) throw new UsageError('replay needs at least one path (a file, a directory, or - for stdin)');
-  if (parsed.store === 'dynamodb' && parsed.table === null) throw new UsageError('--store dynamodb needs --table NAME');
-  if (parsed.store === 'memory' && (parsed.table !== null || parsed.endpoint !== null)) throw new UsageError('--table and --endpoint go with --store dynamodb');
+  const text = (name: string): string | null => (typeof values[name] === 'string' ? (values[name] as string) : null);
+  const number = (name: string, fallback: number, max?: number): number => {
+    const v = text(name);
+    return v === null ? fallback : wholeNumber(name, v, 1, max);
+  };
+  const format = text('format') ?? (values.json === true ? 'json' : 'text');
+  if (!(ALERT_FORMATS as readonly string[]).includes(format)) {
+    const guess = closest(format, ALERT_FORMATS);
+    throw new UsageError(`--format takes ${ALERT_FORMATS.join(', ')}, got ${JSON.stringify(format)}${guess ? ` (did you mean ${guess}?)` : ''}`, spec);
+  }
+  if (values.json === true && format !== 'json') throw new UsageError(`--json and --format ${format} disagree; give one`, spec);
+  const store = text('store') ?? 'memory';
+  if (store !== 'memory' && store !== 'dynamodb') throw new UsageError(`--store takes memory or dynamodb, got ${JSON.stringify(store)}`, spec);
+  const parsed: ReplayArgs = {
+    paths: [...positionals],
+    configFile: text('config'),
+    format: format as AlertFormat,
+    strict: values.strict === true,
+    batchSize: number('batch-size', 100),
+    reorderMinutes: number('reorder-minutes', 60),
+    store,
+    endpoint: text('endpoint'),
+    table: text('table'),
+    region: text('region'),
+    // A document read whole and a line are each one string: V8 holds none longer.
+    maxFileMb: number('max-file-mb', DEFAULT_INPUT_LIMITS.maxFileBytes / MB, MAX_TEXT_MB),
+    maxLineMb: number('max-line-mb', DEFAULT_INPUT_LIMITS.maxLineBytes / MB, MAX_TEXT_MB),
+    maxStateItems: number('max-state-items', DEFAULT_MAX_STATE_ITEMS),
+    maxReorderEvents: number('max-reorder-events', DEFAULT_MAX_REORDER_EVENTS),
+  };
+  if (parsed.paths.length === 0) throw new UsageError('replay needs at least one path (a file, a directory, or - for stdin)', spec);
+  if (parsed.paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) is given twice; it can be read once', spec);
+  if (parsed.store === 'dynamodb' && parsed.table === null) throw new UsageError('--store dynamodb needs --table NAME', spec);
+  if (parsed.store === 'memory' && (parsed.table !== null || parsed.endpoint !== null)) throw new UsageError('--table and --endpoint go with --store dynamodb', spec);
   return parsed;
 }
 
@@ -185,9 +230,12 @@ export function readConfig(configFile: string | null, cwd = process.cwd(), repor
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`${file}: expected a JSON object`);
   const record = doc as Record<string, unknown>;
   if (typeof record.context === 'object' && record.context !== null) {
-    // A cdk.json: its context also holds deployment keys and CDK feature flags.
+    // A cdk.json: its context also holds deployment keys and CDK feature flags; any other key is
+    // refused, as `cdk synth` refuses it.
     const engineKeys = new Set<string>(CONFIG_KEYS.map((k) => k.name));
     const context = record.context as Record<string, unknown>;
+    const unknown = unknownContextKeys(context);
+    if (unknown.length > 0) throw new ConfigError(unknown.map((p) => `${file}: ${p}`));
     return withRegistry(loadConfig(Object.fromEntries(Object.entries(context).filter(([k]) => engineKeys.has(k)))), file, report);
   }
   return withRegistry(loadConfig(record), file, report);
@@ -223,7 +271,9 @@ function readRegistry(value: string, base: string, report: (line: string) => voi
 }
 
 async function runReplay(args: readonly string[], io: Io): Promise<number> {
-  const options = parseReplayArgs(args);
+  const options = parseReplayArgs(args, io);
+  if (options === null) return 0;
+  const colour = io.outIsTty === true && !process.env.NO_COLOR;
   const config = readConfig(options.configFile, process.cwd(), (line) => io.err(`${line}\n`));
   const dynamo = options.store === 'dynamodb' ? await dynamoPorts(options) : null;
   const ports = dynamo?.ports ?? { state: new MemoryStore({ maxItems: options.maxStateItems }), ledger: new MemoryLedger({ maxAlerts: options.maxStateItems }) };
@@ -239,7 +289,7 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
     maxReorderEvents: options.maxReorderEvents,
     onAlert: (alert) => {
       if (progressShown) io.err('\r\x1b[K');
-      io.out(renderForReplay(alert, options.format, config));
+      io.out(renderForReplay(alert, options.format, config, colour));
     },
     onProgress: io.errIsTty
       ? (p) => {
@@ -262,7 +312,26 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
     return 2;
   }
   if (report.unreadable.length > 0) return 2;
+  const verdict = inputVerdict(report);
+  if (verdict.error) {
+    io.err(`assumerole-watch: ${verdict.error}\n`);
+    return 2;
+  }
+  if (report.relevant === 0) {
+    io.err(`assumerole-watch: ${options.strict ? '' : 'warning: '}monitoredRoleArns matched no record: the configuration names another account's roles, or these logs hold none of its calls${options.strict ? '' : ' (--strict makes this exit 2)'}\n`);
+    if (options.strict) return 2;
+  }
   return report.alerts > 0 ? 1 : 0;
+}
+
+/**
+ * Whether the input was logs at all: a replay that read no record, or rejected every one (a
+ * SIEM export of another shape, a CSV), says so and exits 2 rather than reporting clean logs.
+ */
+export function inputVerdict(r: Pick<ReplayReport, 'records' | 'rejectedTotal' | 'files'>): { error: string | null } {
+  if (r.records === 0) return { error: `no CloudTrail record was read from ${r.files} ${r.files === 1 ? 'file' : 'files'}: nothing was replayed` };
+  if (r.rejectedTotal >= r.records) return { error: `every one of the ${r.records} records was rejected (reasons above): these are not CloudTrail records replay can read` };
+  return { error: null };
 }
 
 /** DynamoDB-backed ports for `--store dynamodb`, creating the table from the shared schema if missing. */

@@ -11,6 +11,9 @@
  */
 import { CONFIG_KEYS, ConfigError, parseS3Url, resolveConfig, type EngineConfig } from '../lambdas/core/config';
 import { closest, isRegionName, parseJsonOr, show, toList } from '../lambdas/core/config-values';
+import { DEPLOY_KEY_NAMES, unknownContextKeys } from '../lambdas/core/context-keys';
+
+export { unknownContextKeys };
 import { parseExpires } from '../lambdas/core/detector-settings';
 import { SEVERITIES, type Severity } from '../lambdas/core/types';
 import { environmentProblem } from './lambda-environment';
@@ -109,7 +112,7 @@ type Kind = 'account' | 'region' | 'regions' | 'emailSubscribers' | 'httpsSubscr
 
 /** One deployment key: its form, default and meaning (the README table is generated from this). */
 export interface DeployKeySpec {
-  readonly name: keyof DeploymentConfig;
+  readonly name: keyof DeploymentConfig & (typeof DEPLOY_KEY_NAMES)[number];
   readonly kind: Kind;
   /** The expected form, as error messages and the README show it. */
   readonly type: string;
@@ -188,16 +191,6 @@ export function deployDefault<K extends keyof DeploymentConfig>(name: K): Deploy
   return spec.default as DeploymentConfig[K];
 }
 
-/**
- * Context keys that belong to CDK, not to us: feature flags (`@aws-cdk/...`), the CLI's own
- * (`aws:cdk:...`), lookups cached in cdk.context.json (`availability-zones:account=...`).
- */
-function isCdkContextKey(key: string): boolean {
-  return key.startsWith('@') || key.includes(':') || CDK_PLAIN_KEYS.has(key);
-}
-
-const CDK_PLAIN_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry', 'cdk-version', 'assetBundling']);
-
 const ACCOUNT = /^\d{12}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const EMAIL = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[A-Za-z]{2,}$/;
@@ -219,15 +212,9 @@ const TEAMS_CHANNEL_ID = /^[a-zA-Z0-9-_=+/.,]*%3[aA][a-zA-Z0-9-_=+/.,]*%40[a-zA-
 export function loadAppConfig(context: Readonly<Record<string, unknown>>, cli: CliDefaults = {}): AppConfig {
   const problems: string[] = [];
   const engineNames = new Set<string>(CONFIG_KEYS.map((k) => k.name));
-  const deployNames = new Set<string>(DEPLOY_KEYS.map((k) => k.name));
   const engineRaw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(context)) {
-    if (engineNames.has(key)) engineRaw[key] = value;
-    else if (!deployNames.has(key) && !isCdkContextKey(key)) {
-      const guess = closest(key, [...engineNames, ...deployNames]);
-      problems.push(`${key}: unknown key${guess ? ` (did you mean "${guess}"?)` : ''}`);
-    }
-  }
+  for (const [key, value] of Object.entries(context)) if (engineNames.has(key)) engineRaw[key] = value;
+  problems.push(...unknownContextKeys(context));
 
   let detection: EngineConfig | undefined;
   try {

@@ -20,6 +20,9 @@ import { toEmailText, toSubject } from '../lambdas/delivery/email';
 import { renderEvent } from '../lambdas/delivery/eventbridge-publisher';
 import { toOcsf } from '../lambdas/delivery/ocsf';
 import type { Alert } from '../lambdas/engine/alerts';
+import { commandHelp } from '../cli/args';
+import { GENERATE_COMMAND } from '../cli/generate/command';
+import { programHelp, REPLAY_COMMAND } from '../cli/main';
 
 /** The demo alert docs/alerts.md shows in every format (test/alert-formats.test.ts checks the demo still raises it). */
 export const SAMPLE_ALERT_FILE = 'docs/sample-alert.json';
@@ -38,6 +41,8 @@ const BLOCK_FILES: Readonly<Record<string, string>> = {
   config: 'docs/configuration.md',
   'deploy-config': 'docs/configuration.md',
   'alert-formats': 'docs/alerts.md',
+  'cli-help': 'README.md',
+  'replay-help': 'docs/replay.md',
 };
 
 /** One figure the bench reports; `pass` is null when the figure has no target. */
@@ -186,6 +191,9 @@ export function generatedSections(root = ROOT): Record<string, string> {
     config,
     'deploy-config': deployConfig,
     'alert-formats': alertFormats(sample),
+    // What `--help` prints, from the same declarations the parser reads (test/cli.test.ts compares them).
+    'cli-help': ['```text', programHelp(), '```'].join('\n'),
+    'replay-help': ['```text', commandHelp('assumerole-watch', REPLAY_COMMAND), '', commandHelp('assumerole-watch', GENERATE_COMMAND), '```'].join('\n'),
   };
 }
 

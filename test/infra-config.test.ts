@@ -2,6 +2,7 @@
  * Deployment configuration (lib/config.ts): every key's invalid forms, `-c` string conversion,
  * defaults, and one real synthesis failing on a bad value. No synthesis except that one.
  */
+import { DEPLOY_KEY_NAMES } from '../lambdas/core/context-keys';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,6 +130,10 @@ describe('deployment configuration', () => {
     // Then each is kept as given
     expect(onDefault).toMatchObject({ alertEventBus: 'default', alertEventDetail: 'ocsf', securityHub: true, chatChannels: [slack, teams] });
     expect(onArn.alertEventBus).toBe('arn:aws:events:eu-west-1:111122223333:event-bus/soc-alerts');
+  });
+
+  it('names the same deployment keys in the runtime\'s list (replay refuses any other key of a cdk.json) as in their specification', () => {
+    expect([...DEPLOY_KEY_NAMES].sort()).toEqual(DEPLOY_KEYS.map((k) => k.name).sort());
   });
 
   it('has invalid-form cases for every deployment key', () => {

@@ -1,62 +1,42 @@
 /** The `generate` command: argument parsing and the entry point. */
 import { writeCorpus } from './corpus';
+import { parseCommand, usageLine, UsageError } from '../args';
+import { GENERATE_COMMAND } from './command';
 import { DEFAULT_OPTIONS, resolveOptions, type GenerateOptions } from './options';
-import { ACCOUNT } from './scenario';
 
-const USAGE = `usage: generate <outDir> [--days N] [--customers N] [--seed N] [--start ISO] [--no-incidents] [--records N]
-
-Writes deterministic CloudTrail logs of the scenario's bastion account (${ACCOUNT}) in the S3
-layout, with config.json, labels.json and customer-registry.jsonl. Defaults: --start ${DEFAULT_OPTIONS.start} --days ${DEFAULT_OPTIONS.days}
---customers ${DEFAULT_OPTIONS.customers} --seed ${DEFAULT_OPTIONS.seed}. --records N stops after N records (days
-unbounded unless --days is given), for benchmarks.`;
-
-/** Parses `generate` arguments; throws with a usage message on bad input. */
+/** Parses `generate` arguments; throws a {@link UsageError} naming what is wrong. */
 export function parseArgs(argv: readonly string[]): { outDir: string; options: GenerateOptions } {
   const args = argv[0] === 'generate' ? argv.slice(1) : [...argv];
-  let outDir: string | undefined;
+  const { values, positionals } = parseCommand(GENERATE_COMMAND, args);
   const options: { -readonly [K in keyof GenerateOptions]: GenerateOptions[K] } = {};
-  const int = (flag: string, value: string | undefined): number => {
-    if (value === undefined || !/^-?\d+$/.test(value)) throw new Error(`${flag} needs an integer, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
+  const int = (flag: string): number | undefined => {
+    const value = values[flag];
+    if (typeof value !== 'string') return undefined;
+    if (!/^-?\d+$/.test(value)) throw new UsageError(`--${flag} needs an integer, got ${JSON.stringify(value)}`, GENERATE_COMMAND);
     return Number(value);
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string | undefined => inline ?? args[++i];
-    switch (flag) {
-      case '--days': options.days = int(flag, value()); break;
-      case '--customers': options.customers = int(flag, value()); break;
-      case '--seed': options.seed = int(flag, value()); break;
-      case '--records': options.maxRecords = int(flag, value()); break;
-      case '--start': {
-        const v = value();
-        if (v === undefined) throw new Error('--start needs an ISO 8601 time');
-        options.start = v;
-        break;
-      }
-      case '--no-incidents': options.incidents = false; break;
-      default:
-        if (flag.startsWith('-')) throw new Error(`unknown option ${flag}`);
-        if (outDir !== undefined) throw new Error(`unexpected argument ${JSON.stringify(arg)}`);
-        outDir = arg;
-    }
-  }
-  if (outDir === undefined) throw new Error('missing <outDir>');
-  return { outDir, options };
+  const set = <K extends keyof GenerateOptions>(key: K, value: GenerateOptions[K] | undefined): void => {
+    if (value !== undefined) options[key] = value;
+  };
+  set('days', int('days'));
+  set('customers', int('customers'));
+  set('seed', int('seed'));
+  set('start', typeof values.start === 'string' ? values.start : undefined);
+  if (values['no-incidents'] === true) options.incidents = false;
+  set('maxRecords', int('records'));
+  if (positionals.length === 0) throw new UsageError('missing <outDir>', GENERATE_COMMAND);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`, GENERATE_COMMAND);
+  return { outDir: positionals[0]!, options };
 }
 
 /** CLI entry: `generate <outDir> [...]`. Prints a summary to stderr; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stderr.write(`${USAGE}\n`);
-    return 0;
-  }
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(argv);
     resolveOptions(parsed.options);
   } catch (err) {
-    process.stderr.write(`generate: ${(err as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`generate: ${(err as Error).message}\nusage: ${usageLine('assumerole-watch', GENERATE_COMMAND)}\n`);
     return 2;
   }
   const s = await writeCorpus(parsed.outDir, parsed.options);

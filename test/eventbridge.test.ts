@@ -4,6 +4,7 @@ import { publishedRecord, type PublishedAlertRecord } from '../lambdas/delivery/
 import { EventBridgePublisher, recordDetail } from '../lambdas/delivery/eventbridge-publisher';
 import { AlertPublishError } from '../lambdas/delivery/publisher';
 import type { Alert } from '../lambdas/engine/alerts';
+import { humanAlert, type AlertOverrides } from './support/alerts';
 
 const ACCOUNT = '210987654321';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/outbound-eu`;
@@ -13,35 +14,9 @@ const LIMIT = 256 * 1024;
 
 const eventBridge = mockClient(EventBridgeClient);
 
-/** An alert as the engine makes one; `i` varies the alertId and event ID. */
-function alert(i = 0, over: Partial<Omit<Alert, 'evidence'>> & { evidence?: Partial<Alert['evidence']> } = {}): Alert {
-  const { evidence, ...rest } = over;
-  return {
-    detector: 'human-principal',
-    severity: 'high',
-    title: 'Human assumed outbound role outbound-eu',
-    cause: `IAMUser arn:aws:iam::${ACCOUNT}:user/alice assumed ${ROLE}: IAM user`,
-    runbook: 'Ask the person why they hold customer-facing credentials; revoke the session if unapproved.',
-    dedupKey: `human-principal|${ROLE}|alice`,
-    alertId: `${i.toString(16).padStart(8, '0')}${'ab'.repeat(12)}`,
-    occurrences: 1,
-    ...rest,
-    evidence: {
-      eventIds: [`0b1e7c6a-3f0d-4a5e-9c1b-${i.toString().padStart(12, '0')}`],
-      eventTimes: ['2024-08-01T10:00:00Z'],
-      eventName: 'AssumeRole',
-      principalArn: `arn:aws:iam::${ACCOUNT}:user/alice`,
-      principalType: 'IAMUser',
-      roleArn: ROLE,
-      targetAccountId: '123456789012',
-      sourceIp: '203.0.113.50',
-      userAgent: 'aws-cli/2.17.20 md/awscrt#0.20.11',
-      sessionKey: 'ASIAEXAMPLEKEY000001',
-      awsRegion: 'eu-west-1',
-      details: { reasons: ['IAM user'], failed: false },
-      ...evidence,
-    },
-  };
+/** An alert as the engine makes one, about a customer account; `i` varies the alertId and event ID. */
+function alert(i = 0, over: AlertOverrides = {}): Alert {
+  return humanAlert(i, { ...over, evidence: { targetAccountId: '123456789012', ...over.evidence } });
 }
 
 /** Answers every entry with an event ID. */

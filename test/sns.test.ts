@@ -4,7 +4,7 @@ import { consoleEventUrl } from '../lambdas/delivery/format';
 import { MemoryPublisher } from '../lambdas/delivery/memory-publisher';
 import { AlertPublishError } from '../lambdas/delivery/publisher';
 import { SnsPublisher, type SnsAlertRecord } from '../lambdas/delivery/sns-publisher';
-import type { Alert } from '../lambdas/engine/alerts';
+import { humanAlert } from './support/alerts';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:210987654321:assumerole-watch-alerts';
 const ROLE = 'arn:aws:iam::210987654321:role/outbound-eu';
@@ -17,35 +17,7 @@ const UNSAFE_IN_EMAIL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u
 const sns = mockClient(SNSClient);
 
 /** An alert as the engine makes one; `i` varies the alertId and event ID. */
-function alert(i = 0, over: Partial<Omit<Alert, 'evidence'>> & { evidence?: Partial<Alert['evidence']> } = {}): Alert {
-  const { evidence, ...rest } = over;
-  return {
-    detector: 'human-principal',
-    severity: 'high',
-    title: 'Human assumed outbound role outbound-eu',
-    cause: `IAMUser arn:aws:iam::210987654321:user/alice assumed ${ROLE}: IAM user`,
-    runbook: 'Ask the person why they hold customer-facing credentials; revoke the session if unapproved.',
-    dedupKey: `human-principal|${ROLE}|alice`,
-    alertId: `${i.toString(16).padStart(8, '0')}${'ab'.repeat(12)}`,
-    occurrences: 1,
-    ...rest,
-    evidence: {
-      eventIds: [`0b1e7c6a-3f0d-4a5e-9c1b-${i.toString().padStart(12, '0')}`],
-      eventTimes: ['2024-08-01T10:00:00Z'],
-      eventName: 'AssumeRole',
-      principalArn: 'arn:aws:iam::210987654321:user/alice',
-      principalType: 'IAMUser',
-      roleArn: ROLE,
-      targetAccountId: '210987654321',
-      sourceIp: '203.0.113.50',
-      userAgent: 'aws-cli/2.17.20 md/awscrt#0.20.11',
-      sessionKey: 'ASIAEXAMPLEKEY000001',
-      awsRegion: 'eu-west-1',
-      details: { reasons: ['IAM user'], failed: false },
-      ...evidence,
-    },
-  };
-}
+const alert = humanAlert;
 
 /** Answers every entry as published. */
 function acceptAll(): void {

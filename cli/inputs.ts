@@ -1,25 +1,38 @@
 /**
  * Replay input: files and directories of CloudTrail logs as delivered to S3 (`.json`,
- * `.json.gz`), JSON Lines (`.jsonl`, `.ndjson`, optionally gzipped), EventBridge events, or
- * stdin. Files are read one at a time so a month of logs never sits in memory.
+ * `.json.gz`), JSON Lines (`.jsonl`, `.ndjson`, `.log` or no extension, optionally gzipped),
+ * EventBridge events, or stdin; what each holds is judged by its content (content.ts), and a
+ * file that is not CloudTrail is skipped with the reason. Objects in S3 are listed by
+ * s3-input.ts and read the same way. Files are read one at a time so a month of logs never sits
+ * in memory.
  *
  * Every read is bounded (see {@link InputLimits}): only regular files are opened (a FIFO would
  * block, `/dev/zero` never ends), a file read whole and a gzipped file's inflated content are
  * capped, and so is a line of JSON Lines; a directory reached twice (a symlink loop) is walked once.
  */
-import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, constants as fsConstants, createReadStream, fstatSync, openSync, promises as fs, readSync, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { createGunzip, gunzipSync } from 'node:zlib';
-import { parseJsonLine, parseText, type ParseOptions, type ParseResult } from '../lambdas/core/parse';
-import { linesOf, TOO_LONG } from './lines';
+import type { ParseOptions, ParseResult } from '../lambdas/core/parse';
+import { UsageError } from './args';
+import { documentText, MAX_TEXT_MB, MB, megabytes, resultsOfText, SkippedInput, streamResults, type InputLimits } from './content';
+
+export { MAX_TEXT_MB, MB, SkippedInput, type InputLimits };
 
 /** A file to replay, with the time its name says it covers (CloudTrail's `…_YYYYMMDDTHHmmZ_…`). */
 export interface InputFile {
   readonly path: string;
   readonly display: string;
   readonly stamp: string;
+  /** An object in S3 (its path is its `s3://` URL), with the size its listing gave. */
+  readonly object?: S3ObjectRef;
+}
+
+/** An S3 object to read. */
+export interface S3ObjectRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
 }
 
 /** A path that could not be read, with the reason. */
@@ -28,30 +41,23 @@ export interface UnreadableInput {
   readonly reason: string;
 }
 
-/** How much of an input replay holds at once (bytes). */
-export interface InputLimits {
-  /**
-   * The most a file read whole (a JSON document: a CloudTrail log file, stdin that is not JSON
-   * Lines) may hold, as read and once decompressed, and the most a gzipped file may inflate to
-   * before it is rejected (`--max-file-mb`).
-   */
-  readonly maxFileBytes: number;
-  /**
-   * The longest line of JSON Lines (a file or stdin): at a longer line the input is unreadable,
-   * with the line's number, after the lines before it (`--max-line-mb`). A line that long is no
-   * CloudTrail event (at most 256 KB) nor log file, and skipping it could mean reading without end.
-   */
-  readonly maxLineBytes: number;
+/** An input passed over whole, with the reason: not CloudTrail, hidden, or no regular file in a walked directory. */
+export interface SkippedFile {
+  readonly path: string;
+  readonly reason: string;
 }
 
-/** A megabyte, as the options count them. */
-export const MB = 1024 * 1024;
-
 /**
- * The most text one JavaScript string can hold (V8's limit, about 512 MB): a document read whole
- * and a line are each one string, so no cap can usefully be larger.
+ * Days to read, UTC, both inclusive, as `YYYYMMDD`: the delivery date CloudTrail writes in its
+ * folders and file names. Null for no bound.
  */
-export const MAX_TEXT_MB = Math.floor(bufferConstants.MAX_STRING_LENGTH / MB);
+export interface DayRange {
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+/** Every day. */
+export const ALL_DAYS: DayRange = { from: null, to: null };
 
 /**
  * AWS documents no maximum size for a CloudTrail log file; it caps an event at 256 KB (event
@@ -63,8 +69,49 @@ export const MAX_TEXT_MB = Math.floor(bufferConstants.MAX_STRING_LENGTH / MB);
  */
 export const DEFAULT_INPUT_LIMITS: InputLimits = { maxFileBytes: 500 * MB, maxLineBytes: 500 * MB };
 
-const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
+/** Names read whole, as CloudTrail delivers its log files (by the reader thread, from 64 of them). */
+const DOCUMENT_NAME = /\.json(\.gz)?$/i;
+/** Names that promise CloudTrail-ish JSON: a FIFO or device named so in a walked directory is unreadable, not skipped. */
+const LOG_FILE = /\.(json|jsonl|ndjson|log)(\.gz)?$/i;
 const STAMP = /_(\d{8}T\d{4}Z)_/;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** The delivery time in a CloudTrail file name (`…_YYYYMMDDTHHmmZ_…`), or ''. */
+export function stampOf(name: string): string {
+  return STAMP.exec(name)?.[1] ?? '';
+}
+
+/** Replay's file order: by the delivery time in the name (so regions interleave), then by path. */
+export function byDeliveryTime(a: InputFile, b: InputFile): number {
+  return a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+/** A `--from`/`--to` date (`YYYY-MM-DD`, UTC) as `YYYYMMDD`; a usage error naming the option otherwise. */
+export function parseDay(text: string, option: string): string {
+  const m = DAY.exec(text);
+  const valid = m !== null && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().slice(0, 10) === text;
+  if (!valid) throw new UsageError(`${option} takes a date as YYYY-MM-DD (UTC), got ${JSON.stringify(text)}`);
+  return `${m[1]}${m[2]}${m[3]}`;
+}
+
+/** The days between `from` and `to` (`YYYY-MM-DD`, either may be absent); a usage error when they are malformed or reversed. */
+export function dayRange(from?: string | null, to?: string | null): DayRange {
+  const range = { from: from ? parseDay(from, '--from') : null, to: to ? parseDay(to, '--to') : null };
+  if (range.from !== null && range.to !== null && range.from > range.to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  return range;
+}
+
+/** Whether a file whose name says it was delivered at `stamp` (or says nothing: '') is in the range. */
+export function stampInRange(stamp: string, range: DayRange): boolean {
+  if (stamp === '') return true;
+  const day = stamp.slice(0, 8);
+  return (range.from === null || day >= range.from) && (range.to === null || day <= range.to);
+}
+
+/** Stdin can be read once: naming it twice is a usage error, not a second, empty input. */
+export function checkInputPaths(paths: readonly string[]): void {
+  if (paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) is given twice; it can be read once');
+}
 
 /** What a path that is not a regular file or a directory is, for the message. */
 function kindOf(stat: Stats): string {
@@ -80,27 +127,36 @@ function notRegular(stat: Stats): string {
   return `not a regular file (${kindOf(stat)})`;
 }
 
-function megabytes(bytes: number): string {
-  return bytes < MB ? `${bytes} bytes` : `${Math.floor(bytes / MB)} MB`;
-}
-
 /**
- * Expands paths into the files to read, walking directories recursively, ordered by the
- * delivery time in CloudTrail's file names (so regions interleave) and then by path. A
- * directory or file reached a second time (through a symlink) is read once; a FIFO, device
- * or socket is unreadable, with the reason.
+ * Expands local paths into the files to read, walking directories recursively, ordered by the
+ * delivery time in CloudTrail's file names (so regions interleave) and then by path, and only
+ * those whose name dates them in `range` (a name without CloudTrail's date is kept). Every file
+ * of a walked directory is listed, whatever its name: its content says what it is. A directory
+ * or file reached a second time (through a symlink) is read once; a FIFO, device or socket is
+ * unreadable, with the reason (skipped, in a walked directory, unless its name says it is a log);
+ * hidden entries of a walked directory (`.git`, `.DS_Store`) are skipped without being opened.
  */
-export async function listInputs(paths: readonly string[]): Promise<{ files: InputFile[]; unreadable: UnreadableInput[] }> {
+export async function listInputs(paths: readonly string[], range: DayRange = ALL_DAYS): Promise<{ files: InputFile[]; unreadable: UnreadableInput[]; skipped: SkippedFile[] }> {
+  checkInputPaths(paths);
   const files: InputFile[] = [];
   const unreadable: UnreadableInput[] = [];
+  const skipped: SkippedFile[] = [];
+  const add = (p: string, name: string): void => {
+    const stamp = stampOf(name);
+    if (stampInRange(stamp, range)) files.push({ path: p, display: p, stamp });
+  };
   // By device and inode: a symlink back up the tree would otherwise be walked without end.
   const visited = new Set<string>();
   const visit = async (p: string, explicit: boolean, entry?: Dirent): Promise<void> => {
+    if (entry?.name.startsWith('.')) {
+      skipped.push({ path: p, reason: 'hidden (its name begins with a dot): not walked' });
+      return;
+    }
     // A plain file in a walked directory is known from its directory entry: a stat each would
     // cost more than reading a small log file (tens of thousands of them in a month of logs).
     // Hard links may list a file twice; reading it twice changes nothing (events are deduplicated).
     if (entry?.isFile()) {
-      if (LOG_FILE.test(p)) files.push({ path: p, display: p, stamp: STAMP.exec(entry.name)?.[1] ?? '' });
+      add(p, entry.name);
       return;
     }
     let stat;
@@ -110,7 +166,6 @@ export async function listInputs(paths: readonly string[]): Promise<{ files: Inp
       unreadable.push({ path: p, reason: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message });
       return;
     }
-    if (!stat.isDirectory() && !explicit && !LOG_FILE.test(p)) return;
     const id = `${stat.dev}:${stat.ino}`;
     if (visited.has(id)) return;
     visited.add(id);
@@ -125,17 +180,19 @@ export async function listInputs(paths: readonly string[]): Promise<{ files: Inp
       // Directories, links and the rest are looked at (stat): a link may lead back up the tree.
       for (const e of entries) await visit(path.join(p, e.name), false, e);
     } else if (stat.isFile()) {
-      files.push({ path: p, display: p, stamp: STAMP.exec(path.basename(p))?.[1] ?? '' });
-    } else {
+      add(p, path.basename(p));
+    } else if (explicit || LOG_FILE.test(p)) {
       unreadable.push({ path: p, reason: `${notRegular(stat)}: replay reads files, directories, and - for stdin` });
+    } else {
+      skipped.push({ path: p, reason: notRegular(stat) });
     }
   };
   for (const p of paths) {
     if (p === '-') files.push({ path: '-', display: '<stdin>', stamp: '' });
     else await visit(p, true);
   }
-  files.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, unreadable };
+  files.sort(byDeliveryTime);
+  return { files, unreadable, skipped };
 }
 
 /**
@@ -190,154 +247,70 @@ export function readRegularFile(file: string, maxBytes: number, bound: string): 
 }
 
 /**
- * Reads one input and yields parse results. JSON Lines are streamed line by line (each line
- * numbered); a JSON document is read whole (CloudTrail writes one small document per file).
- * `parsed` is the document's results when a reader thread parsed it already; `options` bound
- * the event times. Throws only when the file itself cannot be read or decompressed.
+ * Where an input's content comes from when replay prepared it: its parse results (the reader
+ * thread's, or a fetched S3 object's), or a stream to read (an S3 object that is not read whole).
  */
-export async function* readInput(file: InputFile, parsed?: Promise<ParseResult[]>, options: ParseOptions = {}, limits: InputLimits = DEFAULT_INPUT_LIMITS): AsyncGenerator<ParseResult[]> {
-  if (parsed !== undefined) {
-    yield await parsed;
+export type Prepared = Promise<ParseResult[]> | (() => Promise<Readable>);
+
+/**
+ * Reads one input and yields parse results. A file named as CloudTrail names its log files
+ * (`.json`, `.json.gz`) is read whole; any other input is streamed line by line (JSON Lines, or
+ * documents run together or over lines). `prepared` is the content when replay got it already;
+ * `options` bound the event times. Throws when the input itself cannot be read or decompressed,
+ * and {@link SkippedInput} (before any result) when it is not CloudTrail.
+ */
+export async function* readInput(file: InputFile, prepared?: Prepared, options: ParseOptions = {}, limits: InputLimits = DEFAULT_INPUT_LIMITS): AsyncGenerator<ParseResult[]> {
+  if (typeof prepared === 'function') {
+    const stream = await prepared();
+    try {
+      yield* streamResults(stream, file.object?.key ?? file.path, file.display, options, limits);
+    } finally {
+      stream.destroy();
+    }
+    return;
+  }
+  if (prepared !== undefined) {
+    yield await prepared;
+    return;
+  }
+  if (file.path === '-') {
+    yield* streamResults(process.stdin, '-', file.display, options, limits);
     return;
   }
   if (isDocument(file)) {
     yield readDocument(file, options, limits);
     return;
   }
-  if (file.path === '-') {
-    yield* readStdin(file.display, options, limits);
-    return;
-  }
   const { fd } = openRegular(file.path);
   const raw = createReadStream(file.path, { fd });
-  let stream: Readable = raw;
-  if (file.path.toLowerCase().endsWith('.gz')) {
-    // A JSON Lines stream holds one line at a time, whatever it inflates to (a month's export
-    // is legitimately gigabytes), so only its lines are capped. Errors of the file reach the reader.
-    const gunzip = createGunzip();
-    raw.on('error', (e) => gunzip.destroy(e));
-    stream = raw.pipe(gunzip);
-  }
   try {
-    yield* readLines(stream, file.display, options, limits);
+    yield* streamResults(raw, file.path, file.display, options, limits);
   } finally {
     raw.destroy();
-    stream.destroy();
-  }
-}
-
-/**
- * Reads a whole-document input and decompresses it, within `limits.maxFileBytes` as read and as
- * inflated. Throws with the reason when it cannot be read, decompressed, or is over the cap.
- */
-export function readDocumentText(file: Pick<InputFile, 'path'>, limits: InputLimits = DEFAULT_INPUT_LIMITS): string {
-  const max = limits.maxFileBytes;
-  let bytes = readRegularFile(file.path, max, '--max-file-mb');
-  if (file.path.toLowerCase().endsWith('.gz')) {
-    try {
-      // Inflation stops once the output passes the cap: a small file that inflates to
-      // gigabytes (a gzip bomb) costs the cap, not the gigabytes.
-      bytes = gunzipSync(bytes, { maxOutputLength: Math.min(max + 1, bufferConstants.MAX_LENGTH) });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`inflates to more than ${megabytes(max)} (--max-file-mb)`);
-      throw e;
-    }
-    if (bytes.length > max) throw new Error(`inflates to more than ${megabytes(max)} (--max-file-mb)`);
-  }
-  try {
-    return bytes.toString('utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG') throw new Error(`longer than the ${MAX_TEXT_MB} MB a document read whole can be: split it into JSON Lines`);
-    throw e;
   }
 }
 
 /**
  * Reads, decompresses and parses a whole-document input (the replay's reader thread calls it
- * too). Throws when the file cannot be read or decompressed, or is over the limits.
+ * too). Throws when the file cannot be read or decompressed, or is over the limits, and
+ * {@link SkippedInput} when it is not CloudTrail.
  */
 export function readDocument(file: Pick<InputFile, 'path' | 'display'>, options: ParseOptions = {}, limits: InputLimits = DEFAULT_INPUT_LIMITS): ParseResult[] {
-  return parseText(readDocumentText(file, limits), file.display, 1, options);
+  return readDocumentSized(file, options, limits).results;
 }
 
 /** {@link readDocument}, with the length of the document's text (what the reader thread's budget ahead counts). */
 export function readDocumentSized(file: Pick<InputFile, 'path' | 'display'>, options: ParseOptions = {}, limits: InputLimits = DEFAULT_INPUT_LIMITS): { results: ParseResult[]; bytes: number } {
-  const text = readDocumentText(file, limits);
-  return { results: parseText(text, file.display, 1, options), bytes: text.length };
+  const text = documentText(readRegularFile(file.path, limits.maxFileBytes, '--max-file-mb'), file.path, limits.maxFileBytes);
+  return { results: resultsOfText(text, file.display, options, limits), bytes: text.length };
 }
 
-/** A file read whole (a JSON document, as CloudTrail delivers), not streamed (stdin, JSON Lines). */
-export function isDocument(file: InputFile): boolean {
-  return file.path !== '-' && !/\.(jsonl|ndjson)(\.gz)?$/i.test(file.path);
+/** Parses an input's bytes read whole (a fetched S3 object), as {@link readDocumentSized} parses a file's. */
+export function documentResults(bytes: Buffer, name: string, display: string, options: ParseOptions = {}, limits: InputLimits = DEFAULT_INPUT_LIMITS): ParseResult[] {
+  return resultsOfText(documentText(bytes, name, limits.maxFileBytes), display, options, limits);
 }
 
-/** The input's error at a line over the cap (thrown once the lines before it are given). */
-function lineTooLong(line: number, limits: InputLimits): Error {
-  return new Error(`line ${line} is longer than ${megabytes(limits.maxLineBytes)} (--max-line-mb); the input was read up to it`);
-}
-
-async function* readLines(stream: Readable, display: string, options: ParseOptions, limits: InputLimits): AsyncGenerator<ParseResult[]> {
-  let n = 0;
-  let chunk: ParseResult[] = [];
-  for await (const lines of linesOf(stream, limits.maxLineBytes)) {
-    for (const line of lines) {
-      n += 1;
-      if (line === TOO_LONG) {
-        if (chunk.length > 0) yield chunk;
-        throw lineTooLong(n, limits);
-      }
-      if (line.trim() !== '') chunk.push(...parseJsonLine(line, { file: display, line: n }, options));
-      if (chunk.length >= 1000) {
-        yield chunk;
-        chunk = [];
-      }
-    }
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
-/**
- * Stdin may be JSON Lines (streamed) or one JSON document (read whole, within the file cap):
- * the first line that is not blank decides.
- */
-async function* readStdin(display: string, options: ParseOptions, limits: InputLimits): AsyncGenerator<ParseResult[]> {
-  const buffered: string[] = [];
-  let bufferedBytes = 0;
-  let mode: 'lines' | 'document' | undefined;
-  let n = 0;
-  let chunk: ParseResult[] = [];
-  for await (const lines of linesOf(process.stdin, limits.maxLineBytes)) {
-    for (const line of lines) {
-      n += 1;
-      if (line === TOO_LONG) {
-        if (chunk.length > 0) yield chunk;
-        throw lineTooLong(n, limits);
-      }
-      if (mode === undefined) {
-        if (line.trim() === '') {
-          buffered.push(line);
-          continue;
-        }
-        try {
-          JSON.parse(line);
-          mode = 'lines';
-        } catch {
-          mode = 'document';
-        }
-      }
-      if (mode === 'document') {
-        bufferedBytes += line.length + 1;
-        if (bufferedBytes > limits.maxFileBytes) throw new Error(`larger than ${megabytes(limits.maxFileBytes)} (--max-file-mb) as one JSON document`);
-        buffered.push(line);
-        continue;
-      }
-      if (line.trim() !== '') chunk.push(...parseJsonLine(line, { file: display, line: n }, options));
-      if (chunk.length >= 1000) {
-        yield chunk;
-        chunk = [];
-      }
-    }
-  }
-  if (mode === 'document') yield parseText(buffered.join('\n'), display, 1, options);
-  else if (chunk.length > 0) yield chunk;
+/** A file read whole (named as CloudTrail names its log files), not streamed (stdin, JSON Lines, any other name). */
+export function isDocument(file: Pick<InputFile, 'path'>): boolean {
+  return file.path !== '-' && DOCUMENT_NAME.test(file.path);
 }

@@ -20,7 +20,9 @@ import { closest } from '../lambdas/core/config-values';
 import { unknownContextKeys } from '../lambdas/core/context-keys';
 import { commandHelp, parseCommand, usageLine, UsageError, wholeNumber, type CommandSpec } from './args';
 import { ALERT_FORMATS, renderForReplay, type AlertFormat } from './formats';
+import { DISCOVER_COMMAND, runDiscover } from './discover/command';
 import { GENERATE_COMMAND } from './generate/command';
+import { createReport } from './report';
 import { DEFAULT_INPUT_LIMITS, MAX_TEXT_MB, MB, readRegularFile } from './inputs';
 import { DEFAULT_MAX_REORDER_EVENTS, replay, type ReplayReport } from './replay';
 
@@ -42,12 +44,17 @@ const PROGRAM = 'assumerole-watch';
 export const REPLAY_COMMAND: CommandSpec = {
   name: 'replay',
   summary: 'Replays CloudTrail logs through every detector and prints the alerts.',
-  operands: '<path|dir|-> ...',
+  operands: '<path|dir|-|s3://bucket/prefix/> ...',
   options: {
     config: { type: 'string', short: 'c', value: 'FILE', help: 'a JSON object of detection keys, or a cdk.json (its context); default ./cdk.json' },
     format: { type: 'string', short: 'f', value: 'FORMAT', help: 'text (default), json (the alert record), ocsf (OCSF 1.1.0 Detection Finding) or asff (Security Hub finding); JSON formats print one document a line' },
     json: { type: 'boolean', help: 'short for --format json' },
     strict: { type: 'boolean', help: 'exit 2 when monitoredRoleArns matched no record (a configuration for another account)' },
+    from: { type: 'string', value: 'YYYY-MM-DD', help: 'the first day to replay (UTC, by CloudTrail\'s delivery folders and file names; S3 listings descend only into the days asked for)' },
+    to: { type: 'string', value: 'YYYY-MM-DD', help: 'the last day to replay (UTC, inclusive)' },
+    's3-endpoint': { type: 'string', value: 'URL', help: 'an S3-compatible endpoint for s3:// inputs (path-style); default AWS\'s' },
+    's3-region': { type: 'string', value: 'REGION', help: 'the region of the first S3 request (S3 redirects to the bucket\'s); default the credential chain\'s' },
+    report: { type: 'string', value: 'FILE', help: 'also write an HTML report to FILE: calls per window against the limits, alerts over time, what-if tables, top callers (about twice the run time)' },
     'batch-size': { type: 'string', value: 'N', help: 'events per engine batch, as the function\'s SQS batch (default 100)' },
     'reorder-minutes': { type: 'string', value: 'N', help: 'how late in event time a record may arrive and still be put in order (default 60)' },
     store: { type: 'string', value: 'memory|dynamodb', help: 'where state and alert suppression live (default memory)' },
@@ -66,7 +73,7 @@ rejected, a bound reached, or an internal error.`,
 };
 
 /** Every command, in the order the help lists them. */
-const COMMANDS: readonly CommandSpec[] = [REPLAY_COMMAND, GENERATE_COMMAND];
+const COMMANDS: readonly CommandSpec[] = [REPLAY_COMMAND, DISCOVER_COMMAND, GENERATE_COMMAND];
 
 /** The program's help: its commands and how to get each one's. */
 export function programHelp(): string {
@@ -112,6 +119,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   const [command, ...rest] = argv;
   try {
     if (command === 'replay') return await runReplay(rest, io);
+    if (command === 'discover') return await runDiscover(rest, io);
     if (command === 'generate') {
       if (parseCommand(GENERATE_COMMAND, rest).help) {
         io.out(`${commandHelp(PROGRAM, GENERATE_COMMAND)}\n`);
@@ -156,6 +164,11 @@ interface ReplayArgs {
   configFile: string | null;
   format: AlertFormat;
   strict: boolean;
+  report: string | null;
+  from: string | null;
+  to: string | null;
+  s3Endpoint: string | null;
+  s3Region: string | null;
   batchSize: number;
   reorderMinutes: number;
   store: 'memory' | 'dynamodb';
@@ -181,6 +194,11 @@ function parseReplayArgs(args: readonly string[], io: Io): ReplayArgs | null {
     const v = text(name);
     return v === null ? fallback : wholeNumber(name, v, 1, max);
   };
+  const day = (name: string): string | null => {
+    const v = text(name);
+    if (v !== null && (!/^\d{4}-\d{2}-\d{2}$/.test(v) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v)) throw new UsageError(`--${name} takes a day as YYYY-MM-DD (UTC), got ${JSON.stringify(v)}`, spec);
+    return v;
+  };
   const format = text('format') ?? (values.json === true ? 'json' : 'text');
   if (!(ALERT_FORMATS as readonly string[]).includes(format)) {
     const guess = closest(format, ALERT_FORMATS);
@@ -194,6 +212,11 @@ function parseReplayArgs(args: readonly string[], io: Io): ReplayArgs | null {
     configFile: text('config'),
     format: format as AlertFormat,
     strict: values.strict === true,
+    report: text('report'),
+    from: day('from'),
+    to: day('to'),
+    s3Endpoint: text('s3-endpoint'),
+    s3Region: text('s3-region'),
     batchSize: number('batch-size', 100),
     reorderMinutes: number('reorder-minutes', 60),
     store,
@@ -206,7 +229,8 @@ function parseReplayArgs(args: readonly string[], io: Io): ReplayArgs | null {
     maxStateItems: number('max-state-items', DEFAULT_MAX_STATE_ITEMS),
     maxReorderEvents: number('max-reorder-events', DEFAULT_MAX_REORDER_EVENTS),
   };
-  if (parsed.paths.length === 0) throw new UsageError('replay needs at least one path (a file, a directory, or - for stdin)', spec);
+  if (parsed.paths.length === 0) throw new UsageError('replay needs at least one path (a file, a directory, - for stdin, or s3://bucket/prefix/)', spec);
+  if (parsed.from !== null && parsed.to !== null && parsed.from > parsed.to) throw new UsageError(`--from ${parsed.from} is after --to ${parsed.to}`, spec);
   if (parsed.paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) is given twice; it can be read once', spec);
   if (parsed.store === 'dynamodb' && parsed.table === null) throw new UsageError('--store dynamodb needs --table NAME', spec);
   if (parsed.store === 'memory' && (parsed.table !== null || parsed.endpoint !== null)) throw new UsageError('--table and --endpoint go with --store dynamodb', spec);
@@ -274,9 +298,11 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
   const options = parseReplayArgs(args, io);
   if (options === null) return 0;
   const colour = io.outIsTty === true && !process.env.NO_COLOR;
+  if (options.report !== null && !existsSync(dirname(resolve(options.report)))) throw new UsageError(`--report: the folder of ${options.report} does not exist`, REPLAY_COMMAND);
   const config = readConfig(options.configFile, process.cwd(), (line) => io.err(`${line}\n`));
   const dynamo = options.store === 'dynamodb' ? await dynamoPorts(options) : null;
   const ports = dynamo?.ports ?? { state: new MemoryStore({ maxItems: options.maxStateItems }), ledger: new MemoryLedger({ maxAlerts: options.maxStateItems }) };
+  const htmlReport = options.report === null ? null : createReport(config, { maxStateItems: options.maxStateItems });
   let progressShown = false;
   if (options.format === 'text') io.out(`${'time'.padEnd(24)}  ${'SEVERITY'.padEnd(8)} ${'detector'.padEnd(18)} title\n`);
   const report = await replay({
@@ -287,7 +313,13 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
     reorderMinutes: options.reorderMinutes,
     limits: { maxFileBytes: options.maxFileMb * MB, maxLineBytes: options.maxLineMb * MB },
     maxReorderEvents: options.maxReorderEvents,
+    ...(options.from !== null ? { from: options.from } : {}),
+    ...(options.to !== null ? { to: options.to } : {}),
+    ...(options.s3Endpoint !== null ? { s3Endpoint: options.s3Endpoint } : {}),
+    ...(options.s3Region !== null ? { s3Region: options.s3Region } : {}),
+    onCalls: htmlReport?.hooks.onCalls,
     onAlert: (alert) => {
+      htmlReport?.hooks.onAlert(alert);
       if (progressShown) io.err('\r\x1b[K');
       io.out(renderForReplay(alert, options.format, config, colour));
     },
@@ -300,6 +332,11 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
   });
   if (progressShown) io.err('\r\x1b[K');
   io.err(summary(report, config.detectorExceptions, Date.now()));
+  if (htmlReport !== null) {
+    // Written whatever the outcome below: a replay stopped at a bound still gets its page.
+    const bytes = htmlReport.write(options.report!, report, { inputs: options.paths, configFile: options.configFile });
+    io.err(`report: ${options.report} (${Math.ceil(bytes / 1024)} KB)\n`);
+  }
   if (dynamo) {
     const used = dynamo.consumption();
     const per = (units: number): string => (report.relevant > 0 ? (units / report.relevant).toFixed(2) : '-');
@@ -317,7 +354,7 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
     io.err(`assumerole-watch: ${verdict.error}\n`);
     return 2;
   }
-  if (report.relevant === 0) {
+  if (!report.matchedMonitoredRole && report.records > report.rejectedTotal) {
     io.err(`assumerole-watch: ${options.strict ? '' : 'warning: '}monitoredRoleArns matched no record: the configuration names another account's roles, or these logs hold none of its calls${options.strict ? '' : ' (--strict makes this exit 2)'}\n`);
     if (options.strict) return 2;
   }
@@ -385,6 +422,9 @@ function summary(r: ReplayReport, exceptions: readonly CompiledException[], nowM
     lines.push(`    rejected ${places.length}× ${printable(reason, 200)} at ${places.slice(0, 3).map((p) => printable(p, 200)).join(', ')}${places.length > 3 ? ', …' : ''}`);
   }
   for (const u of r.unreadable) lines.push(`  unreadable: ${printable(u.path, 300)}: ${printable(u.reason, 200)}`);
+  if (r.skippedTotal > 0) lines.push(`  skipped ${r.skippedTotal} ${r.skippedTotal === 1 ? 'input' : 'inputs'} that hold no CloudTrail records${r.skippedTotal > r.skipped.length ? ` (the first ${r.skipped.length} listed)` : ''}:`);
+  for (const k of r.skipped.slice(0, 20)) lines.push(`    ${printable(k.path, 300)}: ${printable(k.reason, 200)}`);
+  if (r.skipped.length > 20) lines.push(`    … and ${r.skippedTotal - 20} more`);
   const detectors = Object.entries(r.alertsByDetector).map(([d, n]) => `${d} ${n}`).join(', ');
   const folded = r.findings - r.belowSeverity - r.exempted - r.alerts;
   lines.push(`  alerts ${r.alerts}${detectors ? ` (${detectors})` : ''}; findings ${r.findings}, folded or suppressed ${folded}, below minAlertSeverity or minSeverity ${r.belowSeverity}, exempted ${r.exempted}`);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ParseOptions, ParseResult } from '../lambdas/core/parse';
 import { ResultDecoder, type Encoded } from './handover';
-import { DEFAULT_INPUT_LIMITS, MB, readDocumentSized, type InputLimits } from './inputs';
+import { DEFAULT_INPUT_LIMITS, MB, readDocumentSized, SkippedInput, type InputLimits } from './inputs';
 
 /** A file the reader thread parses. */
 export interface ReadAheadFile {
@@ -36,11 +36,14 @@ export interface ReaderData {
   readonly limits: InputLimits;
 }
 
-/** What the reader thread sends for each file (its results encoded, see handover.ts). */
-export type ReadAheadMessage = { readonly index: number; readonly results: Encoded; readonly bytes: number } | { readonly index: number; readonly error: string };
+/**
+ * What the reader thread sends for each file (its results encoded, see handover.ts), or why it
+ * has none: unreadable, or `skipped` (not CloudTrail, see {@link SkippedInput}).
+ */
+export type ReadAheadMessage = { readonly index: number; readonly results: Encoded; readonly bytes: number } | { readonly index: number; readonly error: string; readonly skipped: boolean };
 
 /** A file's results as the engine takes them. */
-type Parsed = { readonly results: ParseResult[]; readonly bytes: number } | { readonly error: string };
+type Parsed = { readonly results: ParseResult[]; readonly bytes: number } | { readonly error: string; readonly skipped: boolean };
 
 /** Files parsed ahead of the one the engine is on. */
 const DEFAULT_AHEAD = 64;
@@ -99,7 +102,7 @@ export class ReadAhead {
     return this.parsedHere;
   }
 
-  /** The file's parse results; rejects with the reason when it cannot be read or decompressed. */
+  /** The file's parse results; rejects with the reason when it cannot be read or decompressed, with a {@link SkippedInput} when it is not CloudTrail. */
   async results(index: number): Promise<ParseResult[]> {
     let parsed = this.arrived.get(index);
     while (parsed === undefined) {
@@ -116,7 +119,7 @@ export class ReadAhead {
       this.here.delete(index);
       this.hereBytes -= bytes;
     } else this.worker.postMessage(bytes);
-    if ('error' in parsed) throw new Error(parsed.error);
+    if ('error' in parsed) throw parsed.skipped ? new SkippedInput(parsed.error) : new Error(parsed.error);
     return parsed.results;
   }
 
@@ -144,7 +147,7 @@ export class ReadAhead {
     try {
       parsed = readDocumentSized(file, this.parse, this.limits);
     } catch (e) {
-      parsed = { error: (e as Error).message };
+      parsed = { error: (e as Error).message, skipped: e instanceof SkippedInput };
     }
     this.parsedHere += 1;
     const bytes = 'error' in parsed ? 0 : parsed.bytes;

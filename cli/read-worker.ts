@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ResultEncoder } from './handover';
-import { readDocumentSized } from './inputs';
+import { readDocumentSized, SkippedInput } from './inputs';
 import type { ReadAheadMessage, ReaderData } from './read-ahead';
 
 const { files, ahead, aheadBytes, claims, parse, limits } = workerData as ReaderData;
@@ -33,7 +33,7 @@ function pump(): void {
       bytesAhead += bytes;
       message = { index: file.index, results: encoder.encode(results), bytes };
     } catch (e) {
-      message = { index: file.index, error: (e as Error).message };
+      message = { index: file.index, error: (e as Error).message, skipped: e instanceof SkippedInput };
     }
     port.postMessage(message);
   }

@@ -11,10 +11,11 @@ import type { Detector } from '../lambdas/detectors/detector';
 import type { Alert } from '../lambdas/engine/alerts';
 import type { Clock } from '../lambdas/engine/engine';
 import type { ParsedCall, Rejection } from '../lambdas/core/types';
-import { notAfterClock, type ParseResult } from '../lambdas/core/parse';
+import { notAfterClock, type ParseOptions, type ParseResult } from '../lambdas/core/parse';
 import { MemoryBoundError } from '../lambdas/state/memory-store';
-import { DEFAULT_INPUT_LIMITS, isDocument, listInputs, readInput, type InputFile, type InputLimits, type UnreadableInput } from './inputs';
+import { dayRange, DEFAULT_INPUT_LIMITS, isDocument, readInput, SkippedInput, type InputFile, type InputLimits, type Prepared, type SkippedFile, type UnreadableInput } from './inputs';
 import { ReadAhead } from './read-ahead';
+import { listReplayInputs } from './s3-input';
 
 /** From this many log files on, a reader thread parses them ahead of the engine (by default). */
 const READER_THREAD_FROM = 64;
@@ -29,9 +30,25 @@ export const DEFAULT_MAX_REORDER_EVENTS = 250_000;
 /** Rejected records listed one by one in the report (the rest are counted): a file of garbage must not fill memory with reasons. */
 export const MAX_LISTED_REJECTIONS = 1_000;
 
+/** Skipped inputs listed one by one in the report (the rest are counted). */
+export const MAX_LISTED_SKIPPED = 1_000;
+
 /** Replay options. */
 export interface ReplayOptions {
+  /** Files, directories, `-` for stdin (once), and `s3://bucket/prefix` URLs. */
   readonly paths: readonly string[];
+  /**
+   * The first and last day to replay (`YYYY-MM-DD`, UTC, both inclusive), by the delivery date in
+   * CloudTrail's S3 folders and file names: S3 listings descend only into those days, and files
+   * whose name dates them outside are left out (a name without CloudTrail's date is read). @default every day
+   */
+  readonly from?: string;
+  /** See {@link ReplayOptions.from}. @default every day */
+  readonly to?: string;
+  /** An S3-compatible endpoint for `s3://` paths (path-style). @default AWS's, or the SDK's AWS_ENDPOINT_URL_S3 */
+  readonly s3Endpoint?: string;
+  /** The region of the first S3 request (S3 redirects to the bucket's). @default the default chain's, else us-east-1 */
+  readonly s3Region?: string;
   readonly config: CompiledConfig;
   /** State store and alert ledger (in memory, or DynamoDB to seed or inspect a table). */
   readonly ports: StatePorts;
@@ -45,6 +62,8 @@ export interface ReplayOptions {
   readonly onAlert?: (alert: Alert) => void;
   /** Called now and then with running totals (for a progress line). */
   readonly onProgress?: (progress: ReplayProgress) => void;
+  /** Called with each batch's parsed calls (all of them) once the engine has run it; the replay waits for it (the report's what-if runs on it). */
+  readonly onCalls?: (calls: readonly ParsedCall[]) => void | Promise<void>;
   /**
    * Parse log files on a reader thread, ahead of the engine; the engine's thread parses files
    * too whenever it would wait (see read-ahead.ts). @default true from 64 log files on (a
@@ -89,6 +108,12 @@ export interface ReplayReport {
   /** Every rejected record. */
   readonly rejectedTotal: number;
   readonly unreadable: readonly UnreadableInput[];
+  /** The first {@link MAX_LISTED_SKIPPED} inputs passed over whole, with the reason: not CloudTrail (a README, a CSV, a configuration file, an ECS export), hidden. */
+  readonly skipped: readonly SkippedFile[];
+  /** Every skipped input. */
+  readonly skippedTotal: number;
+  /** Whether any record read was a call into or by a monitored role (before deduplication; AWS services' own calls count). */
+  readonly matchedMonitoredRole: boolean;
   readonly findings: number;
   readonly alertsByDetector: Readonly<Record<string, number>>;
   readonly alerts: number;
@@ -110,10 +135,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const reorderMs = (options.reorderMinutes ?? 60) * 60_000;
   const limits = options.limits ?? DEFAULT_INPUT_LIMITS;
   const maxReorder = options.maxReorderEvents ?? DEFAULT_MAX_REORDER_EVENTS;
-  const { files, unreadable } = await listInputs(options.paths);
-  // One bound for the whole run (logs to replay are written already), so both parse paths agree.
-  const parse = notAfterClock(options.wallClock?.now() ?? Date.now());
+  const { files, unreadable, skipped, s3 } = await listReplayInputs(options.paths, dayRange(options.from, options.to), { endpoint: options.s3Endpoint, region: options.s3Region }, limits);
+  // One bound for the whole run (logs to replay are written already), so both parse paths agree;
+  // replay reads what log platforms export too (the Lambda never does).
+  const parse: ParseOptions = { ...notAfterClock(options.wallClock?.now() ?? Date.now()), logExport: true };
   const unreadableAll: UnreadableInput[] = [...unreadable];
+  const skippedListed: SkippedFile[] = skipped.slice(0, MAX_LISTED_SKIPPED);
+  let skippedTotal = skipped.length;
+  let matchedMonitoredRole = false;
   const rejected: Rejection[] = [];
   const heap = new TimeHeap();
   const alertsByDetector: Record<string, number> = {};
@@ -147,6 +176,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     const result = await runBatch({ calls }, deps);
     // Offline there is no one to retry for us: a failure (a DynamoDB table refusing writes) ends the replay.
     if (result.error) throw result.error;
+    await options.onCalls?.(calls);
     totals.ignored += result.stats.ignored;
     totals.relevant += result.stats.relevant;
     totals.duplicates += result.stats.duplicates;
@@ -167,7 +197,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     }
   };
 
-  const replayFile = async (file: InputFile, parsed: Promise<ParseResult[]> | undefined): Promise<void> => {
+  const replayFile = async (file: InputFile, parsed: Prepared | undefined): Promise<void> => {
     const input = readInput(file, parsed, parse, limits);
     try {
       for (;;) {
@@ -176,7 +206,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
         try {
           next = await input.next();
         } catch (e) {
-          unreadableAll.push({ path: file.display, reason: (e as Error).message });
+          if (e instanceof SkippedInput) {
+            skippedTotal += 1;
+            if (skippedListed.length < MAX_LISTED_SKIPPED) skippedListed.push({ path: file.display, reason: e.message });
+          } else unreadableAll.push({ path: file.display, reason: (e as Error).message });
           return;
         }
         if (next.done) return;
@@ -187,6 +220,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
             if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(r);
           } else if (r.kind === 'ignored') ignoredAtParse += 1;
           else {
+            // Checked until one matches: a configuration for another account matches none, and the caller warns.
+            if (!matchedMonitoredRole) matchedMonitoredRole = options.config.isMonitoredRole(r.principal.sessionIssuerArn) || (r.kind === 'assume-role' && options.config.isMonitoredRole(r.roleArn));
             firstEventTime = firstEventTime === null ? r.eventTime : Math.min(firstEventTime, r.eventTime);
             if (r.eventTime < watermark) late += 1;
             heap.push(r);
@@ -211,12 +246,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
 
   let filesRead = 0;
   let lastProgress = 0;
-  const documents = files.flatMap((file, index) => (isDocument(file) ? [{ index, path: file.path, display: file.display }] : []));
+  // Local log files only: S3 objects are fetched and parsed by the engine's thread.
+  const documents = files.flatMap((file, index) => (isDocument(file) && file.object === undefined ? [{ index, path: file.path, display: file.display }] : []));
   const reader = (options.readerThread ?? documents.length >= READER_THREAD_FROM) && documents.length > 0 ? new ReadAhead(documents, undefined, parse, limits) : null;
   let stopped: MemoryBoundError | null = null;
   try {
     for (const [i, file] of files.entries()) {
-      await replayFile(file, reader && isDocument(file) ? reader.results(i) : undefined);
+      await replayFile(file, file.object !== undefined ? s3!.prepare(i, parse) : reader && isDocument(file) ? reader.results(i) : undefined);
       filesRead += 1;
       const now = Date.now();
       if (options.onProgress && now - lastProgress > 250) {
@@ -231,6 +267,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     if (!(e instanceof MemoryBoundError)) throw e;
     stopped = e;
   } finally {
+    s3?.close();
     await reader?.close();
   }
   return {
@@ -244,6 +281,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     rejected,
     rejectedTotal,
     unreadable: unreadableAll,
+    skipped: skippedListed,
+    skippedTotal,
+    matchedMonitoredRole,
     findings: totals.findings,
     alertsByDetector,
     alerts: totals.alerts,

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main, programHelp, REPLAY_COMMAND, type Io } from '../cli/main';
 import { commandHelp } from '../cli/args';
+import { DISCOVER_COMMAND } from '../cli/discover/command';
 import { GENERATE_COMMAND } from '../cli/generate/command';
 import { blockBody } from '../scripts/gen-docs';
 import { iamUser, intoOutbound, outboundSession } from './support/case-records';
@@ -41,6 +42,7 @@ describe('help and version', () => {
     [['replay', '-h'], REPLAY_COMMAND],
     [['help', 'replay'], REPLAY_COMMAND],
     [['generate', '--help'], GENERATE_COMMAND],
+    [['discover', '--help'], DISCOVER_COMMAND],
   ])('prints the command\'s options for %j and exits 0', async (argv, spec) => {
     const { code, out } = await cli(argv);
     expect(code).toBe(0);
@@ -71,6 +73,8 @@ describe('usage errors', () => {
     [['replay', 'x', '--json', '--format', 'ocsf'], '--json and --format ocsf disagree'],
     [['replay', '-', '-'], '- (stdin) is given twice; it can be read once'],
     [['replya'], 'unknown command "replya" (did you mean replay?)'],
+    [['replay', 'x', '--from', '2026-02-30'], '--from takes a day as YYYY-MM-DD (UTC), got "2026-02-30"'],
+    [['replay', 'x', '--from', '2026-11-02', '--to', '2026-11-01'], '--from 2026-11-02 is after --to 2026-11-01'],
     [['generate', 'out', '--dayz', '3'], 'unknown option --dayz (did you mean --days?)'],
     [['generate'], 'missing <outDir>'],
   ])('exits 2 on %j, naming the mistake and the usage', async (argv, message) => {
@@ -119,6 +123,27 @@ describe('exit codes that tell the truth about the input', () => {
     const strict = await cli(['replay', file, '--config', other, '--strict']);
     expect(strict.code).toBe(2);
     expect(strict.err).not.toContain('warning:');
+  });
+});
+
+describe('the HTML report', () => {
+  it('is written by --report, self-contained, and named in the summary', async () => {
+    const { dir, file } = oneAlert();
+    const page = join(dir, 'report.html');
+    const { code, err } = await cli(['replay', file, '--config', writeConfig(dir), '--report', page]);
+    expect(code).toBe(1);
+    expect(err).toMatch(new RegExp(`report: ${page.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+ KB\\)`));
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain("default-src 'none'");
+    expect(html).not.toMatch(/\s(src|href)=/);
+  });
+
+  it('refuses a report in a folder that does not exist before replaying anything', async () => {
+    const { dir, file } = oneAlert();
+    const { code, err } = await cli(['replay', file, '--config', writeConfig(dir), '--report', join(dir, 'missing', 'r.html')]);
+    expect(code).toBe(2);
+    expect(err).toContain('--report: the folder of');
+    expect(err).not.toContain('replayed');
   });
 });
 

@@ -83,8 +83,8 @@ describe('docs', () => {
   });
 
   it('refuses a generated block that nothing renders, or one in the wrong file', () => {
-    expect(() => renderDoc('docs/replay.md', '<!-- generated:nonsense -->\n<!-- /generated:nonsense -->\n', sections)).toThrow(/nothing generates a "nonsense" block/);
-    expect(() => renderDoc('docs/replay.md', '<!-- generated:detectors -->\n<!-- /generated:detectors -->\n', sections)).toThrow(/belongs in docs\/detectors.md/);
+    expect(() => renderDoc('docs/deploy.md', '<!-- generated:nonsense -->\n<!-- /generated:nonsense -->\n', sections)).toThrow(/nothing generates a "nonsense" block/);
+    expect(() => renderDoc('docs/deploy.md', '<!-- generated:detectors -->\n<!-- /generated:detectors -->\n', sections)).toThrow(/belongs in docs\/detectors.md/);
     expect(() => blockNames('<!-- generated:config -->\n', 'x.md')).toThrow(/never closed/);
   });
 

@@ -46,6 +46,14 @@ export interface ParseOptions {
    * @default any accepted container; an EventBridge event's account and region are not checked
    */
   readonly eventOrigin?: EventOrigin;
+  /**
+   * Read records as a log platform (Logstash, OpenSearch) exports them: a record without
+   * `eventTime` is dated by its `@timestamp`, and a search hit (`{"_index", "_source": {…}}`)
+   * is read as the record in its `_source`. Replay sets it; the Lambda never does (EventBridge
+   * delivers CloudTrail's own records, and a queue message with `@timestamp` is no such record).
+   * @default false
+   */
+  readonly logExport?: boolean;
 }
 
 /**
@@ -91,16 +99,17 @@ export type Unwrapped = { readonly record: unknown } | { readonly error: string 
  * an EventBridge event (`detail`), an array of any of these, or a single record. A value that
  * is none of these gives a rejection reason; in an array, only for that element.
  */
-function unwrapRecords(doc: unknown, depth = 0): Unwrapped[] {
+function unwrapRecords(doc: unknown, depth = 0, exported = false): Unwrapped[] {
   if (Array.isArray(doc)) {
     // Arrays of arrays are accepted, but not without end: each level is a stack frame here.
     if (depth >= MAX_ARRAY_NESTING) return [{ error: `arrays nested more than ${MAX_ARRAY_NESTING} deep` }];
-    return doc.flatMap((item, i) => unwrapRecords(item, depth + 1).map((u) => ('error' in u ? { error: `[${i}]: ${u.error}` } : u)));
+    return doc.flatMap((item, i) => unwrapRecords(item, depth + 1, exported).map((u) => ('error' in u ? { error: `[${i}]: ${u.error}` } : u)));
   }
   if (!isObject(doc)) return [{ error: `expected a CloudTrail record, log file or EventBridge event, got ${typeName(doc)}` }];
   if ('Records' in doc) {
     return Array.isArray(doc.Records) ? doc.Records.map((record: unknown) => ({ record })) : [{ error: `Records: expected an array, got ${typeName(doc.Records)}` }];
   }
+  if (exported && isObject(doc._source) && '_index' in doc) return unwrapRecords(doc._source, depth, false);
   if ('detail' in doc && ('detail-type' in doc || 'source' in doc)) {
     const problem = envelopeProblem(doc);
     if (problem !== null) return [{ error: problem }];
@@ -166,26 +175,30 @@ export function parseDocument(doc: unknown, origin: RecordOrigin | null, options
     const unwrapped = unwrapEvent(doc, options.eventOrigin);
     return ['error' in unwrapped ? reject(unwrapped.error, origin) : parseRecord(unwrapped.record, origin, options)];
   }
-  return unwrapRecords(doc).map((u) => ('error' in u ? reject(u.error, origin) : parseRecord(u.record, origin, options)));
+  return unwrapRecords(doc, 0, options.logExport === true).map((u) => ('error' in u ? reject(u.error, origin) : parseRecord(u.record, origin, options)));
 }
 
 /** Parses one CloudTrail record. */
 export function parseRecord(raw: unknown, origin: RecordOrigin | null = null, options: ParseOptions = {}): ParseResult {
   if (!isObject(raw)) return reject(`expected a CloudTrail record object, got ${typeName(raw)}`, origin);
+  // Checked only where a raw record's fields are missing: it costs CloudTrail's records nothing.
+  if (raw.eventID === undefined && raw.eventName === undefined && isElasticCommonSchema(raw)) return reject(ECS_REASON, origin);
   const derive = raw.eventID === undefined && isVersionOne(raw.eventVersion);
   const eventId = derive ? derivedEventId(raw) : raw.eventID;
   if (derive && eventId === null) return reject('eventID: missing, and the eventVersion 1.0 record is nested too deeply to derive one', origin);
   if (typeof eventId !== 'string' || eventId === '') return reject(`eventID: ${missingOrType(eventId, 'a string')}`, origin);
   if (eventId.length > MAX_ID_LENGTH) return reject(`eventID: longer than ${MAX_ID_LENGTH} characters`, origin);
   const at = (reason: string): Rejection => reject(reason, origin, eventId);
-  const eventTimeText = raw.eventTime;
-  if (typeof eventTimeText !== 'string') return at(`eventTime: ${missingOrType(eventTimeText, 'an ISO 8601 string')}`);
+  // A log platform's export may carry the time only in `@timestamp` (Logstash's CloudTrail codec moves it there).
+  const timeField = raw.eventTime === undefined && options.logExport === true && raw['@timestamp'] !== undefined ? '@timestamp' : 'eventTime';
+  const eventTimeText = raw[timeField];
+  if (typeof eventTimeText !== 'string') return at(`${timeField}: ${missingOrType(eventTimeText, 'an ISO 8601 string')}`);
   const eventTime = parseIsoTime(eventTimeText);
-  if (eventTime === null) return at(`eventTime: ${JSON.stringify(eventTimeText.slice(0, 40))} is not an ISO 8601 time`);
+  if (eventTime === null) return at(`${timeField}: ${JSON.stringify(eventTimeText.slice(0, 40))} is not an ISO 8601 time`);
   // Checked before a record is ignored, so no result of any kind carries such a time. The text
   // is safe to quote bare: it matched the ISO 8601 form.
-  if (eventTime < CLOUDTRAIL_LAUNCH) return at(`eventTime: ${eventTimeText} is before CloudTrail existed (2013-11)`);
-  if (options.notAfter !== undefined && eventTime > options.notAfter) return at(`eventTime: ${eventTimeText} is in the future (after ${isoSeconds(options.notAfter)})`);
+  if (eventTime < CLOUDTRAIL_LAUNCH) return at(`${timeField}: ${eventTimeText} is before CloudTrail existed (2013-11)`);
+  if (options.notAfter !== undefined && eventTime > options.notAfter) return at(`${timeField}: ${eventTimeText} is in the future (after ${isoSeconds(options.notAfter)})`);
   const eventName = raw.eventName;
   if (typeof eventName !== 'string' || eventName === '') return at(`eventName: ${missingOrType(eventName, 'a string')}`);
   const notObject = objectField(raw, 'userIdentity') ?? objectField(raw, 'requestParameters') ?? objectField(raw, 'responseElements');
@@ -273,6 +286,22 @@ export function parseRecord(raw: unknown, origin: RecordOrigin | null = null, op
     providerArn: str(request?.principalArn) ?? arnOrNull(str(response?.provider)),
     copy: copyOf(recipientAccountId, principal.accountId, roleAccountId),
   } satisfies AssumeRoleCall;
+}
+
+/** Why a document mapped to Elastic Common Schema is refused: its CloudTrail fields were renamed and reshaped. */
+export const ECS_REASON = 'mapped to Elastic Common Schema (event.action, cloud.account.id, aws.cloudtrail.*); export the raw CloudTrail records (the trail\'s S3 files, or ECS\'s event.original when it was kept)';
+
+/**
+ * A document already mapped to Elastic Common Schema (Elastic's AWS integration, or an ECS
+ * pipeline): `ecs.version`, `event.action`, `cloud.account.id` or `aws.cloudtrail.*`, nested or
+ * as dotted keys. Raw CloudTrail records have none of these top-level fields.
+ */
+export function isElasticCommonSchema(doc: Readonly<Record<string, unknown>>): boolean {
+  if (isObject(doc.ecs) || (isObject(doc.cloud) && 'account' in doc.cloud) || (isObject(doc.event) && 'action' in doc.event) || (isObject(doc.aws) && isObject(doc.aws.cloudtrail))) return true;
+  for (const key in doc) {
+    if (key === 'ecs.version' || key === 'event.action' || key === 'cloud.account.id' || key.startsWith('aws.cloudtrail.')) return true;
+  }
+  return false;
 }
 
 /** Fields that must be strings when present. */

@@ -12,6 +12,8 @@ declare module 's3rver' {
     /** Starts listening; resolves to the bound address. */
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    /** Koa's middleware list (s3rver is a Koa app): a function put first sees every request. */
+    readonly middleware: ((ctx: never, next: () => Promise<void>) => Promise<void>)[];
   }
   export default S3rver;
 }

@@ -17,6 +17,7 @@ import { MemoryStore } from '../lambdas/state/memory-store';
 import { CASE_BASE_CONFIG } from './detectors/cases';
 import { outboundSession, outToCustomer, sessionCall, ADDRESSES } from './support/case-records';
 import { startLocalS3, type LocalS3 } from './support/s3';
+import { cli } from './support/cli';
 
 const ROOT = join(__dirname, '..');
 const EXAMPLES = join(ROOT, 'examples', 'AWSLogs');
@@ -101,6 +102,20 @@ describe('replay from S3', () => {
       expect(remote.alerts).toEqual(local.alerts);
     }
   }, 180_000);
+
+  it('gives the same alerts through the command line, s3:// with --s3-endpoint and --from/--to, as the same files on disk', async () => {
+    // Given the last day of the demo, on disk and in the organization trail's bucket
+    const day = ['--from', '2026-10-07', '--to', '2026-10-07', '--config', join(ROOT, 'examples', 'config.json'), '--json'];
+    // When both are replayed by the command
+    const local = await cli(['replay', EXAMPLES, ...day]);
+    const remote = await cli(['replay', `s3://${BUCKET}/AWSLogs/`, '--s3-endpoint', endpoint, ...day]);
+    // Then the same alerts come out, with the same exit code
+    const ids = (out: string): string[] => out.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { alertId: string }).alertId);
+    expect(remote.code).toBe(local.code);
+    expect(ids(local.out).length).toBeGreaterThan(5);
+    expect(ids(remote.out)).toEqual(ids(local.out));
+    expect(remote.err).not.toContain('unreadable');
+  });
 
   it('lists only the days asked for, never a whole bucket, and fetches only their objects', async () => {
     // Given the organization trail's bucket, holding 5 to 7 October

@@ -21,9 +21,10 @@ import { unknownContextKeys } from '../lambdas/core/context-keys';
 import { commandHelp, parseCommand, usageLine, UsageError, wholeNumber, type CommandSpec } from './args';
 import { ALERT_FORMATS, renderForReplay, type AlertFormat } from './formats';
 import { DISCOVER_COMMAND, runDiscover } from './discover/command';
+import { INPUT_OPTIONS, inputSettings, type InputSettings } from './input-options';
 import { GENERATE_COMMAND } from './generate/command';
 import { createReport } from './report';
-import { DEFAULT_INPUT_LIMITS, MAX_TEXT_MB, MB, readRegularFile } from './inputs';
+import { DEFAULT_INPUT_LIMITS, MB, readRegularFile } from './inputs';
 import { DEFAULT_MAX_REORDER_EVENTS, replay, type ReplayReport } from './replay';
 
 /**
@@ -50,10 +51,6 @@ export const REPLAY_COMMAND: CommandSpec = {
     format: { type: 'string', short: 'f', value: 'FORMAT', help: 'text (default), json (the alert record), ocsf (OCSF 1.1.0 Detection Finding) or asff (Security Hub finding); JSON formats print one document a line' },
     json: { type: 'boolean', help: 'short for --format json' },
     strict: { type: 'boolean', help: 'exit 2 when monitoredRoleArns matched no record (a configuration for another account)' },
-    from: { type: 'string', value: 'YYYY-MM-DD', help: 'the first day to replay (UTC, by CloudTrail\'s delivery folders and file names; S3 listings descend only into the days asked for)' },
-    to: { type: 'string', value: 'YYYY-MM-DD', help: 'the last day to replay (UTC, inclusive)' },
-    's3-endpoint': { type: 'string', value: 'URL', help: 'an S3-compatible endpoint for s3:// inputs (path-style); default AWS\'s' },
-    's3-region': { type: 'string', value: 'REGION', help: 'the region of the first S3 request (S3 redirects to the bucket\'s); default the credential chain\'s' },
     report: { type: 'string', value: 'FILE', help: 'also write an HTML report to FILE: calls per window against the limits, alerts over time, what-if tables, top callers (about twice the run time)' },
     'batch-size': { type: 'string', value: 'N', help: 'events per engine batch, as the function\'s SQS batch (default 100)' },
     'reorder-minutes': { type: 'string', value: 'N', help: 'how late in event time a record may arrive and still be put in order (default 60)' },
@@ -61,8 +58,7 @@ export const REPLAY_COMMAND: CommandSpec = {
     endpoint: { type: 'string', value: 'URL', help: 'with --store dynamodb: the DynamoDB endpoint (DynamoDB Local)' },
     table: { type: 'string', value: 'NAME', help: 'with --store dynamodb: the table (created when missing)' },
     region: { type: 'string', value: 'REGION', help: 'with --store dynamodb: the table\'s region' },
-    'max-file-mb': { type: 'string', value: 'N', help: `the most a file read whole may hold, as read and inflated (default ${DEFAULT_INPUT_LIMITS.maxFileBytes / MB}, at most ${MAX_TEXT_MB})` },
-    'max-line-mb': { type: 'string', value: 'N', help: `the longest line of JSON Lines (default ${DEFAULT_INPUT_LIMITS.maxLineBytes / MB}, at most ${MAX_TEXT_MB})` },
+    ...INPUT_OPTIONS,
     'max-state-items': { type: 'string', value: 'N', help: `live state items, and live alerts, kept in memory (default ${DEFAULT_MAX_STATE_ITEMS})` },
     'max-reorder-events': { type: 'string', value: 'N', help: `calls the reorder buffer holds (default ${DEFAULT_MAX_REORDER_EVENTS})` },
   },
@@ -160,23 +156,17 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 }
 
 interface ReplayArgs {
-  paths: string[];
+  input: InputSettings;
   configFile: string | null;
   format: AlertFormat;
   strict: boolean;
   report: string | null;
-  from: string | null;
-  to: string | null;
-  s3Endpoint: string | null;
-  s3Region: string | null;
   batchSize: number;
   reorderMinutes: number;
   store: 'memory' | 'dynamodb';
   endpoint: string | null;
   table: string | null;
   region: string | null;
-  maxFileMb: number;
-  maxLineMb: number;
   maxStateItems: number;
   maxReorderEvents: number;
 }
@@ -194,11 +184,6 @@ function parseReplayArgs(args: readonly string[], io: Io): ReplayArgs | null {
     const v = text(name);
     return v === null ? fallback : wholeNumber(name, v, 1, max);
   };
-  const day = (name: string): string | null => {
-    const v = text(name);
-    if (v !== null && (!/^\d{4}-\d{2}-\d{2}$/.test(v) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v)) throw new UsageError(`--${name} takes a day as YYYY-MM-DD (UTC), got ${JSON.stringify(v)}`, spec);
-    return v;
-  };
   const format = text('format') ?? (values.json === true ? 'json' : 'text');
   if (!(ALERT_FORMATS as readonly string[]).includes(format)) {
     const guess = closest(format, ALERT_FORMATS);
@@ -208,30 +193,20 @@ function parseReplayArgs(args: readonly string[], io: Io): ReplayArgs | null {
   const store = text('store') ?? 'memory';
   if (store !== 'memory' && store !== 'dynamodb') throw new UsageError(`--store takes memory or dynamodb, got ${JSON.stringify(store)}`, spec);
   const parsed: ReplayArgs = {
-    paths: [...positionals],
+    input: inputSettings(spec, { values, positionals }),
     configFile: text('config'),
     format: format as AlertFormat,
     strict: values.strict === true,
     report: text('report'),
-    from: day('from'),
-    to: day('to'),
-    s3Endpoint: text('s3-endpoint'),
-    s3Region: text('s3-region'),
     batchSize: number('batch-size', 100),
     reorderMinutes: number('reorder-minutes', 60),
     store,
     endpoint: text('endpoint'),
     table: text('table'),
     region: text('region'),
-    // A document read whole and a line are each one string: V8 holds none longer.
-    maxFileMb: number('max-file-mb', DEFAULT_INPUT_LIMITS.maxFileBytes / MB, MAX_TEXT_MB),
-    maxLineMb: number('max-line-mb', DEFAULT_INPUT_LIMITS.maxLineBytes / MB, MAX_TEXT_MB),
     maxStateItems: number('max-state-items', DEFAULT_MAX_STATE_ITEMS),
     maxReorderEvents: number('max-reorder-events', DEFAULT_MAX_REORDER_EVENTS),
   };
-  if (parsed.paths.length === 0) throw new UsageError('replay needs at least one path (a file, a directory, - for stdin, or s3://bucket/prefix/)', spec);
-  if (parsed.from !== null && parsed.to !== null && parsed.from > parsed.to) throw new UsageError(`--from ${parsed.from} is after --to ${parsed.to}`, spec);
-  if (parsed.paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) is given twice; it can be read once', spec);
   if (parsed.store === 'dynamodb' && parsed.table === null) throw new UsageError('--store dynamodb needs --table NAME', spec);
   if (parsed.store === 'memory' && (parsed.table !== null || parsed.endpoint !== null)) throw new UsageError('--table and --endpoint go with --store dynamodb', spec);
   return parsed;
@@ -306,17 +281,17 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
   let progressShown = false;
   if (options.format === 'text') io.out(`${'time'.padEnd(24)}  ${'SEVERITY'.padEnd(8)} ${'detector'.padEnd(18)} title\n`);
   const report = await replay({
-    paths: options.paths,
+    paths: options.input.paths,
     config,
     ports,
     batchSize: options.batchSize,
     reorderMinutes: options.reorderMinutes,
-    limits: { maxFileBytes: options.maxFileMb * MB, maxLineBytes: options.maxLineMb * MB },
+    limits: options.input.limits,
     maxReorderEvents: options.maxReorderEvents,
-    ...(options.from !== null ? { from: options.from } : {}),
-    ...(options.to !== null ? { to: options.to } : {}),
-    ...(options.s3Endpoint !== null ? { s3Endpoint: options.s3Endpoint } : {}),
-    ...(options.s3Region !== null ? { s3Region: options.s3Region } : {}),
+    ...(options.input.from !== undefined ? { from: options.input.from } : {}),
+    ...(options.input.to !== undefined ? { to: options.input.to } : {}),
+    ...(options.input.s3Endpoint !== undefined ? { s3Endpoint: options.input.s3Endpoint } : {}),
+    ...(options.input.s3Region !== undefined ? { s3Region: options.input.s3Region } : {}),
     onCalls: htmlReport?.hooks.onCalls,
     onAlert: (alert) => {
       htmlReport?.hooks.onAlert(alert);
@@ -334,7 +309,7 @@ async function runReplay(args: readonly string[], io: Io): Promise<number> {
   io.err(summary(report, config.detectorExceptions, Date.now()));
   if (htmlReport !== null) {
     // Written whatever the outcome below: a replay stopped at a bound still gets its page.
-    const bytes = htmlReport.write(options.report!, report, { inputs: options.paths, configFile: options.configFile });
+    const bytes = htmlReport.write(options.report!, report, { inputs: options.input.paths, configFile: options.configFile });
     io.err(`report: ${options.report} (${Math.ceil(bytes / 1024)} KB)\n`);
   }
   if (dynamo) {

@@ -3,8 +3,8 @@
  * its run: where the proposal and its evidence go, and the exit code.
  */
 import { writeFileSync } from 'node:fs';
-import { commandHelp, parseCommand, UsageError, wholeNumber, type CommandSpec } from '../args';
-import { DEFAULT_INPUT_LIMITS, MAX_TEXT_MB, MB } from '../inputs';
+import { commandHelp, parseCommand, wholeNumber, type CommandSpec } from '../args';
+import { INPUT_OPTIONS, inputSettings } from '../input-options';
 import { discover, type DiscoverResult } from '../discover';
 
 /** The program's name in the help. */
@@ -24,20 +24,15 @@ export const DISCOVER_EXIT = {
 export const DISCOVER_COMMAND: CommandSpec = {
   name: 'discover',
   summary: 'Reads a period of the bastion account\'s CloudTrail logs and proposes the detection keys (outbound roles, callers, addresses, regions, session names, thresholds), with the evidence for each.',
-  operands: '<path|dir|-> ...',
+  operands: '<path|dir|-|s3://bucket/prefix/> ...',
   options: {
     out: { type: 'string', short: 'o', value: 'FILE', help: 'write the proposed configuration here (default stdout) and the evidence to FILE.evidence.md' },
     evidence: { type: 'string', value: 'FILE', help: 'write the evidence (Markdown) here instead (default FILE.evidence.md with --out, else not written)' },
-    from: { type: 'string', value: 'YYYY-MM-DD', help: 'the first day to read (UTC, by CloudTrail\'s delivery date; default every day)' },
-    to: { type: 'string', value: 'YYYY-MM-DD', help: 'the last day to read (default every day)' },
     'window-minutes': { type: 'string', value: 'N', help: 'call-volume\'s window the volume is counted in (default 60; proposed as volumeWindowMinutes when not 60)' },
     'failed-window-minutes': { type: 'string', value: 'N', help: 'failed-assume\'s window denied calls are counted in (default 15)' },
     'learning-days': { type: 'string', value: 'N', help: 'the learning period the learned spikes are checked with (default 7)' },
     'no-backtest': { type: 'boolean', help: 'do not replay the proposal over the same logs (stdin never is: it is read once)' },
-    's3-endpoint': { type: 'string', value: 'URL', help: 'an S3-compatible endpoint for s3:// paths' },
-    's3-region': { type: 'string', value: 'REGION', help: 'the region of the first S3 request' },
-    'max-file-mb': { type: 'string', value: 'N', help: `the most a file read whole may hold, as read and inflated (default ${DEFAULT_INPUT_LIMITS.maxFileBytes / MB}, at most ${MAX_TEXT_MB})` },
-    'max-line-mb': { type: 'string', value: 'N', help: `the longest line of JSON Lines (default ${DEFAULT_INPUT_LIMITS.maxLineBytes / MB}, at most ${MAX_TEXT_MB})` },
+    ...INPUT_OPTIONS,
   },
   details: `Input: as replay reads it (CloudTrail log files in the S3 layout, JSON Lines, EventBridge events;
 directories recursively; - for stdin). Two weeks or more of logs make a better proposal.
@@ -66,16 +61,15 @@ export async function runDiscover(args: readonly string[], io: DiscoverIo): Prom
     const v = text(name);
     return v === undefined ? fallback : wholeNumber(name, v, min, max);
   };
-  if (positionals.length === 0) throw new UsageError('discover needs at least one path (a file, a directory, or - for stdin)', spec);
-  if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) is given twice; it can be read once', spec);
+  const input = inputSettings(spec, { values, positionals });
   const out = text('out');
   const result = await discover({
-    paths: [...positionals],
-    limits: { maxFileBytes: number('max-file-mb', DEFAULT_INPUT_LIMITS.maxFileBytes / MB, 1, MAX_TEXT_MB) * MB, maxLineBytes: number('max-line-mb', DEFAULT_INPUT_LIMITS.maxLineBytes / MB, 1, MAX_TEXT_MB) * MB },
-    from: text('from'),
-    to: text('to'),
-    s3Endpoint: text('s3-endpoint'),
-    s3Region: text('s3-region'),
+    paths: [...input.paths],
+    limits: input.limits,
+    from: input.from,
+    to: input.to,
+    s3Endpoint: input.s3Endpoint,
+    s3Region: input.s3Region,
     volumeWindowMinutes: number('window-minutes', 60, 1, 1440),
     failedAssumeWindowMinutes: number('failed-window-minutes', 15, 1, 1440),
     learningPeriodDays: number('learning-days', 7, 0, 90),

@@ -134,6 +134,9 @@ describe('the detect handler with several destinations', () => {
     const failed = new Set(first.response.batchItemFailures.map((f) => f.itemIdentifier));
     expect(failed.size).toBeGreaterThan(0);
     expect(first.summary.publishFailed).toBe(1);
+    // And the refusal is counted against Security Hub, not SNS
+    expect(deps.metrics.totals['DestinationRefusals|destination=securityhub']).toBe(1);
+    expect(deps.metrics.totals['DestinationRefusals|destination=sns']).toBeUndefined();
     // When SQS redelivers them with Security Hub back
     hubDown = false;
     const second = await handleBatch(sqsEvent(batch.filter((r) => failed.has(messageIdOf(r))), 2), deps, 'attempt-2');

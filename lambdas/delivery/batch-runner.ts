@@ -71,6 +71,8 @@ export interface BatchStats extends EvaluationStats {
   /** Alerts another live invocation holds: their events must be retried. */
   readonly busy: number;
   readonly publishFailed: number;
+  /** Refused alerts by the destination that refused them (a publisher with several; an alert counts once per destination). */
+  readonly refusedBy: Readonly<Record<string, number>>;
 }
 
 /** What a batch run did, and what its caller must retry. */
@@ -118,11 +120,11 @@ export async function runBatch(input: BatchInput, deps: BatchRunnerDependencies)
     for (const alert of held) log.info('alert held by another invocation; its events will be retried', { alertId: alert.alertId, eventId: alert.evidence.eventIds[0] });
   } catch (e) {
     log.error('engine failed; the batch will be retried', { error: e as Error });
-    return { findings: [], delivered: [], retryAlerts: [], retryAll: true, error: e as Error, stats: { ...received, alerts: 0, suppressed: 0, recovered: 0, busy: 0, publishFailed: 0 } };
+    return { findings: [], delivered: [], retryAlerts: [], retryAll: true, error: e as Error, stats: { ...received, alerts: 0, suppressed: 0, recovered: 0, busy: 0, publishFailed: 0, refusedBy: {} } };
   }
 
   // 3: publish. An alert the publisher did not take is retried with its events.
-  const { delivered, refused, partly } = await publish(toSend, deps.publisher, log, reached);
+  const { delivered, refused, partly, refusedBy } = await publish(toSend, deps.publisher, log, reached);
 
   // 4: one last wave: the state, the sent marks (everywhere, or where a refused alert went), and
   // the leases of what was refused.
@@ -156,7 +158,7 @@ export async function runBatch(input: BatchInput, deps: BatchRunnerDependencies)
     retryAlerts: [...held, ...refused],
     retryAll: error !== null,
     error,
-    stats: { ...evaluated.stats, alerts: delivered.length, suppressed, recovered, busy: held.length, publishFailed: refused.length },
+    stats: { ...evaluated.stats, alerts: delivered.length, suppressed, recovered, busy: held.length, publishFailed: refused.length, refusedBy },
   };
 }
 
@@ -193,8 +195,8 @@ async function publish(
   publisher: AlertPublisher,
   log: RunnerLog,
   reached: ReadonlyMap<string, readonly string[]>,
-): Promise<{ delivered: Alert[]; refused: Alert[]; partly: ReachedRef[] }> {
-  if (alerts.length === 0) return { delivered: [], refused: [], partly: [] };
+): Promise<{ delivered: Alert[]; refused: Alert[]; partly: ReachedRef[]; refusedBy: Record<string, number> }> {
+  if (alerts.length === 0) return { delivered: [], refused: [], partly: [], refusedBy: {} };
   let outcome: PublishResult;
   try {
     outcome = await publisher.publish(alerts, reached.size > 0 ? { reached } : undefined);
@@ -203,7 +205,11 @@ async function publish(
     log.error('publishing failed; the unsent alerts will be retried', { error: e as Error });
     outcome = e instanceof AlertPublishError ? e.partial : { accepted: [], failed: [] };
   }
-  for (const f of outcome.failed) log.error('alert not published', { alertId: f.alertId, code: f.code, reason: f.message, ...(f.destinations ? { destinations: f.destinations } : {}) });
+  const refusedBy: Record<string, number> = {};
+  for (const f of outcome.failed) {
+    log.error('alert not published', { alertId: f.alertId, code: f.code, reason: f.message, ...(f.destinations ? { destinations: f.destinations } : {}) });
+    for (const d of f.destinations ?? []) refusedBy[d] = (refusedBy[d] ?? 0) + 1;
+  }
   const accepted = new Set(outcome.accepted.map((a) => a.alertId));
   const refused = alerts.filter((a) => !accepted.has(a.alertId));
   const byId = new Map(refused.map((a) => [a.alertId, a]));
@@ -212,5 +218,5 @@ async function publish(
     const alert = byId.get(r.alertId);
     if (alert !== undefined && r.destinations.length > 0) partly.push({ alertId: alert.alertId, dedupKey: alert.dedupKey, destinations: r.destinations });
   }
-  return { delivered: alerts.filter((a) => accepted.has(a.alertId)), refused, partly };
+  return { delivered: alerts.filter((a) => accepted.has(a.alertId)), refused, partly, refusedBy };
 }

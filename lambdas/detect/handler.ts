@@ -282,6 +282,12 @@ function emitMetrics(metrics: Metrics, s: InvocationSummary, parsed: ParsedMessa
   metrics.addMetric('AlertsRecovered', MetricUnit.Count, s.recovered);
   metrics.addMetric('AlertsHeldElsewhere', MetricUnit.Count, s.busy);
   metrics.addMetric('AlertsPublishFailed', MetricUnit.Count, s.publishFailed);
+  // Which destination refused (SNS, the bus, Security Hub, a chat topic): one alarm or graph each.
+  for (const [destination, count] of Object.entries(s.result?.stats.refusedBy ?? {})) {
+    const single = metrics.singleMetric();
+    single.addDimension('destination', destination);
+    single.addMetric('DestinationRefusals', MetricUnit.Count, count);
+  }
   if (s.result?.retryAll) metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
   if (s.customerRegistry) {
     // The registry alarm watches these: a copy too old, or none at all.

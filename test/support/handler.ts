@@ -23,12 +23,27 @@ import { MemoryStore } from '../../lambdas/state/memory-store';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-/** Metrics that keep what would have been emitted, summed by name. */
+/** Metrics that keep what would have been emitted, summed by name (`name|dimension=value` for single metrics with dimensions). */
 export class CapturingMetrics extends Metrics {
   readonly totals: Record<string, number> = {};
 
   constructor() {
     super({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  }
+
+  /** A single metric (its own dimensions, emitted at once) counted into {@link totals}. */
+  override singleMetric(): Metrics {
+    const dimensions: string[] = [];
+    const totals = this.totals;
+    return {
+      addDimension(name: string, value: string) {
+        dimensions.push(`${name}=${value}`);
+      },
+      addMetric(name: string, _unit: unknown, value: number) {
+        const key = dimensions.length > 0 ? `${name}|${dimensions.join(',')}` : name;
+        totals[key] = (totals[key] ?? 0) + value;
+      },
+    } as unknown as Metrics;
   }
 
   override publishStoredMetrics(): this {

@@ -8,7 +8,8 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CONFIG_KEYS, ConfigError, loadConfig, withCustomerRegistry, type CompiledConfig } from '../lambdas/core/config';
+import { CONFIG_KEYS, ConfigError, loadConfig, withAllowedCidrs, withCustomerRegistry, type AllowedCidrGroups, type CompiledConfig } from '../lambdas/core/config';
+import { describeCidrGroups, parseCidrSource } from '../lambdas/core/cidr-source';
 import type { CompiledException } from '../lambdas/core/detector-settings';
 import { describeRegistryLoad, parseCustomerRegistry, type CustomerRegistry } from '../lambdas/core/customer-registry';
 import type { StatePorts } from '../lambdas/delivery/batch-runner';
@@ -240,9 +241,41 @@ export function readConfig(configFile: string | null, cwd = process.cwd(), repor
   return withRegistry(loadConfig(record), file, report);
 }
 
-/** The configuration with the customer registry it names read from its file. */
+/** The configuration with the customer registry and the published allow-list it names read from their files. */
 function withRegistry(config: CompiledConfig, configFile: string, report: (line: string) => void): CompiledConfig {
-  return config.customerRegistry === null ? config : withCustomerRegistry(config, readRegistry(config.customerRegistry, dirname(resolve(configFile)), report));
+  const base = dirname(resolve(configFile));
+  const withCidrs = config.allowedCidrsSource === null ? config : withAllowedCidrs(config, readPublishedCidrs(config.allowedCidrsSource, base, report));
+  return config.customerRegistry === null ? withCidrs : withCustomerRegistry(withCidrs, readRegistry(config.customerRegistry, base, report));
+}
+
+/**
+ * Reads the published allow-list for replay, as {@link readRegistry} reads the registry: an S3
+ * URL, an unreadable file or one without a single usable entry stops the run (exit 2); bad
+ * entries are reported and the rest is used.
+ */
+function readPublishedCidrs(value: string, base: string, report: (line: string) => void): AllowedCidrGroups {
+  const { path, text } = readSourceFile('allowedCidrsSource', value, base, 'the list', 'allowed-cidrs.json');
+  const parsed = parseCidrSource(text);
+  if (parsed.groups === null) throw new UsageError(`allowedCidrsSource: ${path}: ${parsed.problems.join('; ')}`);
+  for (const problem of parsed.problems) report(`allowedCidrsSource: ${path}: ${problem}`);
+  report(`published allow-list ${path}: ${describeCidrGroups(parsed.groups)}`);
+  return parsed.groups;
+}
+
+/**
+ * The text of a file a configuration key names (a path relative to the config file). An S3 URL
+ * is the Lambda's form: refused, with the command that copies the object down.
+ */
+function readSourceFile(key: string, value: string, base: string, what: string, example: string): { path: string; text: string } {
+  if (value.startsWith('s3://')) {
+    throw new UsageError(`${key}: ${value} is an S3 object, which the Lambda reads; replay reads ${what} from a file (a path relative to the config file): copy it down with \`aws s3 cp ${value} ${example}\` and name that file`);
+  }
+  const path = resolve(base, value);
+  try {
+    return { path, text: readRegularFile(path, DEFAULT_INPUT_LIMITS.maxFileBytes, `the most a file for ${key} may hold`).toString('utf8') };
+  } catch (e) {
+    throw new UsageError(`${key}: cannot read ${path}: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -251,16 +284,7 @@ function withRegistry(config: CompiledConfig, configFile: string, report: (line:
  * would judge every account differently. Malformed lines are reported and the rest is used.
  */
 function readRegistry(value: string, base: string, report: (line: string) => void): CustomerRegistry {
-  if (value.startsWith('s3://')) {
-    throw new UsageError(`customerRegistry: ${value} is an S3 object, which the Lambda reads; replay reads the registry from a file (a path relative to the config file): copy it down with \`aws s3 cp ${value} customer-registry.jsonl\` and name that file`);
-  }
-  const path = resolve(base, value);
-  let text: string;
-  try {
-    text = readRegularFile(path, DEFAULT_INPUT_LIMITS.maxFileBytes, 'the most a registry file may hold').toString('utf8');
-  } catch (e) {
-    throw new UsageError(`customerRegistry: cannot read ${path}: ${(e as Error).message}`);
-  }
+  const { path, text } = readSourceFile('customerRegistry', value, base, 'the registry', 'customer-registry.jsonl');
   const parsed = parseCustomerRegistry(text);
   for (const line of describeRegistryLoad(path, parsed)) report(`customerRegistry: ${line}`);
   const { registry } = parsed;

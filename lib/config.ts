@@ -238,8 +238,7 @@ export function loadAppConfig(context: Readonly<Record<string, unknown>>, cli: C
       chatTopics: chatThresholds(deployment.chatChannels ?? []).length,
     });
     if (tooLarge) problems.push(tooLarge);
-    const registry = registryProblem(detection);
-    if (registry) problems.push(registry);
+    problems.push(...objectSourceProblems(detection));
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { detection: detection!, deployment, warnings: [...warningsFor(deployment), ...exceptionWarnings(detection!, cli.now ?? Date.now())] };
@@ -264,11 +263,17 @@ export function chatThresholds(channels: readonly ChatChannel[]): Severity[] {
   return SEVERITIES.filter((s) => wanted.has(s));
 }
 
-/** The deployed function reads the customer registry from S3: a path (replay's form) cannot deploy. */
-export function registryProblem(detection: EngineConfig): string | null {
-  const value = detection.customerRegistry;
-  if (value === null || parseS3Url(value) !== null) return null;
-  return `customerRegistry: ${JSON.stringify(value)} is not an S3 object URL; expected s3://bucket/key (the function reads the registry from S3; a path is for replay)`;
+/**
+ * The deployed function reads the customer registry and the published allow-list from S3: a
+ * path (replay's form) cannot deploy. One problem per such key, naming it.
+ */
+export function objectSourceProblems(detection: EngineConfig): string[] {
+  const sources = [['customerRegistry', 'the registry'], ['allowedCidrsSource', 'the list']] as const;
+  return sources.flatMap(([key, what]) => {
+    const value = detection[key];
+    if (value === null || parseS3Url(value) !== null) return [];
+    return [`${key}: ${JSON.stringify(value)} is not an S3 object URL; expected s3://bucket/key (the function reads ${what} from S3; a path is for replay)`];
+  });
 }
 
 /** Cross-key rules, and the home region first in `regions`. */

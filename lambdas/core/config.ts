@@ -13,13 +13,19 @@ import { SEVERITIES, type Severity } from './types';
 import { memoize } from './memo';
 import type { CustomerRegistry } from './customer-registry';
 
+/** Group name → CIDRs, as `allowedCidrs` holds them and as a published allow-list is read. */
+export type AllowedCidrGroups = Readonly<Record<string, readonly string[]>>;
+
 /** Validated, defaulted configuration handed to the engine and detectors. */
 export interface EngineConfig {
   readonly monitoredRoleArns: readonly string[];
   readonly expectedCallerArns: readonly string[];
   readonly humanRoleArnPatterns: readonly string[];
   /** Group name → CIDRs. A plain list in the input becomes the single group `allowed`. */
-  readonly allowedCidrs: Readonly<Record<string, readonly string[]>>;
+  readonly allowedCidrs: AllowedCidrGroups;
+  readonly allowedCidrsSource: string | null;
+  readonly allowedCidrsRefreshMinutes: number;
+  readonly allowedCidrsMaxAgeHours: number;
   readonly sessionNamePattern: string | null;
   readonly volumeWindowMinutes: number;
   readonly volumeMaxCalls: number;
@@ -51,7 +57,7 @@ export interface CompiledConfig extends EngineConfig {
   readonly isMonitoredRole: (arn: string | null) => boolean;
   readonly isExpectedCaller: (identities: readonly string[]) => boolean;
   readonly isHumanRole: (arn: string | null) => boolean;
-  /** Allowed CIDR group of an address, if any. */
+  /** Allowed CIDR group of an address, if any: the group of its longest matching prefix, static and published lists together. */
   readonly allowedGroups: CidrSet;
   readonly hasAllowList: boolean;
   /** `sessionNamePattern` as a whole-name matcher (RE2: linear in the name), or null. */
@@ -70,6 +76,11 @@ export interface CompiledConfig extends EngineConfig {
    * {@link withCustomerRegistry}.
    */
   readonly customers: CustomerRegistry | null;
+  /**
+   * The published allow-list's last good copy (`allowedCidrsSource`), or null: merged with
+   * `allowedCidrs` into {@link allowedGroups} by {@link withAllowedCidrs}.
+   */
+  readonly publishedCidrs: AllowedCidrGroups | null;
   /** A detector's settings (`detectors`): on or off, its severity floor (else `minAlertSeverity`), its exceptions. */
   readonly detectorSettings: (detectorId: string) => CompiledDetectorSettings;
   /** Every configured exception, in configuration order (for expiry reports). */
@@ -79,6 +90,41 @@ export interface CompiledConfig extends EngineConfig {
 /** The configuration with a registry copy attached (the same object when it is already that copy). */
 export function withCustomerRegistry(config: CompiledConfig, customers: CustomerRegistry | null): CompiledConfig {
   return config.customers === customers ? config : { ...config, customers };
+}
+
+/** The compiled configurations per published copy, per base configuration: a batch with the same copy reuses its matchers. */
+const withCidrsCache = new WeakMap<CompiledConfig, WeakMap<AllowedCidrGroups, CompiledConfig>>();
+
+/**
+ * The configuration with a published allow-list merged (union) into `allowedCidrs`: only the
+ * allow-list's matchers are compiled again, once per copy (the same object for the same copy).
+ */
+export function withAllowedCidrs(config: CompiledConfig, published: AllowedCidrGroups | null): CompiledConfig {
+  if (config.publishedCidrs === published) return config;
+  if (published === null) return { ...config, publishedCidrs: null, ...compileAllowList(config.allowedCidrs, null) };
+  let byCopy = withCidrsCache.get(config);
+  if (byCopy === undefined) withCidrsCache.set(config, (byCopy = new WeakMap()));
+  let merged = byCopy.get(published);
+  if (merged === undefined) byCopy.set(published, (merged = { ...config, publishedCidrs: published, ...compileAllowList(config.allowedCidrs, published) }));
+  return merged;
+}
+
+/**
+ * The allow-list's matchers. An address takes the group of its longest matching prefix (the
+ * index keeps the innermost block); a block listed in two groups keeps the first: the static
+ * list's before the published one's.
+ */
+function compileAllowList(fixed: AllowedCidrGroups, published: AllowedCidrGroups | null): Pick<CompiledConfig, 'allowedGroups' | 'hasAllowList'> {
+  const groups: { cidr: Cidr; label: string }[] = [];
+  for (const list of published === null ? [fixed] : [fixed, published]) {
+    for (const [label, cidrs] of Object.entries(list)) {
+      for (const text of cidrs) {
+        const cidr = parseCidr(text);
+        if (cidr !== null) groups.push({ cidr, label });
+      }
+    }
+  }
+  return { allowedGroups: new CidrSet(groups), hasAllowList: groups.length > 0 };
 }
 
 /** An S3 object URL as `customerRegistry` takes it in the Lambda. */
@@ -117,6 +163,12 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     description: 'Roles whose sessions are people (break-glass, admin). `AWSReservedSSO_*` roles always count as human.' },
   { name: 'allowedCidrs', kind: 'cidrs', type: 'CIDR[] or {group: CIDR[]}', default: {},
     description: 'The vendor\'s egress addresses (NAT gateways, VPC ranges). Named groups are locations for session-locations; a plain list is one group `allowed`.' },
+  { name: 'allowedCidrsSource', kind: 'objectSource', type: 's3://bucket/key | path | null', default: null,
+    description: 'More of the vendor\'s egress addresses, published by its own pipeline (e.g. `aws s3 cp egress.json s3://bucket/key`): JSON, either what `allowedCidrs` takes or a ranges document `{"<group>": {"prefixes_ipv4": [...], "prefixes_ipv6": [...]}}` (other keys, like `version`, are skipped). Merged with `allowedCidrs` (union; an address belongs to the group of its longest matching prefix). In the Lambda an `s3://bucket/key` object, read at cold start and re-read every `allowedCidrsRefreshMinutes` (the function may read that object only; the last good copy is kept, and without one `allowedCidrs` alone applies); in replay a path relative to the config file. A bad entry is reported and the rest used. null: `allowedCidrs` only.' },
+  { name: 'allowedCidrsRefreshMinutes', kind: 'int', type: 'integer', default: 15, min: 1, max: 1440,
+    description: 'How often the Lambda re-reads `allowedCidrsSource` (a conditional GET on its ETag).' },
+  { name: 'allowedCidrsMaxAgeHours', kind: 'int', type: 'integer', default: 24, min: 1, max: 8760,
+    description: 'Alarm when the Lambda\'s last good copy of `allowedCidrsSource` is older than this (reads failing, or none since a cold start: `allowedCidrs` alone then applies).' },
   { name: 'sessionNamePattern', kind: 'regex', type: 'RE2 regex | null', default: null,
     description: 'Role session names must match this (whole name; a name longer than STS allows, 64 characters, never matches). RE2 syntax (run in time linear in the name): no lookaround, no backreferences.' },
   { name: 'volumeWindowMinutes', kind: 'int', type: 'integer', default: 60, min: 1, max: 1440,
@@ -209,10 +261,6 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
   const monitored = globList(config.monitoredRoleArns);
   const expected = globList(config.expectedCallerArns);
   const human = globList(config.humanRoleArnPatterns);
-  const groups: { cidr: Cidr; label: string }[] = [];
-  for (const [label, cidrs] of Object.entries(config.allowedCidrs)) {
-    for (const text of cidrs) groups.push({ cidr: parseCidr(text)!, label });
-  }
   const regionRules = Object.entries(config.roleRegions).map(([pattern, regions]) => ({ test: glob(pattern), regions }));
   const detectors = compileDetectors(config.detectors, config.minAlertSeverity);
   return {
@@ -220,8 +268,7 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
     isMonitoredRole: (arn) => arn !== null && monitored(arn),
     isExpectedCaller: (identities) => identities.some((id) => expected(id)),
     isHumanRole: (arn) => arn !== null && (/\/AWSReservedSSO_/.test(arn) || human(arn)),
-    allowedGroups: new CidrSet(groups),
-    hasAllowList: groups.length > 0,
+    ...compileAllowList(config.allowedCidrs, null),
     sessionNameRegex: config.sessionNamePattern === null ? null : wholeNameMatcher(config.sessionNamePattern, MAX_SESSION_NAME_LENGTH),
     // Customers' role names repeat with every call: each is matched once.
     pivotRoleNamePattern: memoize(pivotMatcher(config.pivotRoleNamePatterns, config.pivotRoleNameExceptions)),
@@ -229,6 +276,7 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
     isAllowedSessionPolicyArn: config.allowedSessionPolicyArns.length === 0 ? () => true : globList(config.allowedSessionPolicyArns),
     awsIpRanges,
     customers: null,
+    publishedCidrs: null,
     detectorSettings: detectors.settingsOf,
     detectorExceptions: detectors.exceptions,
   };

@@ -41,3 +41,9 @@ export const CUSTOMER_REGISTRY_AGE_METRIC = 'CustomerRegistryAgeSeconds';
 export const CUSTOMER_REGISTRY_UNAVAILABLE_METRIC = 'CustomerRegistryUnavailable';
 /** Detector exceptions (`detectors`) past their `expires` by the function's clock, emitted every batch: nonzero means the configuration needs a renewal or a removal. */
 export const EXPIRED_EXCEPTIONS_METRIC = 'ExpiredExceptions';
+/** Age in seconds of the published allow-list copy (`allowedCidrsSource`) a batch ran with; its alarm watches the maximum. */
+export const ALLOWED_CIDRS_AGE_METRIC = 'AllowedCidrsAgeSeconds';
+/** 1 for a batch that ran without a copy of the published allow-list although one is configured (`allowedCidrs` alone applied); its alarm fires on it. */
+export const ALLOWED_CIDRS_UNAVAILABLE_METRIC = 'AllowedCidrsUnavailable';
+/** Reads of the published allow-list that changed it (a block added, removed or moved between groups). */
+export const ALLOWED_CIDRS_CHANGES_METRIC = 'AllowedCidrsChanges';

@@ -5,15 +5,26 @@
  * customer onboarded a minute ago is not an alert. The last good copy is kept on every error.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { parseS3Url, type CompiledConfig } from '../core/config';
+import type { CompiledConfig } from '../core/config';
 import { describeRegistryLoad, externalIdSha256, parseCustomerRegistry, registeredRoleName, type CustomerRegistry } from '../core/customer-registry';
 import type { ParsedCall } from '../core/types';
-import { RefreshedS3Object, type ParsedObject, type ReadOutcome } from '../state/s3-object';
+import type { ParsedObject, ReadOutcome } from '../state/s3-object';
+import { CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC } from './contract';
+import { refreshedObjectAt, type SourceReporting } from './refreshed-source';
 
 /** A registry is kilobytes per hundred customers; a wrong object could be anything. */
 const MAX_REGISTRY_BYTES = 32 * 1024 * 1024;
 /** Without a good copy, or on an unknown integration, look again at most this often. */
 const RETRY_MS = 60_000;
+
+/** How the handler names the registry in logs and metrics (the registry alarm watches these). */
+export const CUSTOMER_REGISTRY_REPORTING: SourceReporting = {
+  what: 'customer registry',
+  summaryField: 'registry',
+  unusable: 'no line could be used',
+  unavailable: 'its checks are skipped until a good copy is read',
+  metrics: { age: CUSTOMER_REGISTRY_AGE_METRIC, unavailable: CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, readFailures: 'CustomerRegistryReadFailures' },
+};
 
 /** The registry copy a batch runs with, and what reading it did. */
 export interface RegistryForBatch {
@@ -65,9 +76,7 @@ export function knowsEveryIntegration(registry: CustomerRegistry, calls: readonl
 /** The source for a configured `s3://bucket/key`; throws naming the key when the value is not one. */
 export function s3CustomerRegistry(makeClient: () => S3Client, config: CompiledConfig): CustomerRegistrySource {
   const url = config.customerRegistry!;
-  const location = parseS3Url(url);
-  if (location === null) throw new Error(`customerRegistry: ${JSON.stringify(url)} is not an S3 object URL; expected s3://bucket/key (the function reads the registry from S3)`);
-  const object = new RefreshedS3Object(makeClient, location.bucket, location.key, parseForLambda(url), {
+  const object = refreshedObjectAt(makeClient, 'customerRegistry', url, 'the registry', parseForLambda(url), {
     refreshMs: config.customerRegistryRefreshMinutes * 60_000,
     retryMs: RETRY_MS,
     maxBytes: MAX_REGISTRY_BYTES,

@@ -18,6 +18,7 @@ import type { AlertPublisher } from '../delivery/publisher';
 import { SecurityHubPublisher, securityHubModule } from '../delivery/securityhub-publisher';
 import { SnsPublisher, snsModule } from '../delivery/sns-publisher';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DETECTORS } from '../detectors';
 import { StateCache } from '../state/cache';
 import { DynamoLedger } from '../state/dynamodb-ledger';
@@ -25,6 +26,7 @@ import { DynamoStore } from '../state/dynamodb-store';
 import { CapacityMeter } from '../state/meter';
 import { defaultS3Client } from '../state/s3-object';
 import { ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE, type ChatTopicSetting } from './contract';
+import { s3AllowedCidrs } from './allowed-cidrs';
 import { s3CustomerRegistry } from './customer-registry';
 import type { DetectDependencies } from './handler';
 
@@ -123,6 +125,9 @@ export function dependenciesFromEnvironment(): DetectDependencies {
   const eventOrigin = eventOriginFromEnv();
   const dynamo = new DynamoDBClient({});
   const meter = new CapacityMeter();
+  // One S3 client for the objects read (the registry, the published allow-list).
+  let s3: S3Client | undefined;
+  const s3Client = (): S3Client => (s3 ??= defaultS3Client());
   return {
     config,
     eventOrigin,
@@ -135,6 +140,7 @@ export function dependenciesFromEnvironment(): DetectDependencies {
     clock: { now: () => Date.now() },
     consumption: () => meter.reading(),
     // S3's client loads at the first read, and only where a registry is configured.
-    ...(config.customerRegistry !== null ? { customerRegistry: s3CustomerRegistry(defaultS3Client, config) } : {}),
+    ...(config.customerRegistry !== null ? { customerRegistry: s3CustomerRegistry(s3Client, config) } : {}),
+    ...(config.allowedCidrsSource !== null ? { allowedCidrs: s3AllowedCidrs(s3Client, config) } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { withCustomerRegistry, type CompiledConfig } from '../core/config';
+import { withAllowedCidrs, withCustomerRegistry, type CompiledConfig } from '../core/config';
 import { expiredAt } from '../core/detector-settings';
 import type { EventOrigin } from '../core/eventbridge-envelope';
 import { notAfterClock, parseText, type ParseOptions } from '../core/parse';
@@ -19,8 +19,10 @@ import type { Detector } from '../detectors/detector';
 import { DETECTORS } from '../detectors';
 import type { Alert } from '../engine/alerts';
 import type { Clock } from '../engine/engine';
-import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, EXPIRED_EXCEPTIONS_METRIC } from './contract';
-import type { CustomerRegistrySource, RegistryForBatch } from './customer-registry';
+import { ALLOWED_CIDRS_REPORTING, type AllowedCidrsForBatch, type AllowedCidrsSource } from './allowed-cidrs';
+import { ALLOWED_CIDRS_CHANGES_METRIC, ASSUME_ROLE_EVENTS_METRIC, EXPIRED_EXCEPTIONS_METRIC } from './contract';
+import { CUSTOMER_REGISTRY_REPORTING, type CustomerRegistrySource, type RegistryForBatch } from './customer-registry';
+import { emitSourceMetrics, logSourceReads } from './refreshed-source';
 
 /** Everything the handler needs, injected. */
 export interface DetectDependencies {
@@ -41,6 +43,8 @@ export interface DetectDependencies {
   readonly consumption?: () => Consumption;
   /** The customer registry, when `customerRegistry` is configured. */
   readonly customerRegistry?: CustomerRegistrySource;
+  /** The published allow-list, when `allowedCidrsSource` is configured. */
+  readonly allowedCidrs?: AllowedCidrsSource;
 }
 
 /** What one invocation did, for logs, metrics and tests. */
@@ -58,6 +62,8 @@ export interface InvocationSummary {
   readonly writeUnits: number;
   /** The customer registry copy the batch ran with; null when none is configured. */
   readonly customerRegistry: RegistryForBatch | null;
+  /** The published allow-list copy the batch ran with; null when none is configured. */
+  readonly allowedCidrs: AllowedCidrsForBatch | null;
   /** Detector exceptions past their `expires` by the invocation's clock. */
   readonly expiredExceptions: number;
 }
@@ -94,9 +100,13 @@ export async function handleBatch(
   // one from the future would carry windows, TTLs and baselines with it.
   const parsed = await parseMessages(event, deps.logger, { ...notAfterClock(deps.clock.now()), eventOrigin: deps.eventOrigin });
   const registry = deps.customerRegistry ? await deps.customerRegistry.forBatch(parsed.calls, deps.config, deps.clock.now()) : null;
-  if (registry) logRegistry(deps.logger, deps.customerRegistry!.url, registry);
-  // Until a first good copy is read, the registry's checks are skipped (never raised on every call).
-  const config = registry ? withCustomerRegistry(deps.config, registry.registry) : deps.config;
+  if (registry) logSourceReads(deps.logger, CUSTOMER_REGISTRY_REPORTING, deps.customerRegistry!.url, registry);
+  const cidrs = deps.allowedCidrs ? await deps.allowedCidrs.forBatch(deps.clock.now()) : null;
+  if (cidrs) logAllowedCidrs(deps.logger, deps.allowedCidrs!.url, cidrs);
+  // Until a first good copy is read, the registry's checks are skipped (never raised on every
+  // call), and the static allowedCidrs applies alone.
+  const withCidrs = cidrs ? withAllowedCidrs(deps.config, cidrs.cidrs) : deps.config;
+  const config = registry ? withCustomerRegistry(withCidrs, registry.registry) : withCidrs;
   const expiredExceptions = reportExpiredExceptions(deps);
   const outcome = parsed.calls.length > 0 ? await runBatch({ calls: parsed.calls, redeliveredEventIds: parsed.redeliveredEventIds, owner, leaseMs }, { ...deps, config, detectors: deps.detectors ?? DETECTORS, log: deps.logger }) : null;
   const failures = failedMessages(parsed, outcome);
@@ -112,6 +122,7 @@ export async function handleBatch(
     readUnits: after.readUnits - before.readUnits,
     writeUnits: after.writeUnits - before.writeUnits,
     customerRegistry: registry,
+    allowedCidrs: cidrs,
     expiredExceptions,
   };
   report(deps, summary, parsed, failures);
@@ -139,24 +150,21 @@ function reportExpiredExceptions(deps: DetectDependencies): number {
   return expired.length;
 }
 
-/** Problems of one registry read logged one by one; past this they are counted. */
-const MAX_REGISTRY_PROBLEMS_LOGGED = 20;
+/** Entries of a change logged by name; past this they are counted. */
+const MAX_CHANGES_LOGGED = 50;
 
-/** Logs what reading the customer registry did for this batch, and when the batch runs without one. */
-function logRegistry(logger: Logger, url: string, registry: RegistryForBatch): void {
-  for (const read of registry.reads) {
-    if (read.kind === 'loaded') {
-      logger.info('customer registry loaded', { url, etag: read.etag, registry: read.summary, replaced: read.replaced, problems: read.problems.length });
-    } else if (read.kind === 'unusable') {
-      logger.error('customer registry unusable: no line could be used; the last good copy is kept', { url, etag: read.etag, keptCopy: read.keptCopy, problems: read.problems.length });
-    } else if (read.kind === 'failed') {
-      logger.error('customer registry read failed; the last good copy is kept', { url, error: read.error, keptCopy: read.keptCopy });
-    }
-    if (read.kind === 'loaded' || read.kind === 'unusable') {
-      for (const problem of read.problems.slice(0, MAX_REGISTRY_PROBLEMS_LOGGED)) logger.warn('customer registry problem', { url, problem });
-    }
-  }
-  if (registry.registry === null) logger.warn('customer registry unavailable: its checks are skipped until a good copy is read', { url });
+/** Logs what reading the published allow-list did, and what a new copy changed. */
+function logAllowedCidrs(logger: Logger, url: string, batch: AllowedCidrsForBatch): void {
+  logSourceReads(logger, ALLOWED_CIDRS_REPORTING, url, batch);
+  const { change } = batch;
+  if (change === null) return;
+  logger.info('published allow-list changed', {
+    url,
+    added: change.added.slice(0, MAX_CHANGES_LOGGED),
+    removed: change.removed.slice(0, MAX_CHANGES_LOGGED),
+    addedCount: change.added.length,
+    removedCount: change.removed.length,
+  });
 }
 
 /** The valid calls of a batch, and what became of each message. */
@@ -289,12 +297,11 @@ function emitMetrics(metrics: Metrics, s: InvocationSummary, parsed: ParsedMessa
     single.addMetric('DestinationRefusals', MetricUnit.Count, count);
   }
   if (s.result?.retryAll) metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
-  if (s.customerRegistry) {
-    // The registry alarm watches these: a copy too old, or none at all.
-    if (s.customerRegistry.ageMs === null) metrics.addMetric(CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, MetricUnit.Count, 1);
-    else metrics.addMetric(CUSTOMER_REGISTRY_AGE_METRIC, MetricUnit.Seconds, Math.round(s.customerRegistry.ageMs / 1000));
-    const failedReads = s.customerRegistry.reads.filter((r) => r.kind === 'failed' || r.kind === 'unusable').length;
-    if (failedReads > 0) metrics.addMetric('CustomerRegistryReadFailures', MetricUnit.Count, failedReads);
+  // The registry's and the allow-list's alarms watch these: a copy too old, or none at all.
+  if (s.customerRegistry) emitSourceMetrics(metrics, CUSTOMER_REGISTRY_REPORTING, s.customerRegistry);
+  if (s.allowedCidrs) {
+    emitSourceMetrics(metrics, ALLOWED_CIDRS_REPORTING, s.allowedCidrs);
+    if (s.allowedCidrs.change !== null) metrics.addMetric(ALLOWED_CIDRS_CHANGES_METRIC, MetricUnit.Count, 1);
   }
   metrics.addMetric('ReadRequestUnits', MetricUnit.Count, s.readUnits);
   metrics.addMetric('WriteRequestUnits', MetricUnit.Count, s.writeUnits);

@@ -6,6 +6,7 @@ import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate 
 import { ttlAfter } from '../core/time';
 import { callText, eventFingerprint, evidenceOf, GROUP_LOCATION, SESSION_ATTRIBUTES, sessionLocationOf, setOf, tokenText, type Detector, type FindingDraft, type Subject } from './detector';
 import { boundedMember } from '../core/names';
+import { locationPrefix } from '../core/ip';
 import { quoted } from '../core/text';
 
 /** Role sessions last at most 12 hours; keep locations a little longer. */
@@ -32,6 +33,13 @@ const CREATED_FROM = SESSION_ATTRIBUTES.createdFrom;
 const OUTSIDE_CALLS = 'outsideCalls';
 const OUTSIDE_EVENTS = 'outsideEvents';
 const HOME_EVENTS = 'homeEvents';
+/**
+ * The networks (IPv4 /24, IPv6 /48) the session was seen at home from. The allow-list can change
+ * while a session lives (a published list re-read): a group renamed, or a block moved to another
+ * group, gives the same address a new group. A new group reached from a network the session was
+ * already at home in is that relabel, not a move: both addresses are the vendor's own.
+ */
+const HOME_NETWORKS = 'homeNetworks';
 
 /** A call from outside the allow-list, as a session item keeps it until the session is seen at home. */
 interface OutsideCall {
@@ -88,11 +96,11 @@ function parseOutsideCall(member: string): OutsideCall | null {
  *   written with the home, on an item that had outside locations, so a copy read after it has them;
  *   the one exception is two instances adding the home at once, and both of them raise the alert).
  */
-function enoughFor(location: string, tracked: boolean, print: string): Enough {
+function enoughFor(location: string, tracked: boolean, print: string, network: string | null): Enough {
   if (isHome(location)) {
     return (item) => {
       const known = setOf(item, LOCATIONS);
-      return hasMember(known, location) && (hasMember(setOf(item, HOME_EVENTS), print) || known.every(isHome));
+      return hasMember(known, location) && hasHomeNetwork(item, network) && (hasMember(setOf(item, HOME_EVENTS), print) || known.every(isHome));
     };
   }
   if (!tracked) return (item) => hasMember(setOf(item, LOCATIONS), location);
@@ -102,6 +110,18 @@ function enoughFor(location: string, tracked: boolean, print: string): Enough {
     const counted = setOf(item, OUTSIDE_EVENTS);
     return known.some(isHome) || hasMember(counted, print) || counted.length >= MAX_OUTSIDE_COUNT;
   };
+}
+
+/** The network of a call from home, kept in {@link HOME_NETWORKS}; null for other calls. */
+function homeNetworkOf(call: ParsedCall, location: string): string | null {
+  return isHome(location) && call.source.kind === 'ip' ? locationPrefix(call.source.ip) : null;
+}
+
+/** Whether an item holds the network (or no more fit, or there is none to hold). */
+function hasHomeNetwork(item: StateItem | undefined, network: string | null): boolean {
+  if (network === null) return true;
+  const networks = setOf(item, HOME_NETWORKS);
+  return hasMember(networks, network) || networks.length >= MAX_LOCATIONS;
 }
 
 /** The session's items (by access key and by role-session ARN). */
@@ -183,6 +203,8 @@ function creationUpdates(subject: Subject, config: CompiledConfig): StateUpdate[
   const location = sessionLocationOf(call, config);
   if (location === null) return [];
   const sets: Record<string, string[]> = { [LOCATIONS]: [location], [CREATED_FROM]: [location] };
+  const network = homeNetworkOf(call, location);
+  if (network !== null) sets[HOME_NETWORKS] = [network];
   if (config.hasAllowList && !isHome(location)) {
     sets[OUTSIDE_EVENTS] = [eventFingerprint(call.eventId)];
     sets[OUTSIDE_CALLS] = [outsideCallMember(call, location)];
@@ -197,7 +219,7 @@ export const detector: Detector = {
   title: 'Outbound session used from a second location',
   severity: 'high',
   description:
-    'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address. The address the AssumeRole that created the session came from is its first location, so stolen credentials used elsewhere before the backend\'s first call alert at once. An allowed group is the session\'s home and a location outside `allowedCidrs` the suspicious one, whichever came first: the alert (high) names the outside location and lists its calls: the call that moved there or, when the outside calls came before the home\'s, all of them up to 20 with their count. Two allowed groups are medium. A session with no home (or no allow-list) alerts on its second location, high.',
+    'A monitored role\'s session (tracked by access key and by role-session ARN, since instance credentials rotate keys but keep the session name) made a call, of any kind, from a second location: an allowed CIDR group, an IPv4 /24 or IPv6 /48, or a private address. The address the AssumeRole that created the session came from is its first location, so stolen credentials used elsewhere before the backend\'s first call alert at once. An allowed group is the session\'s home and a location outside `allowedCidrs` the suspicious one, whichever came first: the alert (high) names the outside location and lists its calls: the call that moved there or, when the outside calls came before the home\'s, all of them up to 20 with their count. Two allowed groups are medium, unless the second was reached from a network (IPv4 /24, IPv6 /48) the session was already at home in: the allow-list changed (a group renamed, a block moved between groups), the session did not move. A session with no home (or no allow-list) alerts on its second location, high.',
   runbook:
     'The session\'s credentials are probably copied. Revoke the role\'s active sessions (deny by aws:TokenIssueTime), find where the home location obtained them, and review every call the alert lists from the location it names.',
   attack: [{ tactic: 'TA0008', technique: 'T1550.001' }],
@@ -211,7 +233,8 @@ export const detector: Detector = {
     // Outside calls are kept only where a home can come later to show them up (an allow-list).
     const tracked = config.hasAllowList && !home;
     const print = eventFingerprint(call.eventId);
-    const sessions = sessionKeys(call, enoughFor(location, tracked, print));
+    const network = homeNetworkOf(call, location);
+    const sessions = sessionKeys(call, enoughFor(location, tracked, print, network));
     return {
       // Both items are read: each is written where it lacks the location, so a write that failed
       // for one of them is made up on the retry.
@@ -228,8 +251,10 @@ export const detector: Detector = {
           const known = setOf(item, LOCATIONS);
           const atHome = known.some(isHome);
           const sets: Record<string, string[]> = {};
+          // A group the session's home network now belongs to (the list changed): the same place.
+          const relabelled = home && atHome && network !== null && hasMember(setOf(item, HOME_NETWORKS), network);
           if (!hasMember(known, location)) {
-            if (known.length > 0) {
+            if (known.length > 0 && !relabelled) {
               seenBy.push(label);
               // A copy: the batch's later updates may add to the array the state holds.
               if (previous.length === 0) previous = [...known];
@@ -245,6 +270,7 @@ export const detector: Detector = {
             foundHomeBy.push(label);
             foundHomeIn.push(item!);
           }
+          if (!hasHomeNetwork(item, network)) sets[HOME_NETWORKS] = [network!];
           if (tracked && !atHome) {
             const counted = setOf(item, OUTSIDE_EVENTS);
             if (!hasMember(counted, print) && counted.length < MAX_OUTSIDE_COUNT) {

@@ -20,10 +20,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, ENVIRONMENT, EXPIRED_EXCEPTIONS_METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
+import { ALLOWED_CIDRS_AGE_METRIC, ALLOWED_CIDRS_UNAVAILABLE_METRIC, ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, ENVIRONMENT, EXPIRED_EXCEPTIONS_METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import { parseS3Url, type EngineConfig } from '../../lambdas/core/config';
 import { TABLE_SCHEMA } from '../../lambdas/state/schema';
-import { chatThresholds, deployDefault, registryProblem, type AlarmDestination, type AlertEventDetail, type ChatChannel, type EmailSubscriber, type HttpsSubscriber } from '../config';
+import { chatThresholds, deployDefault, objectSourceProblems, type AlarmDestination, type AlertEventDetail, type ChatChannel, type EmailSubscriber, type HttpsSubscriber } from '../config';
 import type { ChatTopicSetting } from '../../lambdas/detect/contract';
 import type { Severity } from '../../lambdas/core/types';
 import { detectionConfigJson, environmentProblem, eventRegionsValue, FIXED_ENVIRONMENT } from '../lambda-environment';
@@ -143,6 +143,8 @@ export class AssumeRoleWatch extends Construct {
     readonly silence: cloudwatch.Alarm;
     /** The customer registry's copy is too old, or none was read (only with `customerRegistry`). */
     readonly customerRegistry?: cloudwatch.Alarm;
+    /** The published allow-list's copy is too old, or none was read (only with `allowedCidrsSource`). */
+    readonly allowedCidrs?: cloudwatch.Alarm;
     /** A detector exception has ended (only when `detectors` holds exceptions). */
     readonly expiredExceptions?: cloudwatch.Alarm;
   };
@@ -158,9 +160,10 @@ export class AssumeRoleWatch extends Construct {
     const securityHub = props.securityHub ?? deployDefault('securityHub');
     const tooLarge = environmentProblem(props.detection, eventRegions.length, { eventBus: props.alertEventBus !== undefined, securityHub, chatTopics: chatThresholds(chatChannels).length });
     if (tooLarge) throw new Error(tooLarge);
-    const badRegistry = registryProblem(props.detection);
-    if (badRegistry) throw new Error(badRegistry);
+    const badSource = objectSourceProblems(props.detection)[0];
+    if (badSource) throw new Error(badSource);
     const registry = props.detection.customerRegistry === null ? null : parseS3Url(props.detection.customerRegistry);
+    const publishedCidrs = props.detection.allowedCidrsSource === null ? null : parseS3Url(props.detection.allowedCidrsSource);
 
     // Topics: one customer-managed key, alarms allowed to publish to the topic they use.
     this.topicKey = createTopicKey(this, 'TopicKey', 'assumerole-watch: encrypts the alert and operations topics');
@@ -287,6 +290,14 @@ export class AssumeRoleWatch extends Construct {
         resources: [`arn:${Aws.PARTITION}:s3:::${registry.bucket}/${registry.key}`],
       }));
     }
+    if (publishedCidrs !== null) {
+      this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ReadAllowedCidrs',
+        // lambdas/state/s3-object.ts: GetObject (conditional on the ETag) of that one object.
+        actions: ['s3:GetObject'],
+        resources: [`arn:${Aws.PARTITION}:s3:::${publishedCidrs.bucket}/${publishedCidrs.key}`],
+      }));
+    }
     this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'EncryptAlerts',
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -398,7 +409,7 @@ export class AssumeRoleWatch extends Construct {
     return { topics, role };
   }
 
-  /** The alarms (six, and the registry's when one is configured), each notifying the alarm topic on ALARM and on recovery. */
+  /** The alarms (six, and the registry's and the published allow-list's when configured), each notifying the alarm topic on ALARM and on recovery. */
   private createAlarms(props: AssumeRoleWatchProps): AssumeRoleWatch['alarms'] {
     const action = new cwActions.SnsAction(this.alarmTopic);
     const fiveMinutes = Duration.minutes(5);
@@ -441,7 +452,18 @@ export class AssumeRoleWatch extends Construct {
         new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: ASSUME_ROLE_EVENTS_METRIC, dimensionsMap: { service: METRICS_SERVICE }, statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) }),
         { comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, evaluationPeriods: silenceHours, datapointsToAlarm: silenceHours, treatMissingData: cloudwatch.TreatMissingData.BREACHING },
       ),
-      ...(props.detection.customerRegistry === null ? {} : { customerRegistry: this.registryAlarm(props.detection, alarm) }),
+      ...(props.detection.customerRegistry === null
+        ? {}
+        : {
+          customerRegistry: this.copyAgeAlarm(alarm, 'CustomerRegistryAlarm', props.detection.customerRegistryMaxAgeHours, 'customer registry', [CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC],
+            `no good copy of the customer registry ${props.detection.customerRegistry} younger than ${props.detection.customerRegistryMaxAgeHours} hours: its checks run on a stale copy or are skipped. See the function's "customer registry" log lines (the object missing, access denied, or no usable line).`),
+        }),
+      ...(props.detection.allowedCidrsSource === null
+        ? {}
+        : {
+          allowedCidrs: this.copyAgeAlarm(alarm, 'AllowedCidrsAlarm', props.detection.allowedCidrsMaxAgeHours, 'published allow-list', [ALLOWED_CIDRS_AGE_METRIC, ALLOWED_CIDRS_UNAVAILABLE_METRIC],
+            `no good copy of the published allow-list ${props.detection.allowedCidrsSource} younger than ${props.detection.allowedCidrsMaxAgeHours} hours: a stale list, or allowedCidrs alone, is applied (new egress addresses alert as outside it). See the function's "published allow-list" log lines (the object missing, access denied, or no usable entry).`),
+        }),
       // An ended exception silences nothing any more: its alerts are back, and the configuration
       // wants a renewal or a removal. Quiet while the function is idle (no batch, no datapoint).
       ...(Object.values(props.detection.detectors).some((d) => d.exceptions.length > 0)
@@ -457,21 +479,29 @@ export class AssumeRoleWatch extends Construct {
   }
 
   /**
-   * No good copy of the customer registry younger than `customerRegistryMaxAgeHours`: the oldest
-   * copy a batch ran with in five minutes, or a batch that ran with none (counted as older than
-   * the limit). Quiet while the function is idle (the silence alarm watches that).
+   * No good copy of an S3 object the function refreshes (the customer registry, the published
+   * allow-list) younger than `maxAgeHours`: the oldest copy a batch ran with in five minutes, or
+   * a batch that ran with none (counted as older than the limit). Quiet while the function is
+   * idle (the silence alarm watches that).
    */
-  private registryAlarm(detection: EngineConfig, alarm: (id: string, description: string, metric: cloudwatch.IMetric, options?: Partial<cloudwatch.AlarmProps>) => cloudwatch.Alarm): cloudwatch.Alarm {
-    const limitSeconds = detection.customerRegistryMaxAgeHours * 3600;
+  private copyAgeAlarm(
+    alarm: (id: string, description: string, metric: cloudwatch.IMetric, options?: Partial<cloudwatch.AlarmProps>) => cloudwatch.Alarm,
+    alarmId: string,
+    maxAgeHours: number,
+    what: string,
+    [ageMetric, unavailableMetric]: readonly [string, string],
+    description: string,
+  ): cloudwatch.Alarm {
+    const limitSeconds = maxAgeHours * 3600;
     const metric = (metricName: string): cloudwatch.Metric => new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: METRICS_SERVICE }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) });
     return alarm(
-      'CustomerRegistryAlarm',
-      `no good copy of the customer registry ${detection.customerRegistry} younger than ${detection.customerRegistryMaxAgeHours} hours: its checks run on a stale copy or are skipped. See the function's "customer registry" log lines (the object missing, access denied, or no usable line).`,
+      alarmId,
+      description,
       new cloudwatch.MathExpression({
         expression: `MAX([FILL(age, 0), FILL(unavailable, 0) * ${limitSeconds + 1}])`,
-        usingMetrics: { age: metric(CUSTOMER_REGISTRY_AGE_METRIC), unavailable: metric(CUSTOMER_REGISTRY_UNAVAILABLE_METRIC) },
+        usingMetrics: { age: metric(ageMetric), unavailable: metric(unavailableMetric) },
         period: Duration.minutes(5),
-        label: 'customer registry age (s)',
+        label: `${what} age (s)`,
       }),
       { threshold: limitSeconds, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
     );

@@ -10,12 +10,15 @@
  * "did you mean". Free of CDK on purpose: the README generator imports it.
  */
 import { CONFIG_KEYS, ConfigError, parseS3Url, resolveConfig, type EngineConfig } from '../lambdas/core/config';
-import { closest, isRegionName, parseJsonOr, show, toList } from '../lambdas/core/config-values';
+import { isRegionName, parseJsonOr, show, toList } from '../lambdas/core/config-values';
 import { DEPLOY_KEY_NAMES, unknownContextKeys } from '../lambdas/core/context-keys';
 
 export { unknownContextKeys };
 import { parseExpires } from '../lambdas/core/detector-settings';
 import { SEVERITIES, type Severity } from '../lambdas/core/types';
+import { chatThresholds, checkChatChannels, type ChatChannel } from './chat-channels';
+
+export { chatThresholds, type ChatChannel };
 import { environmentProblem } from './lambda-environment';
 
 export { ConfigError };
@@ -39,25 +42,6 @@ export type AlarmDestination = 'ops' | 'alert';
 
 /** What the alert events on EventBridge carry as `detail`: the versioned alert record, or the OCSF Detection Finding. */
 export type AlertEventDetail = 'record' | 'ocsf';
-
-/**
- * A chat channel fed by AWS's chat integration (Amazon Q Developer in chat applications): a
- * Slack channel (`slackWorkspaceId`, `slackChannelId`) or a Microsoft Teams channel
- * (`teamsTeamId`, `teamsChannelId`, `teamsTenantId`), as its console shows them once the
- * workspace or team is authorized there.
- */
-export interface ChatChannel {
-  /** The channel configuration's name: unique in the account, letters, digits, `-` and `_`. */
-  readonly name: string;
-  /** Only alerts of this severity or higher. @default every severity */
-  readonly minSeverity?: Severity;
-  readonly slackWorkspaceId?: string;
-  readonly slackChannelId?: string;
-  readonly teamsTeamId?: string;
-  /** URL-encoded, as the console shows it (`19%3a…%40thread.tacv2`). */
-  readonly teamsChannelId?: string;
-  readonly teamsTenantId?: string;
-}
 
 /** Validated deployment settings (the keys of {@link DEPLOY_KEYS}). */
 export interface DeploymentConfig {
@@ -197,12 +181,6 @@ const EMAIL = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[A-Za-z]{2,}$/;
 /** EventBridge's event bus names and ARNs (PutEvents' EventBusName). */
 const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[/.\-_A-Za-z0-9]{1,256}$/;
-/** AWS's chat integration: configuration names, Slack IDs, Teams IDs (its API's patterns). */
-const CHAT_NAME = /^[A-Za-z0-9-_]{1,128}$/;
-const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
-const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
-const UUID = /^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$/;
-const TEAMS_CHANNEL_ID = /^[a-zA-Z0-9-_=+/.,]*%3[aA][a-zA-Z0-9-_=+/.,]*%40[a-zA-Z0-9-_=+/.,]*$/;
 
 /**
  * Validates the app's context (detection and deployment keys) and fills defaults. Throws
@@ -252,15 +230,6 @@ function defaultOf(spec: DeployKeySpec, cli: CliDefaults, problems: string[]): u
     return undefined;
   }
   return spec.default;
-}
-
-/**
- * The distinct severity thresholds of the chat channels, lowest first: one topic each, since the
- * chat integration subscribes to a topic with no filter of its own.
- */
-export function chatThresholds(channels: readonly ChatChannel[]): Severity[] {
-  const wanted = new Set(channels.map((c) => c.minSeverity ?? 'low'));
-  return SEVERITIES.filter((s) => wanted.has(s));
 }
 
 /**
@@ -409,8 +378,14 @@ function check(spec: DeployKeySpec, value: unknown, problems: string[]): unknown
       if (EVENT_BUS_NAME.test(bus) || EVENT_BUS_ARN.test(bus)) return bus;
       return bad(`${show(value)} is not an event bus name (letters, digits, . - _ /) or an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)`);
     }
-    case 'chatChannels':
-      return chatChannels(spec, value, problems);
+    case 'chatChannels': {
+      const entries = toEntries(value);
+      if (!entries) return bad(`${show(value)} is not a list`);
+      const channels = checkChatChannels(spec.name, entries, problems);
+      // Chat configuration names are unique in the account.
+      reportDuplicates(spec.name, entries.map((e) => (e as Record<string, unknown> | null)?.name), problems, 'name');
+      return channels;
+    }
     case 'choice':
       if (typeof value === 'string' && spec.values!.includes(value)) return value;
       return bad(`${show(value)} is not one of the choices`);
@@ -431,52 +406,6 @@ function check(spec: DeployKeySpec, value: unknown, problems: string[]): unknown
       return n;
     }
   }
-}
-
-/** The fields of a chat channel, by platform, with what each must look like. */
-const CHAT_FIELDS = {
-  slack: { slackWorkspaceId: [SLACK_WORKSPACE_ID, 'a Slack workspace ID (like T0123ABCD)'], slackChannelId: [SLACK_CHANNEL_ID, 'a Slack channel ID (like C0123ABCD)'] },
-  teams: { teamsTeamId: [UUID, 'a Teams team ID (a UUID)'], teamsChannelId: [TEAMS_CHANNEL_ID, 'a URL-encoded Teams channel ID (like 19%3a…%40thread.tacv2)'], teamsTenantId: [UUID, 'a Microsoft tenant ID (a UUID)'] },
-} as const;
-
-/** Chat channels: each a Slack or a Teams channel, named once, with an optional severity threshold. */
-function chatChannels(spec: DeployKeySpec, value: unknown, problems: string[]): ChatChannel[] | undefined {
-  const entries = toEntries(value);
-  if (!entries) {
-    problems.push(`${spec.name}: ${show(value)} is not a list; expected ${spec.type}`);
-    return undefined;
-  }
-  const channels: ChatChannel[] = [];
-  entries.forEach((entry, i) => {
-    const at = `${spec.name}[${i}]`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      problems.push(`${at}: ${show(entry)} is not an object; expected {name, minSeverity?, slackWorkspaceId, slackChannelId} or {name, minSeverity?, teamsTeamId, teamsChannelId, teamsTenantId}`);
-      return;
-    }
-    const record = entry as Record<string, unknown>;
-    const platforms = (Object.keys(CHAT_FIELDS) as (keyof typeof CHAT_FIELDS)[]).filter((p) => Object.keys(CHAT_FIELDS[p]).some((f) => f in record));
-    const known = new Set(['name', 'minSeverity', ...Object.values(CHAT_FIELDS).flatMap((f) => Object.keys(f))]);
-    const unknown = Object.keys(record).filter((k) => !known.has(k));
-    if (unknown.length > 0) {
-      const guess = closest(unknown[0]!, [...known]);
-      problems.push(`${at}: unknown field ${show(unknown[0])}${guess ? ` (did you mean "${guess}"?)` : ''}`);
-    }
-    if (typeof record.name !== 'string' || !CHAT_NAME.test(record.name)) problems.push(`${at}.name: ${show(record.name)} is not a configuration name; expected 1 to 128 letters, digits, - and _`);
-    const min = record.minSeverity;
-    if (min !== undefined && !(typeof min === 'string' && (SEVERITIES as readonly string[]).includes(min))) problems.push(`${at}.minSeverity: ${show(min)} is not a severity; expected ${SEVERITIES.join('|')}`);
-    if (platforms.length !== 1) {
-      problems.push(`${at}: ${platforms.length === 0 ? 'neither a Slack nor a Teams channel' : 'both a Slack and a Teams channel'}; expected slackWorkspaceId and slackChannelId, or teamsTeamId, teamsChannelId and teamsTenantId`);
-      return;
-    }
-    for (const [field, [pattern, what]] of Object.entries(CHAT_FIELDS[platforms[0]!]) as [string, readonly [RegExp, string]][]) {
-      const v = record[field];
-      if (v === undefined) problems.push(`${at}.${field}: missing; expected ${what}`);
-      else if (typeof v !== 'string' || !pattern.test(v)) problems.push(`${at}.${field}: ${show(v)} is not ${what}`);
-    }
-    channels.push(record as unknown as ChatChannel);
-  });
-  reportDuplicates(spec.name, entries.map((e) => (e as Record<string, unknown> | null)?.name), problems, 'name');
-  return channels;
 }
 
 /** One subscription per address: SNS would refuse the second, and CDK its construct ID. */

@@ -5,7 +5,6 @@
  */
 import * as path from 'path';
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -28,6 +27,7 @@ import type { ChatTopicSetting } from '../../lambdas/detect/contract';
 import type { Severity } from '../../lambdas/core/types';
 import { detectionConfigJson, environmentProblem, eventRegionsValue, FIXED_ENVIRONMENT } from '../lambda-environment';
 import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
+import { createChatChannels } from './chat-channels';
 import { createTopicKey, NotificationTopic } from './notification-topic';
 
 /** The repository root (this file is lib/constructs/). */
@@ -183,7 +183,7 @@ export class AssumeRoleWatch extends Construct {
       }).topic
       : undefined;
     this.alarmTopic = this.opsTopic ?? this.alertTopic;
-    const chat = this.createChat(chatChannels);
+    const chat = createChatChannels(this, this.topicKey, chatChannels);
     this.chatTopics = chat.topics;
     this.chatRole = chat.role;
 
@@ -359,54 +359,6 @@ export class AssumeRoleWatch extends Construct {
     }));
 
     this.alarms = this.createAlarms(props);
-  }
-
-  /**
-   * Chat: a topic per distinct severity threshold (the chat integration subscribes to a whole
-   * topic, with no filter of its own), and per channel a configuration reading its threshold's
-   * topic. The channels' role has no permission, and the guardrail denies everything: a chat
-   * channel only receives alerts, nobody runs AWS commands from it.
-   */
-  private createChat(channels: readonly ChatChannel[]): { topics: Map<Severity, sns.Topic>; role: iam.Role | undefined } {
-    const topics = new Map<Severity, sns.Topic>();
-    if (channels.length === 0) return { topics, role: undefined };
-    for (const severity of chatThresholds(channels)) {
-      topics.set(severity, new NotificationTopic(this, `ChatTopic${severity[0]!.toUpperCase()}${severity.slice(1)}`, {
-        key: this.topicKey,
-        displayName: `assumerole-watch chat: ${severity} alerts and above`,
-      }).topic);
-    }
-    const role = new iam.Role(this, 'ChatRole', {
-      assumedBy: new iam.ServicePrincipal('chatbot.amazonaws.com'),
-      description: 'assumerole-watch chat channels: notifications only, no AWS permission',
-    });
-    const denyAll = iam.ManagedPolicy.fromAwsManagedPolicyName('AWSDenyAll');
-    for (const channel of channels) {
-      const topic = topics.get(channel.minSeverity ?? 'low')!;
-      if (channel.slackWorkspaceId !== undefined) {
-        new chatbot.SlackChannelConfiguration(this, `Slack${channel.name}`, {
-          slackChannelConfigurationName: channel.name,
-          slackWorkspaceId: channel.slackWorkspaceId,
-          slackChannelId: channel.slackChannelId!,
-          notificationTopics: [topic],
-          role,
-          guardrailPolicies: [denyAll],
-          userRoleRequired: false,
-        });
-      } else {
-        new chatbot.CfnMicrosoftTeamsChannelConfiguration(this, `Teams${channel.name}`, {
-          configurationName: channel.name,
-          teamId: channel.teamsTeamId!,
-          teamsChannelId: channel.teamsChannelId!,
-          teamsTenantId: channel.teamsTenantId!,
-          iamRoleArn: role.roleArn,
-          snsTopicArns: [topic.topicArn],
-          guardrailPolicies: [denyAll.managedPolicyArn],
-          userRoleRequired: false,
-        });
-      }
-    }
-    return { topics, role };
   }
 
   /** The alarms (six, and the registry's and the published allow-list's when configured), each notifying the alarm topic on ALARM and on recovery. */

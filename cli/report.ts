@@ -25,12 +25,11 @@ import {
 } from './report-page';
 import type { ReplayOptions, ReplayReport } from './replay';
 import { WhatIfRuns } from './report-what-if';
+import { BASELINE_DAYS as VOLUME_BASELINE_DAYS } from '../lambdas/detectors/call-volume';
 
 export { renderReport, escapeHtml, jsonForScript, type Collected, type ReportMeta } from './report-page';
 export { scaledThreshold, WHAT_IF_FACTORS, WHAT_IF_KEYS } from './report-what-if';
 
-/** call-volume's baseline: the busiest window of each of the previous 7 UTC days (BASELINE_DAYS in call-volume.ts). */
-const VOLUME_BASELINE_DAYS = 7;
 /** Rows the top tables keep; past it the less busy half is dropped. */
 const TOP_KEPT = 2_000;
 /** Distinct values an entry names (sessions of a caller, callers of an address, roles of an account). */

@@ -6,7 +6,7 @@ import { quoted } from '../core/text';
 import { countOf, countOnce, evidenceOf, roleName, type Detector, type FindingDraft, type StateView } from './detector';
 
 /** Days of daily peaks the learned baseline looks back over. */
-const BASELINE_DAYS = 7;
+export const BASELINE_DAYS = 7;
 
 /** The learned baseline: the busiest window of the previous days. */
 function baselinePeak(volume: VolumeKeys, state: StateView): number {

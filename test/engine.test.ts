@@ -39,6 +39,15 @@ function burst(): unknown[] {
   return times(T, 6, 10).map((time, i) => outToCustomer({ time, account: Object.values(CUSTOMERS)[i % 4] }));
 }
 
+/** A batch that touches the same counters and sessions many times (`hour` hours after T). */
+function busyBatch(hour = 0): string[] {
+  const start = new Date(Date.parse(T) + hour * 3_600_000).toISOString();
+  return [
+    ...times(start, 20, 5).map((time, i) => outToCustomer({ time, account: Object.values(CUSTOMERS)[i % 4] })),
+    ...times(start, 5, 7).map((time) => sessionCall({ time, caller: outboundSession(), eventName: 'GetCallerIdentity', eventSource: 'sts.amazonaws.com' })),
+  ];
+}
+
 describe('the engine', () => {
   it('alerts once when a burst crosses the ceiling', async () => {
     // Given a fresh store
@@ -119,17 +128,33 @@ describe('the engine', () => {
       return commit(updates);
     };
     const load = jest.spyOn(store.state, 'load');
+    const readThrough = jest.spyOn(store.state, 'readThrough');
     // When a batch touches the same counters and sessions many times
-    const records = [
-      ...times(T, 20, 5).map((time, i) => outToCustomer({ time, account: Object.values(CUSTOMERS)[i % 4] })),
-      ...times(T, 5, 7).map((time) => sessionCall({ time, caller: outboundSession(), eventName: 'GetCallerIdentity', eventSource: 'sts.amazonaws.com' })),
-    ];
-    await run(store, records);
-    // Then one load, one commit, and no key twice in it
-    expect(load).toHaveBeenCalledTimes(1);
+    await run(store, busyBatch());
+    // Then one read (the store is in this process: read as the detectors ask), one commit, and no key twice in it
+    expect(readThrough).toHaveBeenCalledTimes(1);
+    expect(load).not.toHaveBeenCalled();
     expect(commits).toHaveLength(1);
     const keys = commits[0]!.map((u) => keyString(u.key));
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('loads every key a batch reads at once from a store across the network, and finds what reading through finds', async () => {
+    // Given a store that only loads (a table), and one in this process
+    const remote = new Deployment();
+    const local = new Deployment();
+    Object.defineProperty(remote.state, 'readThrough', { value: undefined });
+    const load = jest.spyOn(remote.state, 'load');
+    // When both run the same batches
+    const first = await run(remote, busyBatch());
+    const again = await run(remote, busyBatch(1));
+    const localFirst = await run(local, busyBatch());
+    const localAgain = await run(local, busyBatch(1));
+    // Then the table is read with one load a batch, and both give the same findings and state
+    expect(load).toHaveBeenCalledTimes(2);
+    expect(again.findings).toEqual(localAgain.findings);
+    expect(first.findings).toEqual(localFirst.findings);
+    expect(remote.state.dump()).toEqual(local.state.dump());
   });
 
   it('keeps each finding\'s evidence as it was when found, though later calls in the batch change the same state', async () => {

@@ -78,6 +78,12 @@ export interface StateStore {
   commit(updates: readonly StateUpdate[], results?: ReadonlyMap<string, BatchItemResult>): Promise<void>;
   /** Totals since the store was created. */
   consumption(): Consumption;
+  /**
+   * A store in this process (no round trip) may offer reads as the detectors ask, in place of
+   * a load of every key a batch may need: what `load` would return for the key, read on the
+   * spot. Called once per batch, before its commit; the reads stay valid until that commit.
+   */
+  readThrough?(nowMs: number): (key: StateKey) => StateItem | undefined;
 }
 
 /** A key a detector reads, and optionally when a cached lower bound of its item decides. */

@@ -87,18 +87,27 @@ export class BatchState {
     return copy;
   };
 
-  constructor(loaded: Map<string, StateItem>) {
+  /**
+   * @param loaded the items read for the batch
+   * @param readThrough where an item not in `loaded` is read when asked for (a store in this
+   *   process, see `StateStore.readThrough`); without it, an item not loaded does not exist
+   */
+  constructor(
+    loaded: Map<string, StateItem>,
+    private readonly readThrough?: (key: StateKey) => StateItem | undefined,
+  ) {
     this.items = loaded;
   }
 
   get(key: StateKey): StateItem | undefined {
-    return this.items.get(keyString(key));
+    const item = this.items.get(keyString(key));
+    return item === undefined && this.readThrough !== undefined ? this.readThrough(key) : item;
   }
 
   apply(update: StateUpdate): void {
     this.merger.add(update);
     const id = keyString(update.key);
-    let item = this.items.get(id) as Record<string, Attr> | undefined;
+    let item = (this.items.get(id) ?? (this.readThrough === undefined || this.ownedItems.has(id) ? undefined : this.readThrough(update.key))) as Record<string, Attr> | undefined;
     if (item === undefined || !this.ownedItems.has(id)) {
       this.loaded.set(id, item);
       item = { ...item };

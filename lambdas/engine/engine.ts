@@ -141,6 +141,18 @@ function* keyListsOf(planned: readonly Planned[]): Generator<readonly ReadKey[]>
 }
 
 /**
+ * The batch's state, with the keys its cache may refresh: a store in this process is read as the
+ * detectors ask (no load of every key first: a replay's batches spend their time there
+ * otherwise); a table, or a store behind a cache, is read once for the whole batch.
+ */
+async function batchState(planned: readonly Planned[], state: EngineState, nowMs: number): Promise<{ batch: BatchState; cacheable: ReadonlySet<string> }> {
+  if (planned.length === 0) return { batch: new BatchState(new Map()), cacheable: new Set() };
+  if (state.cache === undefined && state.store.readThrough !== undefined) return { batch: new BatchState(new Map(), state.store.readThrough(nowMs)), cacheable: new Set() };
+  const { items, cacheable } = await readState(keyListsOf(planned), state.store, state.cache, nowMs);
+  return { batch: new BatchState(items), cacheable };
+}
+
+/**
  * Evaluates one batch: selects the relevant calls, drops duplicates, reads state once, runs the
  * detectors in event-time order, and folds the findings into alert candidates. State updates are
  * idempotent, so a redelivered event changes nothing once its state was written.
@@ -157,8 +169,7 @@ export async function evaluateBatch(
   // A detector turned off is not run: no plan, no state read or written.
   const enabled = detectors.filter((d) => config.detectorSettings(d.id).enabled);
   const planned = subjects.map((subject) => planCall(subject, enabled, config));
-  const { items: loaded, cacheable } = planned.length === 0 ? { items: new Map(), cacheable: new Set<string>() } : await readState(keyListsOf(planned), state.store, state.cache, nowMs);
-  const batch = new BatchState(loaded);
+  const { batch, cacheable } = await batchState(planned, state, nowMs);
   const learningMs = config.learningPeriodDays * DAY_MS;
   const view: StateView = {
     get: (key) => batch.get(key),

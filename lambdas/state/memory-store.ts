@@ -109,9 +109,7 @@ export class MemoryStore implements StateStore {
   }
 
   async load(keys: readonly StateKey[], nowMs: number): Promise<ReadonlyMap<string, StateItem>> {
-    this.requests += 1;
-    this.lastNow = Math.max(this.lastNow, nowMs);
-    this.sweep(nowMs);
+    this.begin(nowMs);
     const nowSeconds = nowMs / 1000;
     const items = new Map<string, StateItem>();
     for (const key of keys) {
@@ -120,6 +118,15 @@ export class MemoryStore implements StateStore {
       if (item && (item[TTL_ATTRIBUTE] as number) >= nowSeconds) items.set(k, item);
     }
     return items;
+  }
+
+  readThrough(nowMs: number): (key: StateKey) => StateItem | undefined {
+    this.begin(nowMs);
+    const nowSeconds = nowMs / 1000;
+    return (key) => {
+      const item = this.items.get(keyString(key));
+      return item && (item[TTL_ATTRIBUTE] as number) >= nowSeconds ? item : undefined;
+    };
   }
 
   async commit(updates: readonly StateUpdate[], results?: ReadonlyMap<string, BatchItemResult>): Promise<void> {
@@ -153,6 +160,13 @@ export class MemoryStore implements StateStore {
   /** A copy of every stored item, keyed by `pk`/`sk`. */
   dump(): Map<string, StateItem> {
     return new Map(this.items);
+  }
+
+  /** A read: one request, the clock moves on, and now and then the expired items go. */
+  private begin(nowMs: number): void {
+    this.requests += 1;
+    this.lastNow = Math.max(this.lastNow, nowMs);
+    this.sweep(nowMs);
   }
 
   /** Drops expired entries now and then (every hour of the clock, or now when `force`), so a month-long replay stays bounded like a TTL table. */

@@ -51,8 +51,9 @@ type Parsed = { readonly results: ParseResult[]; readonly bytes: number } | { re
 
 /**
  * The Int32 slots both threads share. The engine hands back a place ahead by counting the files
- * it took (and their bytes) and waking the thread, with no message: a message per file woke the
- * thread's event loop and cost the engine's thread more than the file's decoding.
+ * it took (and their bytes), and the thread, when it is as far ahead as it may be, looks at the
+ * count every millisecond. The engine never wakes it: a message per file, or a wake-up, cost the
+ * engine's thread more than decoding the file (each is a switch to the other thread).
  */
 export const Control = {
   /** The position in `files` of the next file either thread may claim. */
@@ -155,7 +156,6 @@ export class ReadAhead {
     } else {
       Atomics.add(this.takenBytes, 0, BigInt(bytes));
       Atomics.add(this.control, Control.TAKEN, 1);
-      Atomics.notify(this.control, Control.TAKEN);
     }
     if ('error' in parsed) throw parsed.skipped ? new SkippedInput(parsed.error) : new Error(parsed.error);
     return parsed.results;
@@ -165,7 +165,6 @@ export class ReadAhead {
   async close(): Promise<void> {
     this.failure ??= new Error('the reader thread was closed');
     Atomics.store(this.control, Control.CLOSED, 1);
-    Atomics.notify(this.control, Control.TAKEN);
     this.port.close();
     await this.worker.terminate();
   }

@@ -17,6 +17,9 @@ const encoder = new ResultEncoder();
 let sent = 0;
 let sentBytes = 0n;
 
+/** How often a thread as far ahead as it may be looks whether the engine has taken files (ms). */
+const LOOK_EVERY_MS = 1;
+
 /** Waits until the engine has taken enough to make room; false once the reader is closed. */
 function room(): boolean {
   for (;;) {
@@ -25,7 +28,7 @@ function room(): boolean {
     const waiting = sent - takenFiles;
     // A file larger than the budget is still read, alone (nothing else ahead).
     if (waiting === 0 || (waiting < ahead && sentBytes - Atomics.load(taken, 0) < BigInt(aheadBytes))) return true;
-    Atomics.wait(shared, Control.TAKEN, takenFiles);
+    Atomics.wait(shared, Control.TAKEN, takenFiles, LOOK_EVERY_MS);
   }
 }
 

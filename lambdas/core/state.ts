@@ -128,8 +128,24 @@ interface MemberIndex {
   readonly added: Set<string>;
 }
 
-/** Indexes per array. An array changes in place only in `applyInPlace` on an array its owner gave it, which keeps the index current. */
-const memberIndexes = new WeakMap<readonly string[], MemberIndex>();
+/**
+ * Where an array keeps its index: a property of its own, not enumerable (no copy, comparison or
+ * serialisation sees it). A WeakMap from array to index cost a hash lookup per membership test,
+ * several per call on the hot path. An array changes in place only in `applyInPlace` on an
+ * array its owner gave it, which keeps the index current.
+ */
+const MEMBER_INDEX = Symbol('memberIndex');
+
+type Indexed = readonly string[] & { [MEMBER_INDEX]?: MemberIndex };
+
+function indexOf(values: readonly string[]): MemberIndex | undefined {
+  return (values as Indexed)[MEMBER_INDEX];
+}
+
+/** Gives `values` its index (an array that cannot take a property, a frozen one, goes unindexed). */
+function setIndex(values: readonly string[], index: MemberIndex): void {
+  if (Object.isExtensible(values)) Object.defineProperty(values, MEMBER_INDEX, { value: index, writable: true, configurable: true, enumerable: false });
+}
 /** Below this many members a scan is as quick as an index. */
 const INDEX_FROM = 16;
 
@@ -137,10 +153,11 @@ const INDEX_FROM = 16;
 export function hasMember(values: readonly string[] | undefined, value: string): boolean {
   if (values === undefined) return false;
   if (values.length < INDEX_FROM) return values.includes(value);
-  let index = memberIndexes.get(values);
+  let index = indexOf(values);
   if (index === undefined) {
+    if (!Object.isExtensible(values)) return values.includes(value);
     index = { base: new Set(values), added: new Set() };
-    memberIndexes.set(values, index);
+    setIndex(values, index);
   }
   return index.base.has(value) || index.added.has(value);
 }
@@ -148,12 +165,12 @@ export function hasMember(values: readonly string[] | undefined, value: string):
 /** A copy of a string set for its new owner to append to; it inherits the original's index. */
 export function copySet(values: readonly string[]): string[] {
   const copy = [...values];
-  const index = memberIndexes.get(values);
+  const index = indexOf(values);
   if (index !== undefined) {
     // Once the additions outgrow a quarter of the shared part they fold into a new one, so a
     // set copied batch after batch costs its additions, not its size.
     const fold = index.added.size * 4 > index.base.size;
-    memberIndexes.set(copy, fold ? { base: new Set(values), added: new Set() } : { base: index.base, added: new Set(index.added) });
+    setIndex(copy, fold ? { base: new Set(values), added: new Set() } : { base: index.base, added: new Set(index.added) });
   }
   return copy;
 }
@@ -186,7 +203,7 @@ export function applyInPlace(item: Record<string, Attr>, update: StateUpdate, ow
           item[name] = owned = own(members);
         } else if (hasMember(owned, v)) continue;
         owned.push(v);
-        memberIndexes.get(owned)?.added.add(v);
+        indexOf(owned)?.added.add(v);
       }
     }
   }

@@ -67,6 +67,9 @@ export async function readState(keyLists: Iterable<readonly ReadKey[]>, store: S
   return { items, cacheable };
 }
 
+/** An item read through and not found (the batch's map holds it so the store is asked once). */
+const ABSENT: StateItem = Object.freeze({});
+
 /**
  * The batch's state as the detectors see it: the items read, with each update applied as it is
  * made, and the updates merged into one write per key. An item is copied the first time the
@@ -100,14 +103,18 @@ export class BatchState {
   }
 
   get(key: StateKey): StateItem | undefined {
-    const item = this.items.get(keyString(key));
-    return item === undefined && this.readThrough !== undefined ? this.readThrough(key) : item;
+    const id = keyString(key);
+    const item = this.items.get(id);
+    if (item !== undefined || this.readThrough === undefined) return item === ABSENT ? undefined : item;
+    return this.read(id, key);
   }
 
   apply(update: StateUpdate): void {
     this.merger.add(update);
     const id = keyString(update.key);
-    let item = (this.items.get(id) ?? (this.readThrough === undefined || this.ownedItems.has(id) ? undefined : this.readThrough(update.key))) as Record<string, Attr> | undefined;
+    let item = this.items.get(id) as Record<string, Attr> | undefined;
+    if (item === undefined && this.readThrough !== undefined) item = this.read(id, update.key) as Record<string, Attr> | undefined;
+    else if (item === ABSENT) item = undefined;
     if (item === undefined || !this.ownedItems.has(id)) {
       this.loaded.set(id, item);
       item = { ...item };
@@ -115,6 +122,13 @@ export class BatchState {
       this.ownedItems.add(id);
     }
     applyInPlace(item, update, this.own);
+  }
+
+  /** Reads an item through, once a batch: found or not, the answer is kept with the batch's items. */
+  private read(id: string, key: StateKey): StateItem | undefined {
+    const item = this.readThrough!(key);
+    this.items.set(id, item ?? ABSENT);
+    return item;
   }
 
   /** One update per key written in the batch. */

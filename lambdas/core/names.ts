@@ -49,29 +49,30 @@ export function foldShape(name: string): string {
   if (isEmailLike(name)) return '{email}';
   let s = boundedMember(name).toLowerCase();
   if (s.length >= 36 && s.includes('-')) s = s.replace(UUID, '{uuid}');
+  // The text between folds is copied a slice at a time, not a character at a time.
   let out = '';
+  let from = 0;
   let i = 0;
   while (i < s.length) {
     const c = s.charCodeAt(i);
+    let end = i;
     if (isHex(c) && (i === 0 || !isAlnum(s.charCodeAt(i - 1)))) {
-      let end = i + 1;
+      end = i + 1;
       while (end < s.length && isHex(s.charCodeAt(end))) end += 1;
-      if (end - i >= MIN_HEX_RUN && (end === s.length || !isAlnum(s.charCodeAt(end)))) {
-        out += '{n}';
-        i = end;
-        continue;
-      }
+      if (end - i < MIN_HEX_RUN || (end < s.length && isAlnum(s.charCodeAt(end)))) end = i;
     }
-    if (isDigit(c)) {
-      out += '{n}';
-      do i += 1;
-      while (i < s.length && isDigit(s.charCodeAt(i)));
+    if (end === i && isDigit(c)) {
+      end = i + 1;
+      while (end < s.length && isDigit(s.charCodeAt(end))) end += 1;
+    }
+    if (end === i) {
+      i += 1;
       continue;
     }
-    out += s[i];
-    i += 1;
+    out += `${s.slice(from, i)}{n}`;
+    from = i = end;
   }
-  return out;
+  return from === 0 ? s : out + s.slice(from);
 }
 
 /** {@link foldShape}, each distinct name folded once. */

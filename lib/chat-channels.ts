@@ -5,6 +5,7 @@
  */
 import { closest, show } from '../lambdas/core/config-values';
 import { SEVERITIES, type Severity } from '../lambdas/core/types';
+import type { AlertSeverity } from './severity';
 
 /**
  * A chat channel fed by AWS's chat integration (Amazon Q Developer in chat applications): a
@@ -16,7 +17,7 @@ export interface ChatChannel {
   /** The channel configuration's name: unique in the account, letters, digits, `-` and `_`. */
   readonly name: string;
   /** Only alerts of this severity or higher. @default every severity */
-  readonly minSeverity?: Severity;
+  readonly minSeverity?: AlertSeverity;
   readonly slackWorkspaceId?: string;
   readonly slackChannelId?: string;
   readonly teamsTeamId?: string;
@@ -77,6 +78,6 @@ export function checkChatChannels(key: string, entries: readonly unknown[], prob
  * chat integration subscribes to a topic with no filter of its own.
  */
 export function chatThresholds(channels: readonly ChatChannel[]): Severity[] {
-  const wanted = new Set(channels.map((c) => c.minSeverity ?? 'low'));
+  const wanted = new Set<Severity>(channels.map((c) => c.minSeverity ?? 'low'));
   return SEVERITIES.filter((s) => wanted.has(s));
 }

@@ -15,10 +15,11 @@ import { DEPLOY_KEY_NAMES, unknownContextKeys } from '../lambdas/core/context-ke
 
 export { unknownContextKeys };
 import { parseExpires } from '../lambdas/core/detector-settings';
-import { SEVERITIES, type Severity } from '../lambdas/core/types';
+import { SEVERITIES } from '../lambdas/core/types';
 import { chatThresholds, checkChatChannels, type ChatChannel } from './chat-channels';
+import { AlertSeverity } from './severity';
 
-export { chatThresholds, type ChatChannel };
+export { AlertSeverity, chatThresholds, type ChatChannel };
 import { environmentProblem } from './lambda-environment';
 
 export { ConfigError };
@@ -27,21 +28,34 @@ export { ConfigError };
 export interface EmailSubscriber {
   readonly email: string;
   /** @default every severity */
-  readonly minSeverity?: Severity;
+  readonly minSeverity?: AlertSeverity;
 }
 
 /** An HTTPS subscription to the alert topic, optionally only for alerts of at least `minSeverity`. */
 export interface HttpsSubscriber {
   readonly endpoint: string;
   /** @default every severity */
-  readonly minSeverity?: Severity;
+  readonly minSeverity?: AlertSeverity;
 }
 
+// Enums rather than unions of string literals, which jsii would hand other languages as plain
+// strings; the values are the context keys' own, so parsed context needs no conversion.
+
 /** Where the pipeline's CloudWatch alarms notify: a separate operations topic, or the alert topic. */
-export type AlarmDestination = 'ops' | 'alert';
+export enum AlarmDestination {
+  /** A separate operations topic, for `opsEmails`. */
+  OPS = 'ops',
+  /** The alert topic. */
+  ALERT = 'alert',
+}
 
 /** What the alert events on EventBridge carry as `detail`: the versioned alert record, or the OCSF Detection Finding. */
-export type AlertEventDetail = 'record' | 'ocsf';
+export enum AlertEventDetail {
+  /** The versioned alert record, as SNS subscribers get it. */
+  RECORD = 'record',
+  /** The OCSF Detection Finding (class 2004). */
+  OCSF = 'ocsf',
+}
 
 /** Validated deployment settings (the keys of {@link DEPLOY_KEYS}). */
 export interface DeploymentConfig {

@@ -30,27 +30,29 @@ export class HomeStack extends Stack {
     const d = props.config.deployment;
     this.pipeline = new AssumeRoleWatch(this, 'Pipeline', {
       detection: props.config.detection,
-      alertEmails: d.alertEmails,
-      alertHttpsEndpoints: d.alertHttpsEndpoints,
+      alertEmails: [...d.alertEmails],
+      alertHttpsEndpoints: [...d.alertHttpsEndpoints],
       alarmTopic: d.alarmTopic,
-      opsEmails: d.opsEmails,
+      opsEmails: [...d.opsEmails],
       batchSize: d.batchSize,
       maxBatchingWindow: Duration.seconds(d.maxBatchingWindowSeconds),
-      reservedConcurrency: d.reservedConcurrency,
+      // The key's null (no reservation) is the prop reserveConcurrency false.
+      reservedConcurrency: d.reservedConcurrency ?? undefined,
+      reserveConcurrency: d.reservedConcurrency !== null,
       memorySize: d.lambdaMemoryMb,
       timeout: Duration.seconds(d.lambdaTimeoutSeconds),
       maxReceiveCount: d.maxReceiveCount,
       logRetention: d.logRetentionDays as logs.RetentionDays,
       silenceAlarmHours: d.silenceAlarmHours,
       oldestMessageAlarmAge: Duration.minutes(d.oldestMessageAlarmMinutes),
-      eventRegions: d.regions,
-      redriveRoleArns: d.redriveRoleArns,
+      eventRegions: [...d.regions],
+      redriveRoleArns: [...d.redriveRoleArns],
       alertEventBus: d.alertEventBus === null ? undefined : d.alertEventBus.startsWith('arn:')
         ? events.EventBus.fromEventBusArn(this, 'AlertEventBus', d.alertEventBus)
         : events.EventBus.fromEventBusName(this, 'AlertEventBus', d.alertEventBus),
       alertEventDetail: d.alertEventDetail,
       securityHub: d.securityHub,
-      chatChannels: d.chatChannels,
+      chatChannels: [...d.chatChannels],
     });
     this.trail = d.createTrail ? new ManagementEventsTrail(this, 'Trail', { retentionDays: d.trailRetentionDays }) : undefined;
 

@@ -40,7 +40,7 @@ function burst(): unknown[] {
 }
 
 /** A batch that touches the same counters and sessions many times (`hour` hours after T). */
-function busyBatch(hour = 0): string[] {
+function busyBatch(hour = 0): ReturnType<typeof outToCustomer>[] {
   const start = new Date(Date.parse(T) + hour * 3_600_000).toISOString();
   return [
     ...times(start, 20, 5).map((time, i) => outToCustomer({ time, account: Object.values(CUSTOMERS)[i % 4] })),

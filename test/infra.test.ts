@@ -11,7 +11,7 @@ import { AwsSolutionsChecks, NagPack } from 'cdk-nag';
 import { ENVIRONMENT } from '../lambdas/detect/contract';
 import { ASSUME_ROLE_EVENT_NAMES } from '../lambdas/core/types';
 import { TABLE_SCHEMA } from '../lambdas/state/schema';
-import { deployDefault } from '../lib/config';
+import { AlertSeverity, deployDefault } from '../lib/config';
 import { AssumeRoleWatch } from '../lib/constructs/assume-role-watch';
 import { ALL_MANAGEMENT_EVENTS_STATE, CLOUDTRAIL_DETAIL_TYPE } from '../lib/constructs/cloudtrail-rules';
 import { NotificationTopic } from '../lib/constructs/notification-topic';
@@ -212,7 +212,7 @@ describe('the state table', () => {
 describe('the topics', () => {
   it('encrypt with a rotated customer-managed key that CloudWatch alarms may use', () => {
     // Then every topic uses the one key
-    const key = logicalId(built.stacks.home.pipeline.topicKey);
+    const key = logicalId(built.stacks.home.pipeline.topicKey!);
     const topics = Object.values(resourcesOf(home, 'AWS::SNS::Topic'));
     expect(topics).toHaveLength(2);
     for (const t of topics) expect(props(t).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
@@ -389,7 +389,7 @@ describe('IAM', () => {
   it('grants the function exactly the actions the handler uses, on its own resources', () => {
     // Given the pipeline's resources
     const p = built.stacks.home.pipeline;
-    const [logs, table, topic, key, queue] = [p.logGroup, p.table, p.alertTopic, p.topicKey, p.queue].map(logicalId);
+    const [logs, table, topic, key, queue] = [p.logGroup, p.table, p.alertTopic, p.topicKey!, p.queue].map(logicalId);
     // Then the role's policies allow these and nothing else
     expect(roleGrants(home, logicalId(p.functionRole))).toEqual([
       `dynamodb:BatchGetItem → ${table}`,
@@ -505,7 +505,7 @@ describe('NotificationTopic on a topic alarms publish to', () => {
   it('lets alarm notifications (no severity attribute) through a minimum-severity filter', () => {
     // Given a topic that alarms notify, with a subscriber for high and critical alerts
     const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'T');
-    new NotificationTopic(stack, 'Alerts', { key: new kms.Key(stack, 'Key'), displayName: 'x', emails: [{ email: 'soc@example.com', minSeverity: 'high' }], allowAlarms: true });
+    new NotificationTopic(stack, 'Alerts', { key: new kms.Key(stack, 'Key'), displayName: 'x', emails: [{ email: 'soc@example.com', minSeverity: AlertSeverity.HIGH }], allowAlarms: true });
     // Then the filter also accepts messages without the attribute
     Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { FilterPolicy: { severity: ['high', 'critical', { exists: false }] } });
   });

@@ -9,7 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { AllowedCidrGroups, CompiledConfig } from '../core/config';
 import { describeCidrGroups, diffCidrGroups, parseCidrSource } from '../core/cidr-source';
 import type { ParsedObject, ReadOutcome } from '../state/s3-object';
-import { ALLOWED_CIDRS_AGE_METRIC, ALLOWED_CIDRS_UNAVAILABLE_METRIC } from './contract';
+import { ALLOWED_CIDRS_AGE_METRIC, ALLOWED_CIDRS_READ_FAILURES_METRIC, ALLOWED_CIDRS_UNAVAILABLE_METRIC } from './contract';
 import { refreshedObjectAt, type SourceReporting } from './refreshed-source';
 
 /** AWS's own ip-ranges.json is under 2 MB; a vendor's list is far smaller. */
@@ -23,7 +23,7 @@ export const ALLOWED_CIDRS_REPORTING: SourceReporting = {
   summaryField: 'allowList',
   unusable: 'no entry could be used',
   unavailable: 'allowedCidrs alone applies until a good copy is read',
-  metrics: { age: ALLOWED_CIDRS_AGE_METRIC, unavailable: ALLOWED_CIDRS_UNAVAILABLE_METRIC, readFailures: 'AllowedCidrsReadFailures' },
+  metrics: { age: ALLOWED_CIDRS_AGE_METRIC, unavailable: ALLOWED_CIDRS_UNAVAILABLE_METRIC, readFailures: ALLOWED_CIDRS_READ_FAILURES_METRIC },
 };
 
 /** What a read changed in the copy: entries as `group block`. */

@@ -47,3 +47,71 @@ export const ALLOWED_CIDRS_AGE_METRIC = 'AllowedCidrsAgeSeconds';
 export const ALLOWED_CIDRS_UNAVAILABLE_METRIC = 'AllowedCidrsUnavailable';
 /** Reads of the published allow-list that changed it (a block added, removed or moved between groups). */
 export const ALLOWED_CIDRS_CHANGES_METRIC = 'AllowedCidrsChanges';
+/** Reads of the customer registry that failed or found nothing usable (the last good copy was kept). */
+export const CUSTOMER_REGISTRY_READ_FAILURES_METRIC = 'CustomerRegistryReadFailures';
+/** Reads of the published allow-list that failed or found nothing usable (the last good copy was kept). */
+export const ALLOWED_CIDRS_READ_FAILURES_METRIC = 'AllowedCidrsReadFailures';
+
+/**
+ * The counters every batch emits, zero included, with the `service` dimension alone (the
+ * operations dashboard graphs them by these names).
+ */
+export const BATCH_METRICS = {
+  /** SQS messages in the batch. */
+  messagesReceived: 'MessagesReceived',
+  /** Messages holding a record that could not be parsed: retried, then kept in the dead-letter queue. */
+  messagesRejected: 'MessagesRejected',
+  /** Calls the detectors looked at. */
+  eventsRelevant: 'EventsRelevant',
+  /** Calls of no interest (another role's, a service's), and records that were not calls. */
+  eventsIgnored: 'EventsIgnored',
+  /** Calls seen before (SQS and EventBridge deliver at least once). */
+  eventsDuplicate: 'EventsDuplicate',
+  /** Findings of every detector, before suppression and severity floors. */
+  findings: 'Findings',
+  /** Alerts every destination took. */
+  alertsPublished: 'AlertsPublished',
+  /** Alerts not sent again within `suppressionMinutes` of the same one. */
+  alertsSuppressed: 'AlertsSuppressed',
+  /** Findings a detector exception covered. */
+  exemptedFindings: 'ExemptedFindings',
+  /** Alerts an earlier, interrupted invocation had reserved, sent by this one. */
+  alertsRecovered: 'AlertsRecovered',
+  /** Alerts another live invocation holds (their messages are retried). */
+  alertsHeldElsewhere: 'AlertsHeldElsewhere',
+  /** Alerts a destination refused (their messages are retried). */
+  alertsPublishFailed: 'AlertsPublishFailed',
+  /** 1 for a batch that failed as a whole (the state table or the ledger unreachable); emitted only then. */
+  batchFailures: 'BatchFailures',
+  /** DynamoDB read request units the batch consumed. */
+  readRequestUnits: 'ReadRequestUnits',
+  /** DynamoDB write request units the batch consumed. */
+  writeRequestUnits: 'WriteRequestUnits',
+} as const;
+
+/** The dimension, beside `service`, of {@link DETECTOR_METRICS}: a detector's id (one of {@link DETECTOR_IDS}). */
+export const DETECTOR_DIMENSION = 'detector';
+/** Per-detector counters, emitted for the detectors that had any in the batch. */
+export const DETECTOR_METRICS = {
+  findings: 'DetectorFindings',
+  alerts: 'DetectorAlerts',
+  exemptedFindings: 'DetectorExemptedFindings',
+} as const;
+/** The values of {@link DETECTOR_DIMENSION}. */
+export { DETECTOR_IDS } from '../core/detector-ids';
+
+/** Alerts one destination refused in a batch, with the dimension {@link DESTINATION_DIMENSION}; emitted only then. */
+export const DESTINATION_REFUSALS_METRIC = 'DestinationRefusals';
+/** The dimension, beside `service`, of {@link DESTINATION_REFUSALS_METRIC}: the destination's name. */
+export const DESTINATION_DIMENSION = 'destination';
+/** The names of the alert destinations, as {@link DESTINATION_DIMENSION} carries them. */
+export const DESTINATIONS = {
+  sns: 'sns',
+  eventBridge: 'eventbridge',
+  securityHub: 'securityhub',
+} as const;
+
+/** The name of the chat destination of one severity threshold: one per chat topic, not per channel. */
+export function chatDestination(minSeverity: ChatTopicSetting['minSeverity']): string {
+  return `chat-${minSeverity}`;
+}

@@ -9,7 +9,7 @@ import type { CompiledConfig } from '../core/config';
 import { describeRegistryLoad, externalIdSha256, parseCustomerRegistry, registeredRoleName, type CustomerRegistry } from '../core/customer-registry';
 import type { ParsedCall } from '../core/types';
 import type { ParsedObject, ReadOutcome } from '../state/s3-object';
-import { CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC } from './contract';
+import { CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_READ_FAILURES_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC } from './contract';
 import { refreshedObjectAt, type SourceReporting } from './refreshed-source';
 
 /** A registry is kilobytes per hundred customers; a wrong object could be anything. */
@@ -23,7 +23,7 @@ export const CUSTOMER_REGISTRY_REPORTING: SourceReporting = {
   summaryField: 'registry',
   unusable: 'no line could be used',
   unavailable: 'its checks are skipped until a good copy is read',
-  metrics: { age: CUSTOMER_REGISTRY_AGE_METRIC, unavailable: CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, readFailures: 'CustomerRegistryReadFailures' },
+  metrics: { age: CUSTOMER_REGISTRY_AGE_METRIC, unavailable: CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, readFailures: CUSTOMER_REGISTRY_READ_FAILURES_METRIC },
 };
 
 /** The registry copy a batch runs with, and what reading it did. */

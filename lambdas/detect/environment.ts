@@ -25,7 +25,7 @@ import { DynamoLedger } from '../state/dynamodb-ledger';
 import { DynamoStore } from '../state/dynamodb-store';
 import { CapacityMeter } from '../state/meter';
 import { defaultS3Client } from '../state/s3-object';
-import { ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE, type ChatTopicSetting } from './contract';
+import { chatDestination, DESTINATIONS, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE, type ChatTopicSetting } from './contract';
 import { s3AllowedCidrs } from './allowed-cidrs';
 import { s3CustomerRegistry } from './customer-registry';
 import type { DetectDependencies } from './handler';
@@ -83,27 +83,27 @@ function chatTopicsOf(text: string): ChatTopicSetting[] {
 export function publisherFromEnvironment(): AlertPublisher {
   let sns: SNSClient | undefined;
   const snsClient = (): SNSClient => (sns ??= new (snsModule().SNSClient)({}));
-  const destinations: Destination[] = [{ name: 'sns', publisher: new SnsPublisher(snsClient, requireEnv(ENVIRONMENT.topic)) }];
+  const destinations: Destination[] = [{ name: DESTINATIONS.sns, publisher: new SnsPublisher(snsClient, requireEnv(ENVIRONMENT.topic)) }];
   const bus = optionalEnv(ENVIRONMENT.eventBus);
   if (bus !== undefined) {
     const detail = optionalEnv(ENVIRONMENT.eventDetail) ?? 'record';
     if (detail !== 'record' && detail !== 'ocsf') throw new Error(`environment variable ${ENVIRONMENT.eventDetail}: ${JSON.stringify(detail)} is neither record nor ocsf`);
     destinations.push({
-      name: 'eventbridge',
+      name: DESTINATIONS.eventBridge,
       publisher: new EventBridgePublisher(() => new (eventBridgeModule().EventBridgeClient)({}), { eventBusName: bus, render: detail === 'ocsf' ? toOcsf : recordDetail }),
     });
   }
   const product = optionalEnv(ENVIRONMENT.securityHubProduct);
   if (product !== undefined) {
     const target = securityHubTarget(product);
-    destinations.push({ name: 'securityhub', publisher: new SecurityHubPublisher(() => new (securityHubModule().SecurityHubClient)({ region: target.region }), target) });
+    destinations.push({ name: DESTINATIONS.securityHub, publisher: new SecurityHubPublisher(() => new (securityHubModule().SecurityHubClient)({ region: target.region }), target) });
   }
   const chat = optionalEnv(ENVIRONMENT.chatTopics);
   for (const topic of chat === undefined ? [] : chatTopicsOf(chat)) {
     const floor = SEVERITIES.indexOf(topic.minSeverity as Severity);
     destinations.push({
       // Named by threshold, not by topic: the construct keeps one topic per threshold.
-      name: `chat-${topic.minSeverity}`,
+      name: chatDestination(topic.minSeverity),
       publisher: new SnsPublisher(snsClient, topic.topicArn, { render: renderChatAlert }),
       accepts: (alert) => SEVERITIES.indexOf(alert.severity) >= floor,
     });

@@ -20,7 +20,7 @@ import { DETECTORS } from '../detectors';
 import type { Alert } from '../engine/alerts';
 import type { Clock } from '../engine/engine';
 import { ALLOWED_CIDRS_REPORTING, type AllowedCidrsForBatch, type AllowedCidrsSource } from './allowed-cidrs';
-import { ALLOWED_CIDRS_CHANGES_METRIC, ASSUME_ROLE_EVENTS_METRIC, EXPIRED_EXCEPTIONS_METRIC } from './contract';
+import { ALLOWED_CIDRS_CHANGES_METRIC, ASSUME_ROLE_EVENTS_METRIC, BATCH_METRICS, DESTINATION_DIMENSION, DESTINATION_REFUSALS_METRIC, DETECTOR_DIMENSION, DETECTOR_METRICS, EXPIRED_EXCEPTIONS_METRIC } from './contract';
 import { CUSTOMER_REGISTRY_REPORTING, type CustomerRegistrySource, type RegistryForBatch } from './customer-registry';
 import { emitSourceMetrics, logSourceReads } from './refreshed-source';
 
@@ -275,36 +275,35 @@ function report(deps: DetectDependencies, summary: InvocationSummary, parsed: Pa
 
 function emitMetrics(metrics: Metrics, s: InvocationSummary, parsed: ParsedMessages, delivered: readonly Alert[]): void {
   const stats = s.result?.stats;
-  metrics.addMetric('MessagesReceived', MetricUnit.Count, s.messages);
-  metrics.addMetric('MessagesRejected', MetricUnit.Count, s.rejectedMessages);
+  const m = BATCH_METRICS;
+  metrics.addMetric(m.messagesReceived, MetricUnit.Count, s.messages);
+  metrics.addMetric(m.messagesRejected, MetricUnit.Count, s.rejectedMessages);
   // The silence alarm watches this: no AssumeRole at all for hours means the trail or rule broke.
   metrics.addMetric(ASSUME_ROLE_EVENTS_METRIC, MetricUnit.Count, parsed.assumeRoleEvents);
-  metrics.addMetric('EventsRelevant', MetricUnit.Count, stats?.relevant ?? 0);
-  metrics.addMetric('EventsIgnored', MetricUnit.Count, parsed.ignored + (stats?.ignored ?? 0));
-  metrics.addMetric('EventsDuplicate', MetricUnit.Count, stats?.duplicates ?? 0);
-  metrics.addMetric('Findings', MetricUnit.Count, stats?.findings ?? 0);
-  metrics.addMetric('AlertsPublished', MetricUnit.Count, s.published);
-  metrics.addMetric('AlertsSuppressed', MetricUnit.Count, stats?.suppressed ?? 0);
-  metrics.addMetric('ExemptedFindings', MetricUnit.Count, stats?.exempted ?? 0);
+  metrics.addMetric(m.eventsRelevant, MetricUnit.Count, stats?.relevant ?? 0);
+  metrics.addMetric(m.eventsIgnored, MetricUnit.Count, parsed.ignored + (stats?.ignored ?? 0));
+  metrics.addMetric(m.eventsDuplicate, MetricUnit.Count, stats?.duplicates ?? 0);
+  metrics.addMetric(m.findings, MetricUnit.Count, stats?.findings ?? 0);
+  metrics.addMetric(m.alertsPublished, MetricUnit.Count, s.published);
+  metrics.addMetric(m.alertsSuppressed, MetricUnit.Count, stats?.suppressed ?? 0);
+  metrics.addMetric(m.exemptedFindings, MetricUnit.Count, stats?.exempted ?? 0);
   metrics.addMetric(EXPIRED_EXCEPTIONS_METRIC, MetricUnit.Count, s.expiredExceptions);
-  metrics.addMetric('AlertsRecovered', MetricUnit.Count, s.recovered);
-  metrics.addMetric('AlertsHeldElsewhere', MetricUnit.Count, s.busy);
-  metrics.addMetric('AlertsPublishFailed', MetricUnit.Count, s.publishFailed);
+  metrics.addMetric(m.alertsRecovered, MetricUnit.Count, s.recovered);
+  metrics.addMetric(m.alertsHeldElsewhere, MetricUnit.Count, s.busy);
+  metrics.addMetric(m.alertsPublishFailed, MetricUnit.Count, s.publishFailed);
   // Which destination refused (SNS, the bus, Security Hub, a chat topic): one alarm or graph each.
   for (const [destination, count] of Object.entries(s.result?.stats.refusedBy ?? {})) {
-    const single = metrics.singleMetric();
-    single.addDimension('destination', destination);
-    single.addMetric('DestinationRefusals', MetricUnit.Count, count);
+    emitWithDimension(metrics, DESTINATION_DIMENSION, destination, DESTINATION_REFUSALS_METRIC, count);
   }
-  if (s.result?.retryAll) metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
+  if (s.result?.retryAll) metrics.addMetric(m.batchFailures, MetricUnit.Count, 1);
   // The registry's and the allow-list's alarms watch these: a copy too old, or none at all.
   if (s.customerRegistry) emitSourceMetrics(metrics, CUSTOMER_REGISTRY_REPORTING, s.customerRegistry);
   if (s.allowedCidrs) {
     emitSourceMetrics(metrics, ALLOWED_CIDRS_REPORTING, s.allowedCidrs);
     if (s.allowedCidrs.change !== null) metrics.addMetric(ALLOWED_CIDRS_CHANGES_METRIC, MetricUnit.Count, 1);
   }
-  metrics.addMetric('ReadRequestUnits', MetricUnit.Count, s.readUnits);
-  metrics.addMetric('WriteRequestUnits', MetricUnit.Count, s.writeUnits);
+  metrics.addMetric(m.readRequestUnits, MetricUnit.Count, s.readUnits);
+  metrics.addMetric(m.writeRequestUnits, MetricUnit.Count, s.writeUnits);
   const byDetector = new Map<string, { findings: number; alerts: number; exempted: number }>();
   const countsOf = (detector: string): { findings: number; alerts: number; exempted: number } => {
     let counts = byDetector.get(detector);
@@ -315,11 +314,20 @@ function emitMetrics(metrics: Metrics, s: InvocationSummary, parsed: ParsedMessa
   for (const a of delivered) countsOf(a.detector).alerts += 1;
   for (const [key, n] of Object.entries(stats?.exemptions ?? {})) countsOf(key.slice(0, key.indexOf('/'))).exempted += n;
   for (const [detector, counts] of byDetector) {
-    const single = metrics.singleMetric();
-    single.addDimension('detector', detector);
-    single.addMetric('DetectorFindings', MetricUnit.Count, counts.findings);
-    single.addMetric('DetectorAlerts', MetricUnit.Count, counts.alerts);
-    single.addMetric('DetectorExemptedFindings', MetricUnit.Count, counts.exempted);
+    emitWithDimension(metrics, DETECTOR_DIMENSION, detector, DETECTOR_METRICS.findings, counts.findings);
+    emitWithDimension(metrics, DETECTOR_DIMENSION, detector, DETECTOR_METRICS.alerts, counts.alerts);
+    emitWithDimension(metrics, DETECTOR_DIMENSION, detector, DETECTOR_METRICS.exemptedFindings, counts.exempted);
   }
   metrics.publishStoredMetrics();
+}
+
+/**
+ * One metric with one dimension besides `service`, emitted at once. A Powertools single metric
+ * is flushed, and its dimensions cleared, by its first `addMetric`: a second metric added to it
+ * would go out with `service` alone (that is how `DetectorAlerts` once lost its `detector`).
+ */
+function emitWithDimension(metrics: Metrics, dimension: string, value: string, name: string, count: number): void {
+  const single = metrics.singleMetric();
+  single.addDimension(dimension, value);
+  single.addMetric(name, MetricUnit.Count, count);
 }

@@ -19,7 +19,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALLOWED_CIDRS_AGE_METRIC, ALLOWED_CIDRS_UNAVAILABLE_METRIC, ASSUME_ROLE_EVENTS_METRIC, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, ENVIRONMENT, EXPIRED_EXCEPTIONS_METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
+import { ALLOWED_CIDRS_AGE_METRIC, ALLOWED_CIDRS_UNAVAILABLE_METRIC, ASSUME_ROLE_EVENTS_METRIC, chatDestination, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, DESTINATIONS, ENVIRONMENT, EXPIRED_EXCEPTIONS_METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
 import { parseS3Url, type EngineConfig } from '../../lambdas/core/config';
 import { TABLE_SCHEMA } from '../../lambdas/state/schema';
 import { chatThresholds, deployDefault, objectSourceProblems, type AlarmDestination, type AlertEventDetail, type ChatChannel, type EmailSubscriber, type HttpsSubscriber } from '../config';
@@ -29,6 +29,7 @@ import { detectionConfigJson, environmentProblem, eventRegionsValue, FIXED_ENVIR
 import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
 import { createChatChannels } from './chat-channels';
 import { createTopicKey, NotificationTopic } from './notification-topic';
+import { OperationsDashboard } from './operations-dashboard';
 
 /** The repository root (this file is lib/constructs/). */
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -41,6 +42,14 @@ export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** The compiled AWS IP ranges the bundle ships (written by `npm run refresh-ip-ranges`). */
 export const AWS_IP_RANGES_INDEX = 'aws-ip-ranges.index.json';
 
+/**
+ * The DynamoDB operations the function calls, its role's only actions on the table (the dashboard
+ * graphs their throttles). lambdas/state/dynamodb-store.ts and dynamodb-ledger.ts: BatchGetItem
+ * for state and the ledger's pointers and slots, GetItem on a slot, conditional PutItem and
+ * atomic UpdateItem. Never Query, Scan, DeleteItem or table management.
+ */
+const TABLE_OPERATIONS = ['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem'] as const;
+
 /** Queue visibility timeout per unit of function timeout (AWS's guidance for SQS event sources). */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 
@@ -52,20 +61,36 @@ const VISIBILITY_TIMEOUT_FACTOR = 6;
 export interface AssumeRoleWatchProps {
   /** The resolved detection configuration (`resolveConfig`), handed to the function as JSON. */
   readonly detection: EngineConfig;
-  /** @default [] */
-  readonly alertEmails?: readonly EmailSubscriber[];
-  /** @default [] */
-  readonly alertHttpsEndpoints?: readonly HttpsSubscriber[];
-  /** Where the alarms notify: a separate operations topic, or the alert topic. @default 'ops' (`alarmTopic`) */
+  /** E-mail subscriptions to the alert topic (only to the one created here, see `alertTopic`). @default [] (`alertEmails`) */
+  readonly alertEmails?: EmailSubscriber[];
+  /** HTTPS subscriptions to the alert topic (only to the one created here, see `alertTopic`). @default [] (`alertHttpsEndpoints`) */
+  readonly alertHttpsEndpoints?: HttpsSubscriber[];
+  /**
+   * An existing topic to publish the alerts to, instead of one created here: then no alert topic
+   * is created, `alertEmails` and `alertHttpsEndpoints` must be empty (subscribe to your topic
+   * yourself), and the function may `sns:Publish` to it. A topic encrypted with a customer managed
+   * key is yours to open: grant `functionRole` `kms:Decrypt` and `kms:GenerateDataKey` on the key
+   * (`key.grant(watch.functionRole, 'kms:Decrypt', 'kms:GenerateDataKey')`, and a key policy that
+   * allows it), and with `alarmTopic` `alert` let `cloudwatch.amazonaws.com` use it too, or the
+   * alarms' notifications are dropped. @default a topic encrypted with `topicKey`
+   */
+  readonly alertTopic?: sns.ITopic;
+  /** Where the alarms notify: a separate operations topic, or the alert topic. @default AlarmDestination.OPS (`alarmTopic`) */
   readonly alarmTopic?: AlarmDestination;
-  /** Subscribers of the operations topic. @default [] */
-  readonly opsEmails?: readonly string[];
+  /** Subscribers of the operations topic. @default [] (`opsEmails`) */
+  readonly opsEmails?: string[];
   /** Most messages per invocation. @default 100 (`batchSize`) */
   readonly batchSize?: number;
   /** How long the event source gathers messages. @default Duration.seconds(30) (`maxBatchingWindowSeconds`) */
   readonly maxBatchingWindow?: Duration;
-  /** Reserved concurrency, also the event source's maximum concurrency; null for neither. @default 5 (`reservedConcurrency`) */
-  readonly reservedConcurrency?: number | null;
+  /** Concurrent executions reserved for the function, also the event source's maximum concurrency. @default 5 (`reservedConcurrency`) */
+  readonly reservedConcurrency?: number;
+  /**
+   * Reserve concurrency (and cap the event source) at all: false for neither, as the context key
+   * `reservedConcurrency` null does (new accounts with a 10-execution quota cannot reserve any);
+   * `reservedConcurrency` must then be left out. @default true (`reservedConcurrency`)
+   */
+  readonly reserveConcurrency?: boolean;
   /** @default 512 (`lambdaMemoryMb`) */
   readonly memorySize?: number;
   /** @default Duration.seconds(60) (`lambdaTimeoutSeconds`) */
@@ -82,41 +107,83 @@ export interface AssumeRoleWatchProps {
    * Every region whose events reach this stack's bus: its own and the forwarders'. The function
    * rejects an event of any other region or account. @default [the stack's region] (`regions`)
    */
-  readonly eventRegions?: readonly string[];
+  readonly eventRegions?: string[];
   /**
    * IAM roles that may send messages to the queue besides the EventBridge rules: those you
    * redrive the dead-letter queues with. The queue policy denies everyone else. @default [] (`redriveRoleArns`)
    */
-  readonly redriveRoleArns?: readonly string[];
+  readonly redriveRoleArns?: string[];
   /**
    * Also put every alert on this bus (source `assumerole-watch`, detail-type `AssumeRole Watch
-   * Alert`); the function may put events on it only. @default none (`alertEventBus`)
+   * Alert`): yours, or one imported by name or ARN (`EventBus.fromEventBusName`, as the context
+   * key does). The function may put events on it only; a bus of another account must allow
+   * this one to. @default none (`alertEventBus`)
    */
   readonly alertEventBus?: events.IEventBus;
-  /** The alert events' detail: the versioned alert record, or the OCSF Detection Finding. @default 'record' (`alertEventDetail`) */
+  /** The alert events' detail: the versioned alert record, or the OCSF Detection Finding. @default AlertEventDetail.RECORD (`alertEventDetail`) */
   readonly alertEventDetail?: AlertEventDetail;
   /** Import every alert into Security Hub as a finding of the account's own product. @default false (`securityHub`) */
   readonly securityHub?: boolean;
   /** Slack and Microsoft Teams channels fed by AWS's chat integration. @default [] (`chatChannels`) */
-  readonly chatChannels?: readonly ChatChannel[];
+  readonly chatChannels?: ChatChannel[];
+  /**
+   * An existing table for detector state and the alert ledger, instead of one created here (no
+   * table is created then). It must have the schema the stores use (lambdas/state/schema.ts): a
+   * partition key `pk` and a sort key `sk`, both strings, and time to live enabled on `expiresAt`
+   * (every item carries one; without it the table only grows). Any billing mode; on-demand suits
+   * the spiky traffic. Keep point-in-time recovery and deletion protection on: the baselines take
+   * weeks to learn. The function may `BatchGetItem`, `GetItem`, `PutItem` and `UpdateItem` on it;
+   * a table encrypted with a customer managed key is yours to open to `functionRole`
+   * (`key.grantEncryptDecrypt(watch.functionRole)`). Share it with nothing else: the function
+   * trusts what it reads there. @default a table created with that schema (on demand, PITR, deletion protection, retained)
+   */
+  readonly table?: dynamodb.ITable;
+  /** Deploy the operations dashboard ({@link OperationsDashboard}). @default true */
+  readonly dashboard?: boolean;
+  /** The dashboard's name. @default a name CloudFormation generates */
+  readonly dashboardName?: string;
+  /** Where the dashboard's runbook link points (your copy of docs/deploy.md, a wiki page). @default none: the text names the package's docs pages */
+  readonly runbookUrl?: string;
 }
 
-/** The pipeline: rules, queue, function, table, topics and alarms. */
+/** Every alarm of {@link AssumeRoleWatch}, by purpose. */
+export interface AssumeRoleWatchAlarms {
+  /** Messages the function failed to process landed in the dead-letter queue. */
+  readonly deadLetterQueue: cloudwatch.Alarm;
+  /** EventBridge could not deliver events to the queue. */
+  readonly targetDeadLetterQueue: cloudwatch.Alarm;
+  /** The function failed. */
+  readonly errors: cloudwatch.Alarm;
+  /** The function was throttled. */
+  readonly throttles: cloudwatch.Alarm;
+  /** A message waited longer than `oldestMessageAlarmAge`. */
+  readonly oldestMessage: cloudwatch.Alarm;
+  /** No AssumeRole event for `silenceAlarmHours`. */
+  readonly silence: cloudwatch.Alarm;
+  /** The customer registry's copy is too old, or none was read (only with `customerRegistry`). */
+  readonly customerRegistry?: cloudwatch.Alarm;
+  /** The published allow-list's copy is too old, or none was read (only with `allowedCidrsSource`). */
+  readonly allowedCidrs?: cloudwatch.Alarm;
+  /** A detector exception has ended (only when `detectors` holds exceptions). */
+  readonly expiredExceptions?: cloudwatch.Alarm;
+}
+
+/** The pipeline: rules, queue, function, table, topics, alarms and dashboard. */
 export class AssumeRoleWatch extends Construct {
-  /** Encrypts the alert and operations topics. */
-  public readonly topicKey: kms.Key;
-  /** Alerts are published here. */
-  public readonly alertTopic: sns.Topic;
+  /** Encrypts the topics created here; none when no topic is (an existing `alertTopic`, `alarmTopic` `alert`, no chat channel). */
+  public readonly topicKey: kms.Key | undefined;
+  /** Alerts are published here: the topic created here, or the existing `alertTopic`. */
+  public readonly alertTopic: sns.ITopic;
   /** Alarm notifications, when `alarmTopic` is `ops`. */
   public readonly opsTopic: sns.Topic | undefined;
   /** The topic the alarms notify (the operations topic or the alert topic). */
-  public readonly alarmTopic: sns.Topic;
+  public readonly alarmTopic: sns.ITopic;
   /** The chat topics, by severity threshold (one per distinct `minSeverity` of the chat channels). */
   public readonly chatTopics: ReadonlyMap<Severity, sns.Topic>;
   /** The role the chat channels run with: it may do nothing in AWS. */
   public readonly chatRole: iam.Role | undefined;
-  /** Detector state and the alert ledger. */
-  public readonly table: dynamodb.Table;
+  /** Detector state and the alert ledger: the table created here, or the existing `table`. */
+  public readonly table: dynamodb.ITable;
   /** Buffers the events between EventBridge and the function. */
   public readonly queue: sqs.Queue;
   /** Messages that failed `maxReceiveCount` times. */
@@ -134,26 +201,15 @@ export class AssumeRoleWatch extends Construct {
   /** The "detect" function. */
   public readonly function: nodejs.NodejsFunction;
   /** Every alarm, by purpose. */
-  public readonly alarms: {
-    readonly deadLetterQueue: cloudwatch.Alarm;
-    readonly targetDeadLetterQueue: cloudwatch.Alarm;
-    readonly errors: cloudwatch.Alarm;
-    readonly throttles: cloudwatch.Alarm;
-    readonly oldestMessage: cloudwatch.Alarm;
-    readonly silence: cloudwatch.Alarm;
-    /** The customer registry's copy is too old, or none was read (only with `customerRegistry`). */
-    readonly customerRegistry?: cloudwatch.Alarm;
-    /** The published allow-list's copy is too old, or none was read (only with `allowedCidrsSource`). */
-    readonly allowedCidrs?: cloudwatch.Alarm;
-    /** A detector exception has ended (only when `detectors` holds exceptions). */
-    readonly expiredExceptions?: cloudwatch.Alarm;
-  };
+  public readonly alarms: AssumeRoleWatchAlarms;
+  /** The operations dashboard, unless `dashboard` is false. */
+  public readonly dashboard: OperationsDashboard | undefined;
 
   constructor(scope: Construct, id: string, props: AssumeRoleWatchProps) {
     super(scope, id);
     const timeout = props.timeout ?? Duration.seconds(deployDefault('lambdaTimeoutSeconds'));
     const batchingWindow = props.maxBatchingWindow ?? Duration.seconds(deployDefault('maxBatchingWindowSeconds'));
-    const reservedConcurrency = props.reservedConcurrency === undefined ? deployDefault('reservedConcurrency') : props.reservedConcurrency;
+    const reservedConcurrency = reservedConcurrencyOf(props);
     const alarmDestination = props.alarmTopic ?? deployDefault('alarmTopic');
     const eventRegions = props.eventRegions ?? [Stack.of(this).region];
     const chatChannels = props.chatChannels ?? deployDefault('chatChannels');
@@ -162,13 +218,21 @@ export class AssumeRoleWatch extends Construct {
     if (tooLarge) throw new Error(tooLarge);
     const badSource = objectSourceProblems(props.detection)[0];
     if (badSource) throw new Error(badSource);
+    if (props.alertTopic !== undefined) {
+      const subscribed = (['alertEmails', 'alertHttpsEndpoints'] as const).find((k) => (props[k] ?? []).length > 0);
+      if (subscribed !== undefined) throw new Error(`${subscribed}: the construct subscribes only to the alert topic it creates; with alertTopic, subscribe to your topic yourself and leave ${subscribed} out`);
+    }
+    if (props.table instanceof dynamodb.Table) checkTableSchema(props.table);
     const registry = props.detection.customerRegistry === null ? null : parseS3Url(props.detection.customerRegistry);
     const publishedCidrs = props.detection.allowedCidrsSource === null ? null : parseS3Url(props.detection.allowedCidrsSource);
 
-    // Topics: one customer-managed key, alarms allowed to publish to the topic they use.
-    this.topicKey = createTopicKey(this, 'TopicKey', 'assumerole-watch: encrypts the alert and operations topics');
-    this.alertTopic = new NotificationTopic(this, 'AlertTopic', {
-      key: this.topicKey,
+    // Topics: one customer-managed key for those created here, alarms allowed to publish to the
+    // topic they use (an existing alert topic is the owner's to open to them).
+    const ownAlertTopic = props.alertTopic === undefined;
+    const needsKey = ownAlertTopic || alarmDestination === 'ops' || chatChannels.length > 0;
+    this.topicKey = needsKey ? createTopicKey(this, 'TopicKey', 'assumerole-watch: encrypts the alert and operations topics') : undefined;
+    this.alertTopic = props.alertTopic ?? new NotificationTopic(this, 'AlertTopic', {
+      key: this.topicKey!,
       displayName: 'assumerole-watch alerts',
       emails: props.alertEmails,
       httpsEndpoints: props.alertHttpsEndpoints,
@@ -176,19 +240,19 @@ export class AssumeRoleWatch extends Construct {
     }).topic;
     this.opsTopic = alarmDestination === 'ops'
       ? new NotificationTopic(this, 'OpsTopic', {
-        key: this.topicKey,
+        key: this.topicKey!,
         displayName: 'assumerole-watch operations',
         emails: (props.opsEmails ?? []).map((email) => ({ email })),
         allowAlarms: true,
       }).topic
       : undefined;
     this.alarmTopic = this.opsTopic ?? this.alertTopic;
-    const chat = createChatChannels(this, this.topicKey, chatChannels);
+    const chat = chatChannels.length === 0 ? { topics: new Map<Severity, sns.Topic>(), role: undefined } : createChatChannels(this, this.topicKey!, chatChannels);
     this.chatTopics = chat.topics;
     this.chatRole = chat.role;
 
     // State: the one key schema the adapters use.
-    this.table = new dynamodb.Table(this, 'State', {
+    this.table = props.table ?? new dynamodb.Table(this, 'State', {
       partitionKey: { name: TABLE_SCHEMA.partitionKey.name, type: attributeType(TABLE_SCHEMA.partitionKey.type) },
       sortKey: { name: TABLE_SCHEMA.sortKey.name, type: attributeType(TABLE_SCHEMA.sortKey.type) },
       billingMode: TABLE_SCHEMA.billingMode === 'PAY_PER_REQUEST' ? dynamodb.BillingMode.PAY_PER_REQUEST : dynamodb.BillingMode.PROVISIONED,
@@ -254,10 +318,7 @@ export class AssumeRoleWatch extends Construct {
     }));
     this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'StateTable',
-      // lambdas/state/dynamodb-store.ts and dynamodb-ledger.ts: BatchGetItem for state and the ledger's pointers and slots,
-      // GetItem on a slot, conditional PutItem and atomic UpdateItem. Never Query, Scan,
-      // DeleteItem or table management.
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: TABLE_OPERATIONS.map((operation) => `dynamodb:${operation}`),
       resources: [this.table.tableArn],
     }));
     this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -298,11 +359,15 @@ export class AssumeRoleWatch extends Construct {
         resources: [`arn:${Aws.PARTITION}:s3:::${publishedCidrs.bucket}/${publishedCidrs.key}`],
       }));
     }
-    this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'EncryptAlerts',
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: [this.topicKey.keyArn],
-    }));
+    // The key of the topics created here that the function publishes to (never the operations
+    // topic's alone: only alarms publish there).
+    if (ownAlertTopic || this.chatTopics.size > 0) {
+      this.functionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'EncryptAlerts',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [this.topicKey!.keyArn],
+      }));
+    }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       description: 'assumerole-watch: CloudTrail AssumeRole events → detectors → alerts',
@@ -316,7 +381,7 @@ export class AssumeRoleWatch extends Construct {
       timeout,
       role: this.functionRole,
       logGroup: this.logGroup,
-      reservedConcurrentExecutions: reservedConcurrency ?? undefined,
+      reservedConcurrentExecutions: reservedConcurrency,
       environment: {
         [ENVIRONMENT.table]: this.table.tableName,
         [ENVIRONMENT.topic]: this.alertTopic.topicArn,
@@ -355,14 +420,38 @@ export class AssumeRoleWatch extends Construct {
       reportBatchItemFailures: true,
       // Cap the pollers at the reservation: messages wait in the queue instead of being
       // throttled, which would count as receives and push them towards the DLQ.
-      maxConcurrency: reservedConcurrency ?? undefined,
+      maxConcurrency: reservedConcurrency,
     }));
 
     this.alarms = this.createAlarms(props);
+    this.dashboard = (props.dashboard ?? true)
+      ? new OperationsDashboard(this, 'Dashboard', {
+        dashboardName: props.dashboardName,
+        detectFunction: this.function,
+        queue: this.queue,
+        deadLetterQueue: this.deadLetterQueue,
+        targetDeadLetterQueue: this.targetDeadLetterQueue,
+        table: this.table,
+        tableOperations: [...TABLE_OPERATIONS],
+        alarms: Object.values(this.alarms).filter((a): a is cloudwatch.Alarm => a !== undefined),
+        destinations: [
+          DESTINATIONS.sns,
+          ...(props.alertEventBus === undefined ? [] : [DESTINATIONS.eventBridge]),
+          ...(securityHub ? [DESTINATIONS.securityHub] : []),
+          ...[...this.chatTopics.keys()].map(chatDestination),
+        ],
+        functionTimeout: timeout,
+        reservedConcurrency,
+        oldestMessageAlarmAge: oldestMessageAlarmAgeOf(props),
+        customerRegistryMaxAge: registry === null ? undefined : Duration.hours(props.detection.customerRegistryMaxAgeHours),
+        allowedCidrsMaxAge: publishedCidrs === null ? undefined : Duration.hours(props.detection.allowedCidrsMaxAgeHours),
+        runbookUrl: props.runbookUrl,
+      })
+      : undefined;
   }
 
   /** The alarms (six, and the registry's and the published allow-list's when configured), each notifying the alarm topic on ALARM and on recovery. */
-  private createAlarms(props: AssumeRoleWatchProps): AssumeRoleWatch['alarms'] {
+  private createAlarms(props: AssumeRoleWatchProps): AssumeRoleWatchAlarms {
     const action = new cwActions.SnsAction(this.alarmTopic);
     const fiveMinutes = Duration.minutes(5);
     /** An alarm on a metric at or above `threshold` within five minutes; quiet without data. */
@@ -383,7 +472,7 @@ export class AssumeRoleWatch extends Construct {
     const visible = (queue: sqs.Queue): cloudwatch.IMetric => queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM });
     const redrive = 'Inspect the messages, fix the cause, then redrive them.';
     const silenceHours = props.silenceAlarmHours ?? deployDefault('silenceAlarmHours');
-    const oldestMessageAge = props.oldestMessageAlarmAge ?? Duration.minutes(deployDefault('oldestMessageAlarmMinutes'));
+    const oldestMessageAge = oldestMessageAlarmAgeOf(props);
     return {
       deadLetterQueue: alarm('DeadLetterQueueAlarm', `messages the function failed to process landed in the dead-letter queue. ${redrive}`, visible(this.deadLetterQueue)),
       targetDeadLetterQueue: alarm('TargetDeadLetterQueueAlarm', `EventBridge could not deliver events to the queue. ${redrive}`, visible(this.targetDeadLetterQueue)),
@@ -457,6 +546,33 @@ export class AssumeRoleWatch extends Construct {
       }),
       { threshold: limitSeconds, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
     );
+  }
+}
+
+/** Reserved concurrency (and the event source's cap) from the props: none when `reserveConcurrency` is false. */
+function reservedConcurrencyOf(props: AssumeRoleWatchProps): number | undefined {
+  if (props.reserveConcurrency === false) {
+    if (props.reservedConcurrency !== undefined) throw new Error(`reservedConcurrency: ${props.reservedConcurrency} with reserveConcurrency false; expected one of them (false reserves none)`);
+    return undefined;
+  }
+  return props.reservedConcurrency ?? deployDefault('reservedConcurrency') ?? undefined;
+}
+
+function oldestMessageAlarmAgeOf(props: AssumeRoleWatchProps): Duration {
+  return props.oldestMessageAlarmAge ?? Duration.minutes(deployDefault('oldestMessageAlarmMinutes'));
+}
+
+/**
+ * An existing table created in the same app must have the stores' keys (lambdas/state/schema.ts):
+ * with others every read and write fails at run time. An imported table cannot be checked here.
+ */
+function checkTableSchema(table: dynamodb.Table): void {
+  const { partitionKeys, sortKeys } = table.schemaV2();
+  const shown = (keys: dynamodb.Attribute[]): string => (keys.length === 0 ? 'none' : keys.map((k) => `${k.name} (${k.type})`).join(' + '));
+  const is = (keys: dynamodb.Attribute[], expected: { readonly name: string; readonly type: 'S' | 'N' | 'B' }): boolean =>
+    keys.length === 1 && keys[0]!.name === expected.name && keys[0]!.type === attributeType(expected.type);
+  if (!is(partitionKeys, TABLE_SCHEMA.partitionKey) || !is(sortKeys, TABLE_SCHEMA.sortKey)) {
+    throw new Error(`table: keys ${shown(partitionKeys)} and ${shown(sortKeys)}; expected partition key ${TABLE_SCHEMA.partitionKey.name} and sort key ${TABLE_SCHEMA.sortKey.name}, both strings, with time to live on ${TABLE_SCHEMA.timeToLiveAttribute}`);
   }
 }
 

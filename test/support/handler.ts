@@ -42,6 +42,9 @@ export class CapturingMetrics extends Metrics {
       addMetric(name: string, _unit: unknown, value: number) {
         const key = dimensions.length > 0 ? `${name}|${dimensions.join(',')}` : name;
         totals[key] = (totals[key] ?? 0) + value;
+        // As Powertools does: a single metric is flushed at each addMetric, and its dimensions
+        // cleared, so a second metric added to it would go out without them.
+        dimensions.length = 0;
       },
     } as unknown as Metrics;
   }

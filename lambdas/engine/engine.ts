@@ -141,15 +141,18 @@ function* keyListsOf(planned: readonly Planned[]): Generator<readonly ReadKey[]>
 }
 
 /**
- * The batch's state, with the keys its cache may refresh: a store in this process is read as the
- * detectors ask (no load of every key first: a replay's batches spend their time there
- * otherwise); a table, or a store behind a cache, is read once for the whole batch.
+ * The batch's state, the keys its cache may refresh, and the calls' plans when they were needed
+ * first. A table, or a store behind a cache, is read once for the whole batch: every call is
+ * planned first, for the keys. A store in this process is read as the detectors ask, so each call
+ * is planned as it is evaluated (`planned` null) and its plan dropped then: a batch's plans held
+ * to its end were most of what each garbage collection had to keep.
  */
-async function batchState(planned: readonly Planned[], state: EngineState, nowMs: number): Promise<{ batch: BatchState; cacheable: ReadonlySet<string> }> {
-  if (planned.length === 0) return { batch: new BatchState(new Map()), cacheable: new Set() };
-  if (state.cache === undefined && state.store.readThrough !== undefined) return { batch: new BatchState(new Map(), state.store.readThrough(nowMs)), cacheable: new Set() };
+async function batchState(subjects: readonly Subject[], detectors: readonly Detector[], config: CompiledConfig, state: EngineState, nowMs: number): Promise<{ batch: BatchState; cacheable: ReadonlySet<string>; planned: readonly Planned[] | null }> {
+  if (subjects.length === 0) return { batch: new BatchState(new Map()), cacheable: new Set(), planned: [] };
+  if (state.cache === undefined && state.store.readThrough !== undefined) return { batch: new BatchState(new Map(), state.store.readThrough(nowMs)), cacheable: new Set(), planned: null };
+  const planned = subjects.map((subject) => planCall(subject, detectors, config));
   const { items, cacheable } = await readState(keyListsOf(planned), state.store, state.cache, nowMs);
-  return { batch: new BatchState(items), cacheable };
+  return { batch: new BatchState(items), cacheable, planned };
 }
 
 /**
@@ -168,8 +171,7 @@ export async function evaluateBatch(
   const nowMs = clock.now();
   // A detector turned off is not run: no plan, no state read or written.
   const enabled = detectors.filter((d) => config.detectorSettings(d.id).enabled);
-  const planned = subjects.map((subject) => planCall(subject, enabled, config));
-  const { batch, cacheable } = await batchState(planned, state, nowMs);
+  const { batch, cacheable, planned } = await batchState(subjects, enabled, config, state, nowMs);
   const learningMs = config.learningPeriodDays * DAY_MS;
   const view: StateView = {
     get: (key) => batch.get(key),
@@ -181,7 +183,8 @@ export async function evaluateBatch(
   };
   const findings: Finding[] = [];
   const triage = new Triage(config);
-  for (const { subject, roleKeys, plans } of planned) {
+  for (let i = 0; i < subjects.length; i++) {
+    const { subject, roleKeys, plans } = planned?.[i] ?? planCall(subjects[i]!, enabled, config);
     const eventTime = subject.call.eventTime;
     for (const key of roleKeys) {
       const meta = batch.get(key);

@@ -20,6 +20,7 @@ export type AllowedCidrGroups = Readonly<Record<string, readonly string[]>>;
 export interface EngineConfig {
   readonly monitoredRoleArns: readonly string[];
   readonly expectedCallerArns: readonly string[];
+  readonly roleCheckerArns: readonly string[];
   readonly humanRoleArnPatterns: readonly string[];
   /** Group name → CIDRs. A plain list in the input becomes the single group `allowed`. */
   readonly allowedCidrs: AllowedCidrGroups;
@@ -56,6 +57,8 @@ export interface EngineConfig {
 export interface CompiledConfig extends EngineConfig {
   readonly isMonitoredRole: (arn: string | null) => boolean;
   readonly isExpectedCaller: (identities: readonly string[]) => boolean;
+  /** The first of a caller's identities `roleCheckerArns` matches, or null: the principal that runs the role checker. */
+  readonly roleCheckerOf: (identities: readonly string[]) => string | null;
   readonly isHumanRole: (arn: string | null) => boolean;
   /** Allowed CIDR group of an address, if any: the group of its longest matching prefix, static and published lists together. */
   readonly allowedGroups: CidrSet;
@@ -159,6 +162,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     description: 'The outbound integration roles to watch. `*` matches any characters.' },
   { name: 'expectedCallerArns', kind: 'arnList', type: 'ARN pattern[]', default: [],
     description: 'Principals allowed to assume a monitored role: a role ARN covers its sessions; `arn:aws:iam::<account>:root` covers the whole account. Empty: unexpected-caller stays silent.' },
+  { name: 'roleCheckerArns', kind: 'arnList', type: 'ARN pattern[]', default: [],
+    description: 'The principals that run `assumerole-watch check-role --live` (an onboarding service, a CI role): an outbound session one of them opened is the role checker\'s, recognised by the access key the AssumeRole into the outbound role issued it (a session name proves nothing: the caller picks it). Its deliberate probe calls (customer roles refused for a missing or wrong external ID, its own session names and client, its run through every customer) are neither counted nor alerted; anything else its sessions do alerts as usual, titled "made by the role checker" (a customer role that accepted no external ID is a true finding whoever found it). They are expected callers of the monitored roles too.' },
   { name: 'humanRoleArnPatterns', kind: 'arnList', type: 'ARN pattern[]', default: [],
     description: 'Roles whose sessions are people (break-glass, admin). `AWSReservedSSO_*` roles always count as human.' },
   { name: 'allowedCidrs', kind: 'cidrs', type: 'CIDR[] or {group: CIDR[]}', default: {},
@@ -259,7 +264,8 @@ export function resolveConfig(raw: Readonly<Record<string, unknown>>, options: {
 /** Compiles matchers once per config; detectors call these on every event. */
 function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyAwsIpRanges()): CompiledConfig {
   const monitored = globList(config.monitoredRoleArns);
-  const expected = globList(config.expectedCallerArns);
+  const expected = globList([...config.expectedCallerArns, ...config.roleCheckerArns]);
+  const checker = globList(config.roleCheckerArns);
   const human = globList(config.humanRoleArnPatterns);
   const regionRules = Object.entries(config.roleRegions).map(([pattern, regions]) => ({ test: glob(pattern), regions }));
   const detectors = compileDetectors(config.detectors, config.minAlertSeverity);
@@ -267,6 +273,7 @@ function compileConfig(config: EngineConfig, awsIpRanges: AwsRangeLookup = lazyA
     ...config,
     isMonitoredRole: (arn) => arn !== null && monitored(arn),
     isExpectedCaller: (identities) => identities.some((id) => expected(id)),
+    roleCheckerOf: (identities) => (config.roleCheckerArns.length === 0 ? null : (identities.find((id) => checker(id)) ?? null)),
     isHumanRole: (arn) => arn !== null && (/\/AWSReservedSSO_/.test(arn) || human(arn)),
     ...compileAllowList(config.allowedCidrs, null),
     sessionNameRegex: config.sessionNamePattern === null ? null : wholeNameMatcher(config.sessionNamePattern, MAX_SESSION_NAME_LENGTH),

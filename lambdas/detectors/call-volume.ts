@@ -3,7 +3,7 @@ import { keys, type VolumeKeys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import { dayOf, ttlAfter, windowOf, windowTtl } from '../core/time';
 import { quoted } from '../core/text';
-import { countOf, countOnce, evidenceOf, roleName, type Detector, type FindingDraft, type StateView } from './detector';
+import { countOf, countOnce, evidenceOf, NOTHING, roleName, type Detector, type FindingDraft, type StateView } from './detector';
 
 /** Days of daily peaks the learned baseline looks back over. */
 export const BASELINE_DAYS = 7;
@@ -21,7 +21,7 @@ export const detector: Detector = {
   title: 'Burst of role assumptions by the outbound role',
   severity: 'high',
   description:
-    'AssumeRole calls (or distinct target accounts) by one monitored role in a sliding window exceed `volumeMaxCalls` / `volumeMaxTargetAccounts`, or, after the learning period, exceed `volumeSpikeFactor` times the busiest window of the previous 7 days (so a daily scan learned as normal stays quiet).',
+    'AssumeRole calls (or distinct target accounts) by one monitored role in a sliding window exceed `volumeMaxCalls` / `volumeMaxTargetAccounts`, or, after the learning period, exceed `volumeSpikeFactor` times the busiest window of the previous 7 days (so a daily scan learned as normal stays quiet). The role checker\'s calls (`roleCheckerArns`) are not counted.',
   runbook:
     'A mass assumption is how a breached vendor becomes a breach of every customer. Check who holds the outbound sessions, stop the backend if it is not the source, revoke active sessions, and list the target accounts in the evidence for customer notification.',
   attack: [{ tactic: 'TA0001', technique: 'T1199' }],
@@ -35,6 +35,8 @@ export const detector: Detector = {
     return {
       keys: volume.read,
       evaluate: (state) => {
+        // The role checker's run through every customer is a burst by design: not counted.
+        if (state.roleChecker() !== null) return NOTHING;
         const current = state.get(volume.current);
         const previous = state.get(volume.previous);
         const previousCalls = countOf(previous);

@@ -6,12 +6,10 @@ import { clientFamily, stsEndpointKind } from '../core/user-agent';
 import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
 import type { ParsedCall } from '../core/types';
-import { evidenceOf, setOf, type Detector, type FindingDraft } from './detector';
+import { evidenceOf, NOTHING, SESSION_TTL_DAYS, setOf, type Detector, type FindingDraft } from './detector';
 import { boundedMember } from '../core/names';
 import { quoted } from '../core/text';
 
-/** Role sessions last at most 12 hours; keep a session's clients a little longer (as session-locations does). */
-const SESSION_TTL_DAYS = 13 / 24;
 /** A role's known clients live this long without being seen again (as session-name's shapes). */
 const ROLE_TTL_DAYS = 180;
 /** Families (and endpoint kinds) kept per item: a vendor runs a few; past this, an item has long since alerted. */
@@ -82,7 +80,7 @@ export const detector: Detector = {
   title: 'Outbound session used with a different client',
   severity: 'medium',
   description:
-    'A monitored role\'s session (by access key; by role-session ARN only when a record has none) made a call with a different client than before: another SDK family (`aws-sdk-js`, `aws-sdk-go`, `boto3`, `aws-cli`, … — never a version, so upgrades stay quiet) or, on STS calls, another endpoint kind from the TLS host header (regional, global `sts.amazonaws.com`, VPC endpoint). A session is one process: a change mid-life is high. After the learning period, a family or endpoint kind never seen for the role is medium. Calls made by a service for the session are not judged; with an allow-list, neither are calls from outside it (source-ip and session-locations alert on those).',
+    'A monitored role\'s session (by access key; by role-session ARN only when a record has none) made a call with a different client than before: another SDK family (`aws-sdk-js`, `aws-sdk-go`, `boto3`, `aws-cli`, … — never a version, so upgrades stay quiet) or, on STS calls, another endpoint kind from the TLS host header (regional, global `sts.amazonaws.com`, VPC endpoint). A session is one process: a change mid-life is high. After the learning period, a family or endpoint kind never seen for the role is medium. Calls made by a service for the session are not judged; with an allow-list, neither are calls from outside it (source-ip and session-locations alert on those). The role checker\'s sessions (`roleCheckerArns`) are a client of their own: not judged.',
   runbook:
     'A session held by the backend does not change its SDK or endpoint: someone else holds its credentials on the vendor\'s own network (a compromised host, a debug shell, a CI job). Find the host behind the user agent, revoke the role\'s active sessions (deny by aws:TokenIssueTime) and review the customer roles the session assumed. For a new client on the role, confirm the deployment that introduced it.',
   attack: [{ tactic: 'TA0008', technique: 'T1550.001' }],
@@ -109,6 +107,8 @@ export const detector: Detector = {
     return {
       keys: sessionKey ? [sessionKey, roleKey] : [roleKey],
       evaluate: (state) => {
+        // The role checker is a client of its own: neither judged nor learned.
+        if (state.roleChecker() !== null) return NOTHING;
         const updates: StateUpdate[] = [];
         const sessionItem = sessionKey ? state.get(sessionKey) : undefined;
         const roleItem = state.get(roleKey);

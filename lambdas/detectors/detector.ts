@@ -11,6 +11,7 @@ import type { CompiledConfig } from '../core/config';
 import { accountOf } from '../core/parse';
 import type { AssumeRoleCall, Evidence, Finding, ParsedCall, Severity } from '../core/types';
 import { hasMember, type ReadKey, type StateItem, type StateKey, type StateUpdate } from '../core/state';
+import { ttlAfter } from '../core/time';
 
 /** A call the engine selected, with the monitored roles it touches. */
 export interface Subject {
@@ -26,6 +27,12 @@ export interface StateView {
   get(key: StateKey): StateItem | undefined;
   /** True once a role has been watched for the learning period at `eventTime`. */
   learned(roleArn: string, eventTime: number): boolean;
+  /**
+   * The principal that opened the calling session when it is the role checker's (`roleCheckerArns`),
+   * else null. Its deliberate probe calls (refused assumptions, its own names and client, a run
+   * through every customer) are not counted or alerted; anything else is, titled as its.
+   */
+  roleChecker(): string | null;
 }
 
 /** A finding before the engine stamps the detector's id, title and runbook. */
@@ -67,6 +74,9 @@ export interface Detector {
 
 const NO_KEYS: readonly ReadKey[] = [];
 
+/** A result with no finding and no update (shared: nothing may add to it). */
+export const NOTHING: DetectorResult = Object.freeze({ findings: Object.freeze([]), updates: Object.freeze([]) });
+
 /** The plan of a detector that reads no state: its result, worked out at once (null when quiet). */
 export function stateless(result: DetectorResult): Plan | null {
   if (result.findings.length === 0 && result.updates.length === 0) return null;
@@ -79,9 +89,18 @@ export function stateless(result: DetectorResult): Plan | null {
  * are read by more than one of them. `locations`: every location the session was seen at (the
  * address it was created from counts: the AssumeRole that issued it). `createdFrom`: that
  * creation address's location, on the access-key item only (a new key is STS's, so an attacker
- * cannot grow it; a session name can be reused).
+ * cannot grow it; a session name can be reused). `roleChecker`: the role-checker principal that
+ * opened the session, written by the engine from the AssumeRole that issued the key.
  */
-export const SESSION_ATTRIBUTES = { locations: 'locations', createdFrom: 'createdFrom' } as const;
+export const SESSION_ATTRIBUTES = { locations: 'locations', createdFrom: 'createdFrom', roleChecker: 'roleChecker' } as const;
+
+/** Role sessions last at most 12 hours: a session's items are kept a little longer. */
+export const SESSION_TTL_DAYS = 13 / 24;
+
+/** When the items of a session an AssumeRole issued may go: past the session's end, and its expiry. */
+export function issuedSessionExpiresAt(call: AssumeRoleCall): number {
+  return Math.max(ttlAfter(call.eventTime, SESSION_TTL_DAYS), call.expiresAt === null ? 0 : ttlAfter(call.expiresAt, 1 / 24));
+}
 
 /** The marker of an allowed CIDR group among a session's locations. */
 export const GROUP_LOCATION = 'group:';

@@ -5,7 +5,7 @@ import { hasMember, type StateUpdate } from '../core/state';
 import type { AssumeRoleCall } from '../core/types';
 import { dayOf, ttlAfter, windowOf, windowTtl } from '../core/time';
 import { accountOf } from '../core/parse';
-import { countOf, countOnce, evidenceOf, roleName, targetRoleLabel, type Detector, type FindingDraft, type StateView, type Subject } from './detector';
+import { countOf, countOnce, evidenceOf, NOTHING, roleName, targetRoleLabel, type Detector, type FindingDraft, type StateView, type Subject } from './detector';
 import { boundedMember } from '../core/names';
 import { quoted } from '../core/text';
 
@@ -109,7 +109,7 @@ export const detector: Detector = {
   title: 'Burst of denied role assumptions',
   severity: 'high',
   description:
-    'One caller had at least `failedAssumeMaxCalls` AssumeRole calls denied within `failedAssumeWindowMinutes`, either made by a monitored role\'s session (probing customer accounts, confused-deputy attempts) or against a monitored role (someone trying to get in). The role is taken from `errorMessage` when a failure nulls the request. Slow probing (medium): a monitored role\'s sessions, all of them together (a prober opens a new session every hour), had more than `failedAssumeDailyMaxCalls` calls denied in one UTC day, or, after the learning period, more than `volumeSpikeFactor` times the role\'s busiest denied day of the previous 7 (and at least `failedAssumeMaxCalls`), so the daily denials for offboarded customers are learned and stay quiet; one alert per role and day, folded into the burst alert when a burst takes the day over. Attempts against the role are judged per caller only: unexpected-caller reports each of them.',
+    'One caller had at least `failedAssumeMaxCalls` AssumeRole calls denied within `failedAssumeWindowMinutes`, either made by a monitored role\'s session (probing customer accounts, confused-deputy attempts) or against a monitored role (someone trying to get in). The role is taken from `errorMessage` when a failure nulls the request. Slow probing (medium): a monitored role\'s sessions, all of them together (a prober opens a new session every hour), had more than `failedAssumeDailyMaxCalls` calls denied in one UTC day, or, after the learning period, more than `volumeSpikeFactor` times the role\'s busiest denied day of the previous 7 (and at least `failedAssumeMaxCalls`), so the daily denials for offboarded customers are learned and stay quiet; one alert per role and day, folded into the burst alert when a burst takes the day over. Attempts against the role are judged per caller only: unexpected-caller reports each of them. The role checker\'s refused probes (`roleCheckerArns`) are not counted.',
   runbook:
     'List the denied targets in the evidence. Outbound probing of accounts that are not customers means the session is in the wrong hands: revoke it. Slow probing lists the day\'s sessions: revoke them all (deny by aws:TokenIssueTime) and find which host obtains them, since the next one will probe too. Attempts against the outbound role show who is trying to reach it: check that principal\'s credentials.',
   attack: [{ tactic: 'TA0007', technique: 'T1087.004' }, { tactic: 'TA0006', technique: 'T1110' }],
@@ -128,6 +128,8 @@ export const detector: Detector = {
     return {
       keys: daily ? [currentKey, previousKey, ...daily.read] : [currentKey, previousKey],
       evaluate: (state) => {
+        // The role checker's refused assumptions are the point of its probe: not counted.
+        if (state.roleChecker() !== null) return NOTHING;
         const current = state.get(currentKey);
         const expiresAt = windowTtl(call.eventTime, windowMs);
         const counted = countOnce(currentKey, call.eventId, current, expiresAt);

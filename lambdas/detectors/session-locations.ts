@@ -4,13 +4,11 @@ import type { ParsedCall } from '../core/types';
 import { keys } from '../core/keys';
 import { hasMember, type Enough, type ReadKey, type StateItem, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
-import { callText, eventFingerprint, evidenceOf, GROUP_LOCATION, SESSION_ATTRIBUTES, sessionLocationOf, setOf, tokenText, type Detector, type FindingDraft, type Subject } from './detector';
+import { callText, eventFingerprint, evidenceOf, GROUP_LOCATION, issuedSessionExpiresAt, SESSION_ATTRIBUTES, SESSION_TTL_DAYS, sessionLocationOf, setOf, tokenText, type Detector, type FindingDraft, type Subject } from './detector';
 import { boundedMember } from '../core/names';
 import { locationPrefix } from '../core/ip';
 import { quoted } from '../core/text';
 
-/** Role sessions last at most 12 hours; keep locations a little longer. */
-const SESSION_TTL_DAYS = 13 / 24;
 /** Locations kept per session; beyond this the session has long since alerted. */
 const MAX_LOCATIONS = 16;
 /** Calls from outside the allow-list kept per session until it is seen at home: as many as an alert lists. */
@@ -209,8 +207,7 @@ function creationUpdates(subject: Subject, config: CompiledConfig): StateUpdate[
     sets[OUTSIDE_EVENTS] = [eventFingerprint(call.eventId)];
     sets[OUTSIDE_CALLS] = [outsideCallMember(call, location)];
   }
-  const expiresAt = Math.max(ttlAfter(call.eventTime, SESSION_TTL_DAYS), call.expiresAt === null ? 0 : ttlAfter(call.expiresAt, 1 / 24));
-  return [{ key: keys.sessionByAccessKey(call.issuedAccessKeyId), addToSet: sets, expiresAt }];
+  return [{ key: keys.sessionByAccessKey(call.issuedAccessKeyId), addToSet: sets, expiresAt: issuedSessionExpiresAt(call) }];
 }
 
 /** See the registry; evaluated on every call a monitored role's session makes. */

@@ -4,7 +4,7 @@ import { keys } from '../core/keys';
 import { hasMember, type StateUpdate } from '../core/state';
 import { ttlAfter } from '../core/time';
 import { quoted } from '../core/text';
-import { evidenceOf, targetRoleLabel, type Detector, type FindingDraft } from './detector';
+import { evidenceOf, NOTHING, targetRoleLabel, type Detector, type FindingDraft } from './detector';
 import { shapeOf } from '../core/names';
 
 const MAX_SHAPES = 64;
@@ -16,7 +16,7 @@ export const detector: Detector = {
   title: 'Unusual role session name',
   severity: 'medium',
   description:
-    'A customer role was assumed by a monitored role with a session name that does not match `sessionNamePattern`, or, after the learning period, whose shape (digits, hex, UUIDs folded into classes) was never seen for that role. E-mail-like names mean a person and rate high. Customers see these names in their own CloudTrail.',
+    'A customer role was assumed by a monitored role with a session name that does not match `sessionNamePattern`, or, after the learning period, whose shape (digits, hex, UUIDs folded into classes) was never seen for that role. E-mail-like names mean a person and rate high. Customers see these names in their own CloudTrail. The role checker\'s sessions (`roleCheckerArns`) name themselves: not judged.',
   runbook:
     'Find the code path or tool that chose the name (the vendor backend uses a fixed scheme). A default SDK or CLI name, or a person\'s address, means someone holds the outbound session outside the backend: revoke it and review the assumed customer roles.',
   attack: [{ tactic: 'TA0005', technique: 'T1078.004' }],
@@ -32,6 +32,8 @@ export const detector: Detector = {
     return {
       keys: [key],
       evaluate: (state) => {
+        // The role checker names its own sessions: neither judged nor learned.
+        if (state.roleChecker() !== null) return NOTHING;
         const email = shape === '{email}';
         const item = state.get(key);
         const known = (item?.shapes as readonly string[] | undefined) ?? [];

@@ -6,7 +6,7 @@ import { ttlAfter } from '../core/time';
 import { quoted } from '../core/text';
 import type { CompiledConfig } from '../core/config';
 import type { AssumeRoleCall } from '../core/types';
-import { evidenceOf, setOf, type Detector, type FindingDraft, type Subject } from './detector';
+import { evidenceOf, NOTHING, setOf, type Detector, type FindingDraft, type Subject } from './detector';
 
 const STATE_TTL_DAYS = 180;
 /** Durations kept per direction: only ones that raised the maximum are added, so a backend needs one or two. */
@@ -62,7 +62,7 @@ export const detector: Detector = {
   title: 'Unusual session request',
   severity: 'medium',
   description:
-    'A call out of a monitored role, or into one, asked STS for more than usual: a `DurationSeconds` (3600 when absent) above `maxSessionDurationSeconds` (high) or, after the learning period, above the longest the role has used (medium); a session policy allowing every action (`*` or NotAction, high); after learning, a session policy where the role never sends one, none where it always does, or one never seen (medium). Out of the role, `requireSessionPolicy` and `allowedSessionPolicyArns` are enforced (high). Refused requests count, and teach nothing. Only fingerprints of policies are stored.',
+    'A call out of a monitored role, or into one, asked STS for more than usual: a `DurationSeconds` (3600 when absent) above `maxSessionDurationSeconds` (high) or, after the learning period, above the longest the role has used (medium); a session policy allowing every action (`*` or NotAction, high); after learning, a session policy where the role never sends one, none where it always does, or one never seen (medium). Out of the role, `requireSessionPolicy` and `allowedSessionPolicyArns` are enforced (high). Refused requests count, and teach nothing. Only fingerprints of policies are stored. The role checker\'s requests (`roleCheckerArns`: the shortest session, a read-only policy) are not judged.',
   runbook:
     'Find the code path that built the request: the backend asks for a fixed duration and fixed per-service policies. A longer session or a policy that grants everything is what someone holding the credentials asks for to keep access: revoke the session (deny by aws:TokenIssueTime) and review what it did.',
   attack: [{ tactic: 'TA0004', technique: 'T1548.005' }],
@@ -82,6 +82,8 @@ export const detector: Detector = {
     return {
       keys: [key],
       evaluate: (state) => {
+        // The role checker asks for the shortest session and a read-only session policy on purpose: neither judged nor learned.
+        if (state.roleChecker() !== null) return NOTHING;
         const item = state.get(key);
         const durations = setOf(item, durationsAttr);
         const policies = setOf(item, policiesAttr);

@@ -7,10 +7,10 @@
 import { attackMapping, type AttackMapping } from '../core/attack';
 import type { CompiledConfig } from '../core/config';
 import { keys } from '../core/keys';
-import { keyString, type ReadKey, type StateCache, type StateStore } from '../core/state';
+import { keyString, type ReadKey, type StateCache, type StateItem, type StateStore, type StateUpdate } from '../core/state';
 import { DAY_MS, ttlAfter } from '../core/time';
 import type { Finding, ParsedCall } from '../core/types';
-import type { Detector, FindingDraft, Plan, StateView, Subject } from '../detectors/detector';
+import { callerIdentities, issuedSessionExpiresAt, SESSION_ATTRIBUTES, type Detector, type FindingDraft, type Plan, type StateView, type Subject } from '../detectors/detector';
 import { fold, type AlertCandidate } from './alerts';
 import { BatchState, readState } from './batch-state';
 import { Triage } from './triage';
@@ -117,7 +117,52 @@ interface Planned {
   readonly subject: Subject;
   /** The first-seen keys of the monitored roles it touches, each once. */
   readonly roleKeys: readonly ReadKey[];
+  /** The calling session's access-key item, which says whether the role checker opened it (none when no checker is configured). */
+  readonly sessionKeys: readonly ReadKey[];
   readonly plans: readonly { readonly detector: Detector; readonly plan: Plan }[];
+}
+
+const NO_KEYS: readonly ReadKey[] = [];
+const ROLE_CHECKER = SESSION_ATTRIBUTES.roleChecker;
+
+/**
+ * A cached copy of a session's item decides who opened the session once it holds what the
+ * session's creation wrote (its location, or the role checker's mark): the mark is written then
+ * or never. A copy read before the creation was seen is read again (a checker's call then alerts
+ * as anyone's would, never the other way round).
+ */
+const holdsCreation = (item: StateItem): boolean => Array.isArray(item[SESSION_ATTRIBUTES.createdFrom]) || typeof item[ROLE_CHECKER] === 'string';
+
+/** The session item that tells whether the role checker opened the calling session. */
+function sessionKeysOf(subject: Subject, config: CompiledConfig): readonly ReadKey[] {
+  const key = subject.call.principal.accessKeyId;
+  return config.roleCheckerArns.length === 0 || subject.outRole === null || key === null ? NO_KEYS : [keys.sessionByAccessKey(key, holdsCreation)];
+}
+
+/**
+ * The role checker's mark on a session it opened: its principal opened an outbound session, and
+ * the access key STS issued it is what every later call of the session carries (the session
+ * name, which the caller picks, proves nothing).
+ */
+function roleCheckerMark(subject: Subject, config: CompiledConfig): StateUpdate | null {
+  const { call } = subject;
+  if (config.roleCheckerArns.length === 0 || subject.intoRole === null || call.kind !== 'assume-role' || call.errorCode !== null || call.issuedAccessKeyId === null) return null;
+  const checker = config.roleCheckerOf(callerIdentities(call));
+  return checker === null ? null : { key: keys.sessionByAccessKey(call.issuedAccessKeyId), set: { [ROLE_CHECKER]: checker }, expiresAt: issuedSessionExpiresAt(call) };
+}
+
+/** The role checker behind a call: its principal calling into a monitored role, or a session it opened. */
+function roleCheckerOfCall(planned: Planned, batch: BatchState, config: CompiledConfig): string | null {
+  if (config.roleCheckerArns.length === 0) return null;
+  if (planned.subject.intoRole !== null) {
+    const caller = config.roleCheckerOf(callerIdentities(planned.subject.call));
+    if (caller !== null) return caller;
+  }
+  for (const key of planned.sessionKeys) {
+    const mark = batch.get(key)?.[ROLE_CHECKER];
+    if (typeof mark === 'string') return mark;
+  }
+  return null;
 }
 
 function planCall(subject: Subject, detectors: readonly Detector[], config: CompiledConfig): Planned {
@@ -129,13 +174,14 @@ function planCall(subject: Subject, detectors: readonly Detector[], config: Comp
     const plan = detector.plan(subject, config);
     if (plan !== null) plans.push({ detector, plan });
   }
-  return { subject, roleKeys, plans };
+  return { subject, roleKeys, sessionKeys: sessionKeysOf(subject, config), plans };
 }
 
 /** Every key list the batch's plans read, the roles' first-seen keys included. */
 function* keyListsOf(planned: readonly Planned[]): Generator<readonly ReadKey[]> {
   for (const p of planned) {
     yield p.roleKeys;
+    yield p.sessionKeys;
     for (const { plan } of p.plans) yield plan.keys;
   }
 }
@@ -173,8 +219,10 @@ export async function evaluateBatch(
   const enabled = detectors.filter((d) => config.detectorSettings(d.id).enabled);
   const { batch, cacheable, planned } = await batchState(subjects, enabled, config, state, nowMs);
   const learningMs = config.learningPeriodDays * DAY_MS;
+  let roleChecker: string | null = null;
   const view: StateView = {
     get: (key) => batch.get(key),
+    roleChecker: () => roleChecker,
     learned(role, eventTime) {
       if (learningMs === 0) return true;
       const first = batch.get(keys.roleMeta(role))?.firstSeenAt;
@@ -184,8 +232,12 @@ export async function evaluateBatch(
   const findings: Finding[] = [];
   const triage = new Triage(config);
   for (let i = 0; i < subjects.length; i++) {
-    const { subject, roleKeys, plans } = planned?.[i] ?? planCall(subjects[i]!, enabled, config);
+    const call = planned?.[i] ?? planCall(subjects[i]!, enabled, config);
+    const { subject, roleKeys, plans } = call;
     const eventTime = subject.call.eventTime;
+    const mark = roleCheckerMark(subject, config);
+    if (mark !== null) batch.apply(mark);
+    roleChecker = roleCheckerOfCall(call, batch, config);
     for (const key of roleKeys) {
       const meta = batch.get(key);
       const expiresAt = ttlAfter(eventTime, ROLE_META_TTL_DAYS);
@@ -201,7 +253,7 @@ export async function evaluateBatch(
       for (const draft of result.findings) {
         const finding = stamp(detector, draft);
         findings.push(finding);
-        triage.judge(finding, subject.call);
+        triage.judge(finding, subject.call, roleChecker);
       }
     }
   }

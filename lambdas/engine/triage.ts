@@ -38,8 +38,12 @@ export class Triage {
 
   constructor(private readonly config: CompiledConfig) {}
 
-  /** Sorts one finding about `call`. */
-  judge(finding: Finding, call: ParsedCall): void {
+  /**
+   * Sorts one finding about `call`; `roleChecker` names the role checker behind the call, whose
+   * findings alert titled as its (what it finds is real: the detectors drop its deliberate probes).
+   */
+  judge(found: Finding, call: ParsedCall, roleChecker: string | null = null): void {
+    const finding = roleChecker === null ? found : byRoleChecker(found, roleChecker);
     const settings = this.config.detectorSettings(finding.detector);
     if (SEVERITIES.indexOf(finding.severity) < SEVERITIES.indexOf(settings.minSeverity)) {
       this.belowSeverity += 1;
@@ -63,4 +67,13 @@ export class Triage {
     const facts = this.lastFacts!;
     return exceptions.find((e) => e.applies(facts)) ?? null;
   }
+}
+
+/** A finding about the role checker's call, titled as its, with the checker's principal in the evidence. */
+function byRoleChecker(finding: Finding, roleChecker: string): Finding {
+  return {
+    ...finding,
+    title: `${finding.title} (made by the role checker)`,
+    evidence: { ...finding.evidence, details: { ...finding.evidence.details, roleChecker } },
+  };
 }

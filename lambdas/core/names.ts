@@ -1,10 +1,10 @@
 /**
  * Attacker-chosen names as state keeps them: bounded in length, and folded into shapes (digits,
- * hex and UUIDs into classes) so that learning a name's form survives the numbers in it. Shapes
- * are worked out once per distinct name: the same few names come with every call.
+ * hex and UUIDs into classes) so that learning a name's form survives the numbers in it. A shape
+ * is worked out afresh for every call, in one pass over the name: most session names carry a
+ * timestamp or an ID, so remembering them cost more (a map of names seen once) than folding.
  */
 import { createHash } from 'node:crypto';
-import { memoize } from './memo';
 
 /** Longest attacker-supplied string kept as a set member in state. */
 const MAX_MEMBER_CHARS = 256;
@@ -75,5 +75,5 @@ export function foldShape(name: string): string {
   return from === 0 ? s : out + s.slice(from);
 }
 
-/** {@link foldShape}, each distinct name folded once. */
-export const shapeOf: (name: string) => string = memoize(foldShape);
+/** The shape of a session or role name ({@link foldShape}). */
+export const shapeOf: (name: string) => string = foldShape;

@@ -301,10 +301,17 @@ export class UpdateMerger {
   }
 }
 
+// Asked for each update merged into a pending one (every call of a busy window): no allocation.
 function hasUnconditional(u: { add?: object; addToSet?: object; setIfAbsent?: object; set?: object }): boolean {
-  return [u.add, u.addToSet, u.setIfAbsent, u.set].some((part) => part !== undefined && Object.keys(part).length > 0);
+  return nonEmpty(u.add) || nonEmpty(u.addToSet) || nonEmpty(u.setIfAbsent) || nonEmpty(u.set);
 }
 
 function isConditional(u: { max?: object; min?: object }): boolean {
-  return [u.max, u.min].some((part) => part !== undefined && Object.keys(part).length > 0);
+  return nonEmpty(u.max) || nonEmpty(u.min);
+}
+
+function nonEmpty(part: object | undefined): boolean {
+  if (part === undefined) return false;
+  for (const _ in part) return true;
+  return false;
 }

@@ -227,10 +227,14 @@ const HEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
+/** The character codes of the fingerprint being made: scratch space, filled whole by each call (no array grown per event). */
+const FINGERPRINT_CODES = new Uint16Array(FINGERPRINT_CHARS);
+
 /** A lower-case UUID's (`8-4-4-4-12` hex digits) 128 bits in base64url; null for anything else. */
 function uuidFingerprint(id: string): string | null {
   if (id.length !== 36) return null;
-  const codes: number[] = [];
+  const codes = FINGERPRINT_CODES;
+  let at = 0;
   let bits = 0;
   let digits = 0;
   for (let i = 0; i < 36; i++) {
@@ -245,15 +249,17 @@ function uuidFingerprint(id: string): string | null {
     bits = (bits << 4) | v;
     digits += 1;
     if (digits % 3 === 0) {
-      codes.push(BASE64URL.charCodeAt(bits >> 6), BASE64URL.charCodeAt(bits & 63));
+      codes[at++] = BASE64URL.charCodeAt(bits >> 6);
+      codes[at++] = BASE64URL.charCodeAt(bits & 63);
       bits = 0;
     }
   }
   // The last two digits (8 bits), padded with a zero digit as base64 pads its last character.
   bits <<= 4;
-  codes.push(BASE64URL.charCodeAt(bits >> 6), BASE64URL.charCodeAt(bits & 63));
+  codes[at++] = BASE64URL.charCodeAt(bits >> 6);
+  codes[at] = BASE64URL.charCodeAt(bits & 63);
   // One string made at once (appending would make a rope that every set lookup flattens).
-  return String.fromCharCode.apply(null, codes);
+  return String.fromCharCode.apply(null, codes as unknown as number[]);
 }
 
 /** The count a counter item holds: its event fingerprints plus any overflow past the cap. */

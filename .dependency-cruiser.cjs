@@ -1,7 +1,7 @@
 /**
  * The layers of the code, held by dependency-cruiser in the test run (test/layers.test.ts):
  *
- *   lambdas/core ← lambdas/detectors ← lambdas/engine ← lambdas/state, lambdas/delivery ← lambdas/detect, cli
+ *   lambdas/core ← lambdas/detectors ← lambdas/engine ← lambdas/state, lambdas/delivery ← lambdas/detect, lambdas/recheck, cli
  *
  * Imports point down only. lib/ (the CDK app) takes from the runtime only what a deployment
  * must agree on with it: the configuration spec, the table schema and the function's contract.
@@ -22,7 +22,8 @@ module.exports = {
     layer('lambdas/engine', '^(lambdas/(state|delivery|detect)/|lambdas/detectors/index|cli/|lib/|bin/)', 'The engine is handed the detectors: it never imports the registry, a store or a publisher.'),
     layer('lambdas/state', '^(lambdas/(delivery|detect|detectors)/|cli/|lib/|bin/)', 'Stores implement the ports of core; they know nothing of delivery or the Lambda.'),
     layer('lambdas/delivery', '^(lambdas/(state|detect)/|cli/|lib/|bin/)', 'Delivery runs batches through the ports it is given; it does not pick a store.'),
-    layer('lambdas/detect', '^(cli/|lib/|bin/)', 'The Lambda entry wires the layers below; it is not wired to the CLI or the CDK app.'),
+    layer('lambdas/detect', '^(cli/|lib/|bin/|lambdas/recheck/)', 'The Lambda entry wires the layers below; it is not wired to the CLI or the CDK app.'),
+    layer('lambdas/recheck', '^(cli/|lib/|bin/|lambdas/detect/(handler|environment|index)\\.ts$)', 'The scheduled re-check wires the layers below (and the detect function\'s registry reading), never the detect function itself, the CLI or the CDK app.'),
     layer('cli', '^(lambdas/detect/|lib/|bin/)', 'The command line runs the same layers as the Lambda, not the Lambda itself.'),
     {
       name: 'detectors-share-only-detector-ts',
@@ -36,7 +37,7 @@ module.exports = {
       comment: 'The CDK app shares the configuration spec, the table schema and the function contract with the runtime, nothing else.',
       severity: 'error',
       from: { path: '^lib/' },
-      to: { path: '^(lambdas/|cli/)', pathNot: '^lambdas/(core/(config|config-values|context-keys|detector-settings|types|ip|regex-safety|state|keys|time)\\.ts|state/schema\\.ts|detect/contract\\.ts)$' },
+      to: { path: '^(lambdas/|cli/)', pathNot: '^lambdas/(core/(config|config-values|context-keys|detector-settings|types|ip|regex-safety|state|keys|time)\\.ts|state/schema\\.ts|detect/contract\\.ts|recheck/contract\\.ts)$' },
     },
     {
       name: 'shipped-code-never-imports-tests',

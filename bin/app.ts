@@ -9,6 +9,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildStacks } from '../lib/app';
 import { ConfigError, loadAppConfig, type AppConfig } from '../lib/config';
 
+/** Where the keys go; the CDK CLI reads context from -c, cdk.json's "context" and cdk.context.json. */
+const CONTEXT_HINT = 'Set them with -c key=value, in cdk.json\'s "context", or in cdk.context.json beside it; the example bastion account\'s: cp examples/cdk-context.json cdk.context.json (docs/deploy.md, "Configure").';
+
 const app = new App();
 let config: AppConfig;
 try {
@@ -18,8 +21,9 @@ try {
   });
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
-  // A configuration mistake is the user's to fix: say what, without a stack trace.
-  process.stderr.write(`assumerole-watch: ${e.message}\nSet these in cdk.json's "context" or with -c key=value (README, "Deploy").\n`);
+  // A configuration mistake is the user's to fix: say what, without a stack trace. cdk.json
+  // holds no deployment of its own, so a bare `cdk synth` lands here naming the required keys.
+  process.stderr.write(`assumerole-watch: ${e.message}\n${CONTEXT_HINT}\n`);
   process.exit(1);
 }
 for (const warning of config.warnings) process.stderr.write(`assumerole-watch: warning: ${warning}\n`);

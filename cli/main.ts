@@ -3,6 +3,7 @@
  *
  *   assumerole-watch replay <paths...> [--config FILE] [--format text|json|ocsf|asff] [--batch-size N] [--reorder-minutes N] [--max-… N]
  *   assumerole-watch generate <outDir> [--days N] [--customers N] [--seed N] ...
+ *   assumerole-watch check-role <template|plan.json|cli-output.json> ... [--vendor-role ARN] [--expected-policy FILE] [--format text|json|sarif]
  *
  * Exit codes: 0 no alerts, 1 alerts, 2 usage error, unreadable input, a bound reached, or an internal error.
  */
@@ -22,6 +23,7 @@ import { unknownContextKeys } from '../lambdas/core/context-keys';
 import { commandHelp, parseCommand, usageLine, UsageError, wholeNumber, type CommandSpec } from './args';
 import { ALERT_FORMATS, renderForReplay, type AlertFormat } from './formats';
 import { DISCOVER_COMMAND, runDiscover } from './discover/command';
+import { CHECK_ROLE_COMMAND, runCheckRole } from './check-role';
 import { INPUT_OPTIONS, inputSettings, type InputSettings } from './input-options';
 import { GENERATE_COMMAND } from './generate/command';
 import { createReport } from './report';
@@ -70,7 +72,7 @@ rejected, a bound reached, or an internal error.`,
 };
 
 /** Every command, in the order the help lists them. */
-const COMMANDS: readonly CommandSpec[] = [REPLAY_COMMAND, DISCOVER_COMMAND, GENERATE_COMMAND];
+const COMMANDS: readonly CommandSpec[] = [REPLAY_COMMAND, DISCOVER_COMMAND, GENERATE_COMMAND, CHECK_ROLE_COMMAND];
 
 /** The program's help: its commands and how to get each one's. */
 export function programHelp(): string {
@@ -117,6 +119,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   try {
     if (command === 'replay') return await runReplay(rest, io);
     if (command === 'discover') return await runDiscover(rest, io);
+    if (command === 'check-role') return await runCheckRole(rest, io, version());
     if (command === 'generate') {
       if (parseCommand(GENERATE_COMMAND, rest).help) {
         io.out(`${commandHelp(PROGRAM, GENERATE_COMMAND)}\n`);

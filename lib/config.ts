@@ -21,6 +21,9 @@ import { AlertSeverity } from './severity';
 
 export { AlertSeverity, chatThresholds, type ChatChannel };
 import { environmentProblem } from './lambda-environment';
+import { LONGEST_ROLE_ARN, roleRecheckProblems, scheduleProblem, withRoleChecker } from './role-recheck-config';
+
+export { LONGEST_ROLE_ARN, roleRecheckProblems, scheduleProblem, withRoleChecker } from './role-recheck-config';
 
 export { ConfigError };
 
@@ -88,6 +91,10 @@ export interface DeploymentConfig {
   /** Import alerts into Security Hub as findings of the account's own product. */
   readonly securityHub: boolean;
   readonly chatChannels: readonly ChatChannel[];
+  /** The EventBridge schedule expression of the re-check of every registered customer role; null: no re-check. */
+  readonly roleRecheckSchedule: string | null;
+  /** The outbound role the re-check assumes; set with `roleRecheckSchedule`. */
+  readonly roleRecheckOutboundRoleArn: string | null;
 }
 
 /** Everything the app needs: detection keys for the engine, deployment keys for the stacks. */
@@ -106,7 +113,7 @@ export interface CliDefaults {
   readonly now?: number;
 }
 
-type Kind = 'account' | 'region' | 'regions' | 'emailSubscribers' | 'httpsSubscribers' | 'emails' | 'roleArns' | 'choice' | 'boolean' | 'int' | 'retentionDays' | 'eventBus' | 'chatChannels';
+type Kind = 'account' | 'region' | 'regions' | 'emailSubscribers' | 'httpsSubscribers' | 'emails' | 'roleArns' | 'roleArn' | 'choice' | 'boolean' | 'int' | 'retentionDays' | 'eventBus' | 'chatChannels' | 'schedule';
 
 /** One deployment key: its form, default and meaning (the README table is generated from this). */
 export interface DeployKeySpec {
@@ -177,6 +184,10 @@ export const DEPLOY_KEYS: readonly DeployKeySpec[] = [
     description: 'Import every alert into Security Hub (BatchImportFindings, ASFF) as a finding of the account\'s own product (`product/<account>/default`) in `homeRegion`; a later alert with the same alertId updates the finding. Security Hub must be enabled there.' },
   { name: 'chatChannels', kind: 'chatChannels', type: '{name, minSeverity?, slackWorkspaceId, slackChannelId | teamsTeamId, teamsChannelId, teamsTenantId}[]', default: [],
     description: 'Slack channels and Microsoft Teams channels fed by AWS\'s chat integration (Amazon Q Developer in chat applications; authorize the workspace or team in its console first). Alerts arrive as its custom notifications, the runbook as next steps. Channels with the same `minSeverity` share one topic. The channel role may do nothing in AWS.' },
+  { name: 'roleRecheckSchedule', kind: 'schedule', type: 'rate(…) | cron(…) | null', default: null, nullable: true,
+    description: 'Re-check every role of `customerRegistry` on this EventBridge schedule (`rate(1 day)`, `cron(0 6 * * ? *)`; at most hourly, since every run shows in every customer\'s CloudTrail): a small function assumes `roleRecheckOutboundRoleArn`, asks STS for each registered role without an external ID, and alerts (`external-id`, "found by the scheduled re-check") on a role that accepts. One AssumeRole per customer per run (docs/check-role.md). null: no re-check.' },
+  { name: 'roleRecheckOutboundRoleArn', kind: 'roleArn', type: 'IAM role ARN | null', default: null, nullable: true,
+    description: 'The outbound role the re-check assumes: one of `monitoredRoleArns`, whose trust policy lets the re-check function\'s role (`roleRecheckRole`, a stack output) assume it. Required with `roleRecheckSchedule`. The function\'s role may assume this role and nothing else, and is added to `roleCheckerArns` so the watch recognises its sessions.' },
 ];
 
 /**
@@ -224,13 +235,18 @@ export function loadAppConfig(context: Readonly<Record<string, unknown>>, cli: C
   const deployment = finish(out, problems);
 
   if (detection) {
-    const tooLarge = environmentProblem(detection, Math.max(1, deployment.regions.length), {
+    const sized = typeof deployment.roleRecheckSchedule === 'string' ? withRoleChecker(detection, LONGEST_ROLE_ARN) : detection;
+    const tooLarge = environmentProblem(sized, Math.max(1, deployment.regions.length), {
       eventBus: deployment.alertEventBus !== null && deployment.alertEventBus !== undefined,
       securityHub: deployment.securityHub === true,
       chatTopics: chatThresholds(deployment.chatChannels ?? []).length,
     });
     if (tooLarge) problems.push(tooLarge);
     problems.push(...objectSourceProblems(detection));
+    // Invalid values were reported with their key; the rules between them need valid ones.
+    if (deployment.roleRecheckSchedule !== undefined && deployment.roleRecheckOutboundRoleArn !== undefined) {
+      problems.push(...roleRecheckProblems(detection, deployment.roleRecheckSchedule, deployment.roleRecheckOutboundRoleArn));
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { detection: detection!, deployment, warnings: [...warningsFor(deployment), ...exceptionWarnings(detection!, cli.now ?? Date.now())] };
@@ -307,6 +323,9 @@ function warningsFor(d: DeploymentConfig): string[] {
   if (d.alarmTopic === 'ops' && d.opsEmails.length === 0) {
     warnings.push('opsEmails is empty: the alarms (silence, dead-letter queues, errors) notify a topic nobody is subscribed to');
   }
+  if (d.roleRecheckSchedule === null && d.roleRecheckOutboundRoleArn !== null) {
+    warnings.push('roleRecheckOutboundRoleArn is set but roleRecheckSchedule is null: no re-check runs');
+  }
   if (d.regions.length > 0 && !d.regions.includes('us-east-1')) {
     warnings.push('regions does not include us-east-1: calls through the global STS endpoint (sts.amazonaws.com) log there and are not watched');
   }
@@ -351,6 +370,13 @@ function check(spec: DeployKeySpec, value: unknown, problems: string[]): unknown
         if (!ROLE_ARN.test(arn)) problems.push(`${spec.name}[${i}]: ${show(arn)} is not an IAM role ARN (like arn:aws:iam::111122223333:role/redrive)`);
       });
       return [...new Set(list)];
+    }
+    case 'roleArn':
+      if (typeof value === 'string' && ROLE_ARN.test(value.trim())) return value.trim();
+      return bad(`${show(value)} is not an IAM role ARN (like arn:aws:iam::111122223333:role/outbound)`);
+    case 'schedule': {
+      const problem = scheduleProblem(value);
+      return problem === null ? (value as string).trim() : bad(problem);
     }
     case 'emailSubscribers':
     case 'httpsSubscribers': {

@@ -2,7 +2,7 @@
  * The home region's stack: the pipeline, the optional trail, and the default bus's permission
  * for the forwarders' rules. Wiring only.
  */
-import { Arn, Aws, CfnResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Arn, Aws, CfnOutput, CfnResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -53,7 +53,12 @@ export class HomeStack extends Stack {
       alertEventDetail: d.alertEventDetail,
       securityHub: d.securityHub,
       chatChannels: [...d.chatChannels],
+      ...(d.roleRecheckSchedule === null ? {} : { roleRecheck: { schedule: d.roleRecheckSchedule, outboundRoleArn: d.roleRecheckOutboundRoleArn! } }),
     });
+    if (this.pipeline.recheckRole !== undefined) {
+      // The outbound role's trust policy must name it (docs/check-role.md, "Scheduled re-check").
+      new CfnOutput(this, 'RoleRecheckRole', { value: this.pipeline.recheckRole.roleArn, description: 'The re-check function\'s role: let it sts:AssumeRole the outbound role (roleRecheckOutboundRoleArn)' });
+    }
     this.trail = d.createTrail ? new ManagementEventsTrail(this, 'Trail', { retentionDays: d.trailRetentionDays }) : undefined;
 
     const forwarderRegions = props.forwarderRegions ?? [];

@@ -23,9 +23,16 @@ import type { Alert } from '../lambdas/engine/alerts';
 import { commandHelp } from '../cli/args';
 import { GENERATE_COMMAND } from '../cli/generate/command';
 import { programHelp, REPLAY_COMMAND } from '../cli/main';
+import { CHECK_ROLE_COMMAND } from '../cli/check-role';
+import { SENSITIVE_ACTIONS } from '../cli/check-role/actions';
+import { MANAGED_POLICIES } from '../cli/check-role/managed-policies';
+import { RULES as CHECK_ROLE_RULES } from '../cli/check-role/rules';
 
 /** The demo alert docs/alerts.md shows in every format (test/alert-formats.test.ts checks the demo still raises it). */
 export const SAMPLE_ALERT_FILE = 'docs/sample-alert.json';
+
+/** The README's CDK app: the one test/package.test.ts installs the packed package into and synthesizes. */
+export const PACKAGE_APP_FILE = 'test/package-app/app.ts';
 
 const ROOT = join(__dirname, '..');
 
@@ -42,7 +49,12 @@ const BLOCK_FILES: Readonly<Record<string, string>> = {
   'deploy-config': 'docs/configuration.md',
   'alert-formats': 'docs/alerts.md',
   'cli-help': 'README.md',
+  'package-app': 'README.md',
   'replay-help': 'docs/replay.md',
+  'check-role-help': 'docs/check-role.md',
+  'check-role-rules': 'docs/check-role.md',
+  'check-role-managed': 'docs/check-role.md',
+  'check-role-sensitive': 'docs/check-role.md',
 };
 
 /** One figure the bench reports; `pass` is null when the figure has no target. */
@@ -193,7 +205,29 @@ export function generatedSections(root = ROOT): Record<string, string> {
     'alert-formats': alertFormats(sample),
     // What `--help` prints, from the same declarations the parser reads (test/cli.test.ts compares them).
     'cli-help': ['```text', programHelp(), '```'].join('\n'),
+    // The code test/package.test.ts runs against the packed package, as it is.
+    'package-app': ['```ts', readFileSync(join(root, PACKAGE_APP_FILE), 'utf8').trimEnd(), '```'].join('\n'),
     'replay-help': ['```text', commandHelp('assumerole-watch', REPLAY_COMMAND), '', commandHelp('assumerole-watch', GENERATE_COMMAND), '```'].join('\n'),
+    ...checkRoleSections(),
+  };
+}
+
+/** check-role's page: its help, and its rule, managed-policy and sensitive-action tables, from the lint's own lists. */
+function checkRoleSections(): Record<string, string> {
+  return {
+    'check-role-help': ['```text', commandHelp('assumerole-watch', CHECK_ROLE_COMMAND), '```'].join('\n'),
+    'check-role-rules': table(
+      ['id', 'severity', 'fires when', 'why', 'fix'],
+      CHECK_ROLE_RULES.map((r) => [`\`${r.id}\``, r.severity, cell(r.description), cell(r.why), cell(r.fix)]),
+    ),
+    'check-role-managed': table(
+      ['policy', 'severity', 'grants, beyond configuration', 'read from'],
+      MANAGED_POLICIES.map((p) => [`\`${p.name}\``, p.severity, cell(`${p.grants} (${p.sensitive.map((a) => `\`${a}\``).join(', ')})`), p.version]),
+    ),
+    'check-role-sensitive': table(
+      ['kind', 'actions'],
+      Object.entries(SENSITIVE_ACTIONS).map(([kind, actions]) => [kind, actions.map((a) => `\`${a}\``).join(', ')]),
+    ),
   };
 }
 

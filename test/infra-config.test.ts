@@ -113,6 +113,13 @@ describe('deployment configuration', () => {
     ['chatChannels', [{ name: 'soc', teamsTeamId: 'team', teamsChannelId: '19%3aabc%40thread.tacv2', teamsTenantId: '11111111-2222-3333-4444-555555555555' }], 'chatChannels[0].teamsTeamId: "team" is not a Teams team ID (a UUID)'],
     ['chatChannels', [{ name: 'soc', slackWorkspaceId: 'T01', slackChannelId: 'C01' }, { name: 'soc', slackWorkspaceId: 'T01', slackChannelId: 'C02' }], 'chatChannels[1]: "soc" is already chatChannels[0]; expected each name once'],
     ['chatChannels', 'soc', 'chatChannels[0]: "soc" is not an object'],
+    ['roleRecheckSchedule', 'rate(5 minutes)', 'roleRecheckSchedule: "rate(5 minutes)" runs more often than hourly (every run shows in every customer\'s CloudTrail); expected rate(…) | cron(…) | null'],
+    ['roleRecheckSchedule', 'cron(*/10 * * * ? *)', 'roleRecheckSchedule: "cron(*/10 * * * ? *)" runs more often than hourly'],
+    ['roleRecheckSchedule', 'rate(1 days)', 'roleRecheckSchedule: "rate(1 days)" is not a rate EventBridge accepts (the unit is singular for 1, plural otherwise)'],
+    ['roleRecheckSchedule', 'cron(0 6 * * * *)', 'roleRecheckSchedule: "cron(0 6 * * * *)" is not a cron expression EventBridge accepts (one of day-of-month and day-of-week must be ?)'],
+    ['roleRecheckSchedule', 'daily', 'roleRecheckSchedule: "daily" is not an EventBridge schedule expression (rate(1 day), cron(0 6 * * ? *))'],
+    ['roleRecheckSchedule', 24, 'roleRecheckSchedule: 24 is not a schedule expression'],
+    ['roleRecheckOutboundRoleArn', 'arn:aws:iam::210987654321:user/outbound', 'roleRecheckOutboundRoleArn: "arn:aws:iam::210987654321:user/outbound" is not an IAM role ARN (like arn:aws:iam::111122223333:role/outbound); expected IAM role ARN | null'],
   ])('rejects %s = %j naming the key and the expected form', (key, value, message) => {
     // Given one bad value
     const problems = problemsOf({ ...MINIMAL, [key]: value });
@@ -132,6 +139,18 @@ describe('deployment configuration', () => {
     expect(onArn.alertEventBus).toBe('arn:aws:events:eu-west-1:111122223333:event-bus/soc-alerts');
   });
 
+  it.each(['rate(1 day)', 'rate(12 hours)', 'rate(1 hour)', 'rate(60 minutes)', 'cron(0 6 * * ? *)', 'cron(30 7 ? * MON-FRI *)'])('accepts the re-check schedule %s with its outbound role and a registry', (schedule) => {
+    // Given a schedule, a monitored outbound role and a registry
+    const { deployment } = loadAppConfig({ ...MINIMAL, customerRegistry: 's3://exports/customers.jsonl', roleRecheckSchedule: schedule, roleRecheckOutboundRoleArn: 'arn:aws:iam::210987654321:role/outbound-eu' });
+    // Then both are kept
+    expect(deployment).toMatchObject({ roleRecheckSchedule: schedule, roleRecheckOutboundRoleArn: 'arn:aws:iam::210987654321:role/outbound-eu' });
+  });
+
+  it('warns about an outbound role for the re-check without its schedule', () => {
+    const { warnings } = loadAppConfig({ ...MINIMAL, roleRecheckOutboundRoleArn: 'arn:aws:iam::210987654321:role/outbound-eu' });
+    expect(warnings).toContain('roleRecheckOutboundRoleArn is set but roleRecheckSchedule is null: no re-check runs');
+  });
+
   it('names the same deployment keys in the runtime\'s list (replay refuses any other key of a cdk.json) as in their specification', () => {
     expect([...DEPLOY_KEY_NAMES].sort()).toEqual(DEPLOY_KEYS.map((k) => k.name).sort());
   });
@@ -140,7 +159,7 @@ describe('deployment configuration', () => {
     // Keeps the table above complete as keys are added.
     const tested = new Set(['account', 'homeRegion', 'regions', 'alertEmails', 'alertHttpsEndpoints', 'alarmTopic', 'opsEmails', 'createTrail', 'trailRetentionDays', 'batchSize',
       'maxBatchingWindowSeconds', 'reservedConcurrency', 'lambdaMemoryMb', 'lambdaTimeoutSeconds', 'maxReceiveCount', 'logRetentionDays', 'silenceAlarmHours', 'oldestMessageAlarmMinutes', 'redriveRoleArns',
-      'alertEventBus', 'alertEventDetail', 'securityHub', 'chatChannels']);
+      'alertEventBus', 'alertEventDetail', 'securityHub', 'chatChannels', 'roleRecheckSchedule', 'roleRecheckOutboundRoleArn']);
     expect(DEPLOY_KEYS.map((k) => k.name).filter((k) => !tested.has(k))).toEqual([]);
   });
 

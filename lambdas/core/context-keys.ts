@@ -8,7 +8,7 @@ import { CONFIG_KEYS } from './config';
 import { closest } from './config-values';
 
 /** The deployment keys' names (lib/config.ts DEPLOY_KEYS specifies each). */
-export const DEPLOY_KEY_NAMES = ['account', 'homeRegion', 'regions', 'alertEmails', 'alertHttpsEndpoints', 'alarmTopic', 'opsEmails', 'createTrail', 'trailRetentionDays', 'batchSize', 'maxBatchingWindowSeconds', 'reservedConcurrency', 'lambdaMemoryMb', 'lambdaTimeoutSeconds', 'maxReceiveCount', 'logRetentionDays', 'silenceAlarmHours', 'oldestMessageAlarmMinutes', 'redriveRoleArns', 'alertEventBus', 'alertEventDetail', 'securityHub', 'chatChannels'] as const;
+export const DEPLOY_KEY_NAMES = ['account', 'homeRegion', 'regions', 'alertEmails', 'alertHttpsEndpoints', 'alarmTopic', 'opsEmails', 'createTrail', 'trailRetentionDays', 'batchSize', 'maxBatchingWindowSeconds', 'reservedConcurrency', 'lambdaMemoryMb', 'lambdaTimeoutSeconds', 'maxReceiveCount', 'logRetentionDays', 'silenceAlarmHours', 'oldestMessageAlarmMinutes', 'redriveRoleArns', 'alertEventBus', 'alertEventDetail', 'securityHub', 'chatChannels', 'roleRecheckSchedule', 'roleRecheckOutboundRoleArn'] as const;
 
 /** Plain context keys CDK itself writes or reads. */
 const CDK_PLAIN_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry', 'cdk-version', 'assetBundling']);

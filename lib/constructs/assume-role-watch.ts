@@ -3,44 +3,40 @@
  * "detect" Lambda → DynamoDB state table → SNS alert topic (KMS) → alarms. Typed props with
  * secure defaults; every created resource is public so a vendor can extend it in its own app.
  */
-import * as path from 'path';
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as events from 'aws-cdk-lib/aws-events';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALLOWED_CIDRS_AGE_METRIC, ALLOWED_CIDRS_UNAVAILABLE_METRIC, ASSUME_ROLE_EVENTS_METRIC, chatDestination, CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC, DESTINATIONS, ENVIRONMENT, EXPIRED_EXCEPTIONS_METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
-import { parseS3Url, type EngineConfig } from '../../lambdas/core/config';
+import { ASSUME_ROLE_EVENTS_METRIC, chatDestination, DESTINATIONS, ENVIRONMENT, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/detect/contract';
+import { parseS3Url, resolveConfig } from '../../lambdas/core/config';
 import { TABLE_SCHEMA } from '../../lambdas/state/schema';
-import { chatThresholds, deployDefault, objectSourceProblems, type AlarmDestination, type AlertEventDetail, type ChatChannel, type EmailSubscriber, type HttpsSubscriber } from '../config';
+import { chatThresholds, deployDefault, LONGEST_ROLE_ARN, objectSourceProblems, roleRecheckProblems, scheduleProblem, withRoleChecker, type AlarmDestination, type AlertEventDetail, type ChatChannel, type EmailSubscriber, type HttpsSubscriber } from '../config';
 import type { ChatTopicSetting } from '../../lambdas/detect/contract';
 import type { Severity } from '../../lambdas/core/types';
+import { AWS_IP_RANGES_INDEX, handlerBundlePath } from '../handler-asset';
 import { detectionConfigJson, environmentProblem, eventRegionsValue, FIXED_ENVIRONMENT } from '../lambda-environment';
 import { createCloudTrailRules, type CloudTrailRule } from './cloudtrail-rules';
 import { createChatChannels } from './chat-channels';
 import { createTopicKey, NotificationTopic } from './notification-topic';
 import { OperationsDashboard } from './operations-dashboard';
+import { createAlarms, type AssumeRoleWatchAlarms } from './alarms';
+import { createRoleRecheck, type RoleRecheckOptions } from './role-recheck';
 
-/** The repository root (this file is lib/constructs/). */
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
+export type { AssumeRoleWatchAlarms, RoleRecheckOptions };
 
-export { ASSUME_ROLE_EVENTS_METRIC, METRICS_NAMESPACE, METRICS_SERVICE };
+export { ASSUME_ROLE_EVENTS_METRIC, AWS_IP_RANGES_INDEX, METRICS_NAMESPACE, METRICS_SERVICE };
 
-/** The newest Node.js runtime aws-cdk-lib offers (nodejs20.x is deprecated). */
+/** The newest Node.js runtime aws-cdk-lib offers (nodejs20.x is deprecated); the prebuilt bundle targets it. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
-
-/** The compiled AWS IP ranges the bundle ships (written by `npm run refresh-ip-ranges`). */
-export const AWS_IP_RANGES_INDEX = 'aws-ip-ranges.index.json';
 
 /**
  * The DynamoDB operations the function calls, its role's only actions on the table (the dashboard
@@ -59,8 +55,15 @@ const VISIBILITY_TIMEOUT_FACTOR = 6;
  * alone deploys what `cdk deploy` deploys.
  */
 export interface AssumeRoleWatchProps {
-  /** The resolved detection configuration (`resolveConfig`), handed to the function as JSON. */
-  readonly detection: EngineConfig;
+  // A string-keyed map of any value: jsii hands it to other languages as a map (the keys' values
+  // are JSON of several shapes), and an already-resolved EngineConfig, an interface, is assignable.
+  /**
+   * The detection keys as written in `cdk.json`'s context or a `replay --config` file
+   * (docs/configuration.md): `monitoredRoleArns` is required, every other key has its default.
+   * They are checked here (`resolveConfig`): an unknown or invalid key throws a `ConfigError`
+   * naming it. A configuration `resolveConfig` already returned is taken as it is.
+   */
+  readonly detection: { readonly [key: string]: any };
   /** E-mail subscriptions to the alert topic (only to the one created here, see `alertTopic`). @default [] (`alertEmails`) */
   readonly alertEmails?: EmailSubscriber[];
   /** HTTPS subscriptions to the alert topic (only to the one created here, see `alertTopic`). @default [] (`alertHttpsEndpoints`) */
@@ -144,28 +147,14 @@ export interface AssumeRoleWatchProps {
   readonly dashboardName?: string;
   /** Where the dashboard's runbook link points (your copy of docs/deploy.md, a wiki page). @default none: the text names the package's docs pages */
   readonly runbookUrl?: string;
-}
-
-/** Every alarm of {@link AssumeRoleWatch}, by purpose. */
-export interface AssumeRoleWatchAlarms {
-  /** Messages the function failed to process landed in the dead-letter queue. */
-  readonly deadLetterQueue: cloudwatch.Alarm;
-  /** EventBridge could not deliver events to the queue. */
-  readonly targetDeadLetterQueue: cloudwatch.Alarm;
-  /** The function failed. */
-  readonly errors: cloudwatch.Alarm;
-  /** The function was throttled. */
-  readonly throttles: cloudwatch.Alarm;
-  /** A message waited longer than `oldestMessageAlarmAge`. */
-  readonly oldestMessage: cloudwatch.Alarm;
-  /** No AssumeRole event for `silenceAlarmHours`. */
-  readonly silence: cloudwatch.Alarm;
-  /** The customer registry's copy is too old, or none was read (only with `customerRegistry`). */
-  readonly customerRegistry?: cloudwatch.Alarm;
-  /** The published allow-list's copy is too old, or none was read (only with `allowedCidrsSource`). */
-  readonly allowedCidrs?: cloudwatch.Alarm;
-  /** A detector exception has ended (only when `detectors` holds exceptions). */
-  readonly expiredExceptions?: cloudwatch.Alarm;
+  /**
+   * Re-check every role of the customer registry (`customerRegistry`, required) on a schedule:
+   * a small function assumes the outbound role, asks STS for each registered role without an
+   * external ID, and alerts on a role that accepts. Its role may assume that outbound role and
+   * nothing else (besides its logs, the registry object and the alert topic), and is added to
+   * `roleCheckerArns` so the detectors recognise its sessions. @default none (`roleRecheckSchedule`)
+   */
+  readonly roleRecheck?: RoleRecheckOptions;
 }
 
 /** The pipeline: rules, queue, function, table, topics, alarms and dashboard. */
@@ -198,15 +187,23 @@ export class AssumeRoleWatch extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** The function's execution role. */
   public readonly functionRole: iam.Role;
-  /** The "detect" function. */
-  public readonly function: nodejs.NodejsFunction;
+  /** The "detect" function, running the package's prebuilt bundle (dist/handler). */
+  public readonly function: lambda.Function;
   /** Every alarm, by purpose. */
   public readonly alarms: AssumeRoleWatchAlarms;
   /** The operations dashboard, unless `dashboard` is false. */
   public readonly dashboard: OperationsDashboard | undefined;
+  /** The re-check function's role (with `roleRecheck`): the outbound role's trust policy must name it. */
+  public readonly recheckRole: iam.Role | undefined;
+  /** The scheduled re-check function (with `roleRecheck`), running `recheck.handler` of the same bundle. */
+  public readonly recheckFunction: lambda.Function | undefined;
+  /** The schedule that runs it (with `roleRecheck`). */
+  public readonly recheckRule: events.Rule | undefined;
 
   constructor(scope: Construct, id: string, props: AssumeRoleWatchProps) {
     super(scope, id);
+    // Throws ConfigError naming every bad key, as `cdk synth` and `replay --config` do.
+    const detection = resolveConfig(props.detection);
     const timeout = props.timeout ?? Duration.seconds(deployDefault('lambdaTimeoutSeconds'));
     const batchingWindow = props.maxBatchingWindow ?? Duration.seconds(deployDefault('maxBatchingWindowSeconds'));
     const reservedConcurrency = reservedConcurrencyOf(props);
@@ -214,17 +211,25 @@ export class AssumeRoleWatch extends Construct {
     const eventRegions = props.eventRegions ?? [Stack.of(this).region];
     const chatChannels = props.chatChannels ?? deployDefault('chatChannels');
     const securityHub = props.securityHub ?? deployDefault('securityHub');
-    const tooLarge = environmentProblem(props.detection, eventRegions.length, { eventBus: props.alertEventBus !== undefined, securityHub, chatTopics: chatThresholds(chatChannels).length });
+    const recheck = props.roleRecheck;
+    if (recheck !== undefined) {
+      const problem = scheduleProblem(recheck.schedule);
+      if (problem !== null) throw new Error(`roleRecheck.schedule: ${problem}`);
+      const first = roleRecheckProblems(detection, recheck.schedule, recheck.outboundRoleArn)[0];
+      if (first !== undefined) throw new Error(first);
+    }
+    const sized = recheck === undefined ? detection : withRoleChecker(detection, LONGEST_ROLE_ARN);
+    const tooLarge = environmentProblem(sized, eventRegions.length, { eventBus: props.alertEventBus !== undefined, securityHub, chatTopics: chatThresholds(chatChannels).length });
     if (tooLarge) throw new Error(tooLarge);
-    const badSource = objectSourceProblems(props.detection)[0];
+    const badSource = objectSourceProblems(detection)[0];
     if (badSource) throw new Error(badSource);
     if (props.alertTopic !== undefined) {
       const subscribed = (['alertEmails', 'alertHttpsEndpoints'] as const).find((k) => (props[k] ?? []).length > 0);
       if (subscribed !== undefined) throw new Error(`${subscribed}: the construct subscribes only to the alert topic it creates; with alertTopic, subscribe to your topic yourself and leave ${subscribed} out`);
     }
     if (props.table instanceof dynamodb.Table) checkTableSchema(props.table);
-    const registry = props.detection.customerRegistry === null ? null : parseS3Url(props.detection.customerRegistry);
-    const publishedCidrs = props.detection.allowedCidrsSource === null ? null : parseS3Url(props.detection.allowedCidrsSource);
+    const registry = detection.customerRegistry === null ? null : parseS3Url(detection.customerRegistry);
+    const publishedCidrs = detection.allowedCidrsSource === null ? null : parseS3Url(detection.allowedCidrsSource);
 
     // Topics: one customer-managed key for those created here, alarms allowed to publish to the
     // topic they use (an existing alert topic is the owner's to open to them).
@@ -278,7 +283,7 @@ export class AssumeRoleWatch extends Construct {
       reason: 'This queue is the dead-letter queue of the EventBridge rules\' target (events that could not be delivered to the queue); it is alarmed and needs no DLQ of its own.',
     });
 
-    const rules = createCloudTrailRules(this, props.detection.monitoredRoleArns, [
+    const rules = createCloudTrailRules(this, detection.monitoredRoleArns, [
       new targets.SqsQueue(this.queue, { deadLetterQueue: this.targetDeadLetterQueue }),
     ]);
     this.assumeRoleRule = rules.assumeRole;
@@ -369,12 +374,23 @@ export class AssumeRoleWatch extends Construct {
       }));
     }
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    // The re-check's role exists before the detect function: the detectors must know its sessions
+    // as the role checker's (the access key its AssumeRole into the outbound role was issued).
+    this.recheckRole = recheck === undefined ? undefined : new iam.Role(this, 'RecheckRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'assumerole-watch scheduled re-check of the customer roles',
+    });
+    const functionDetection = this.recheckRole === undefined ? detection : withRoleChecker(detection, this.recheckRole.roleArn);
+
+    // The package's prebuilt bundle (scripts/build-handler.ts: minified with its source map,
+    // the AWS SDK left to the runtime, AWS's IP ranges beside it): synthesis needs no esbuild,
+    // no lock file and none of this package's sources. The re-check runs from the same asset.
+    const bundleDir = handlerBundlePath();
+    const code = lambda.Code.fromAsset(bundleDir);
+    this.function = new lambda.Function(this, 'Function', {
       description: 'assumerole-watch: CloudTrail AssumeRole events → detectors → alerts',
-      entry: path.join(PROJECT_ROOT, 'lambdas', 'detect', 'index.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      code,
+      handler: 'index.handler',
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? deployDefault('lambdaMemoryMb'),
@@ -385,7 +401,7 @@ export class AssumeRoleWatch extends Construct {
       environment: {
         [ENVIRONMENT.table]: this.table.tableName,
         [ENVIRONMENT.topic]: this.alertTopic.topicArn,
-        [ENVIRONMENT.config]: detectionConfigJson(props.detection),
+        [ENVIRONMENT.config]: detectionConfigJson(functionDetection),
         // Forwarded events keep the account and region they were recorded in.
         [ENVIRONMENT.account]: Stack.of(this).account,
         [ENVIRONMENT.regions]: eventRegionsValue(eventRegions),
@@ -393,25 +409,6 @@ export class AssumeRoleWatch extends Construct {
         ...(securityHub ? { [ENVIRONMENT.securityHubProduct]: productArn } : {}),
         ...(this.chatTopics.size === 0 ? {} : { [ENVIRONMENT.chatTopics]: Stack.of(this).toJsonString([...this.chatTopics].map(([minSeverity, t]): ChatTopicSetting => ({ topicArn: t.topicArn, minSeverity }))) }),
         ...FIXED_ENVIRONMENT,
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        forceDockerBundling: false,
-        // The runtime provides the AWS SDK v3 (CDK's default); everything else is bundled.
-        externalModules: ['@aws-sdk/*'],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // source-ip needs AWS's ranges at run time: loadAwsIpRanges walks up from the bundle
-          // looking for data/aws-ip-ranges.json or its compiled index, and loads the index alone
-          // when the source file is absent. Ship only the index (a third of the size, and it
-          // loads without re-indexing) as data/ beside index.js.
-          afterBundling: (inputDir: string, outputDir: string) => [copyFileCommand(
-            path.join(inputDir, 'data', AWS_IP_RANGES_INDEX),
-            path.join(outputDir, 'data', AWS_IP_RANGES_INDEX),
-          )],
-        },
       },
     });
     this.function.addEventSource(new SqsEventSource(this.queue, {
@@ -423,7 +420,13 @@ export class AssumeRoleWatch extends Construct {
       maxConcurrency: reservedConcurrency,
     }));
 
-    this.alarms = this.createAlarms(props);
+    if (recheck !== undefined) {
+      const created = createRoleRecheck(this, { recheck, role: this.recheckRole!, code, bundleDir, registry: registry!, logRetention: props.logRetention, alertTopic: this.alertTopic, topicKey: ownAlertTopic ? this.topicKey : undefined, runtime: FUNCTION_RUNTIME });
+      this.recheckFunction = created.function;
+      this.recheckRule = created.rule;
+    }
+
+    this.alarms = createAlarms(this, this, { silenceAlarmHours: props.silenceAlarmHours ?? deployDefault('silenceAlarmHours'), oldestMessageAge: oldestMessageAlarmAgeOf(props) }, detection);
     this.dashboard = (props.dashboard ?? true)
       ? new OperationsDashboard(this, 'Dashboard', {
         dashboardName: props.dashboardName,
@@ -443,110 +446,13 @@ export class AssumeRoleWatch extends Construct {
         functionTimeout: timeout,
         reservedConcurrency,
         oldestMessageAlarmAge: oldestMessageAlarmAgeOf(props),
-        customerRegistryMaxAge: registry === null ? undefined : Duration.hours(props.detection.customerRegistryMaxAgeHours),
-        allowedCidrsMaxAge: publishedCidrs === null ? undefined : Duration.hours(props.detection.allowedCidrsMaxAgeHours),
+        customerRegistryMaxAge: registry === null ? undefined : Duration.hours(detection.customerRegistryMaxAgeHours),
+        allowedCidrsMaxAge: publishedCidrs === null ? undefined : Duration.hours(detection.allowedCidrsMaxAgeHours),
         runbookUrl: props.runbookUrl,
       })
       : undefined;
   }
 
-  /** The alarms (six, and the registry's and the published allow-list's when configured), each notifying the alarm topic on ALARM and on recovery. */
-  private createAlarms(props: AssumeRoleWatchProps): AssumeRoleWatchAlarms {
-    const action = new cwActions.SnsAction(this.alarmTopic);
-    const fiveMinutes = Duration.minutes(5);
-    /** An alarm on a metric at or above `threshold` within five minutes; quiet without data. */
-    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric, options: Partial<cloudwatch.AlarmProps> = {}): cloudwatch.Alarm => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: `assumerole-watch: ${description}`,
-        metric,
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        ...options,
-      });
-      a.addAlarmAction(action);
-      a.addOkAction(action);
-      return a;
-    };
-    const visible = (queue: sqs.Queue): cloudwatch.IMetric => queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM });
-    const redrive = 'Inspect the messages, fix the cause, then redrive them.';
-    const silenceHours = props.silenceAlarmHours ?? deployDefault('silenceAlarmHours');
-    const oldestMessageAge = oldestMessageAlarmAgeOf(props);
-    return {
-      deadLetterQueue: alarm('DeadLetterQueueAlarm', `messages the function failed to process landed in the dead-letter queue. ${redrive}`, visible(this.deadLetterQueue)),
-      targetDeadLetterQueue: alarm('TargetDeadLetterQueueAlarm', `EventBridge could not deliver events to the queue. ${redrive}`, visible(this.targetDeadLetterQueue)),
-      errors: alarm('FunctionErrorsAlarm', 'the detect function failed (see its logs); the batch is retried.', this.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM })),
-      throttles: alarm('FunctionThrottlesAlarm', 'the detect function was throttled (account concurrency exhausted?).', this.function.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM })),
-      oldestMessage: alarm(
-        'OldestMessageAlarm',
-        `a message has waited more than ${oldestMessageAge.toMinutes()} minutes; detection is running late.`,
-        this.queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
-        { threshold: oldestMessageAge.toSeconds(), comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
-      ),
-      // Every account assumes roles all day (services included), so hours without a single
-      // AssumeRole event mean the trail, the rule or the function broke: the pipeline is blind.
-      // Hourly sums, all of the last N breaching (or missing) = no event in N hours.
-      silence: alarm(
-        'SilenceAlarm',
-        `no AssumeRole event processed for ${silenceHours} hours. Check the CloudTrail trail (management events, read included), the EventBridge rules and the function.`,
-        new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: ASSUME_ROLE_EVENTS_METRIC, dimensionsMap: { service: METRICS_SERVICE }, statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) }),
-        { comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, evaluationPeriods: silenceHours, datapointsToAlarm: silenceHours, treatMissingData: cloudwatch.TreatMissingData.BREACHING },
-      ),
-      ...(props.detection.customerRegistry === null
-        ? {}
-        : {
-          customerRegistry: this.copyAgeAlarm(alarm, 'CustomerRegistryAlarm', props.detection.customerRegistryMaxAgeHours, 'customer registry', [CUSTOMER_REGISTRY_AGE_METRIC, CUSTOMER_REGISTRY_UNAVAILABLE_METRIC],
-            `no good copy of the customer registry ${props.detection.customerRegistry} younger than ${props.detection.customerRegistryMaxAgeHours} hours: its checks run on a stale copy or are skipped. See the function's "customer registry" log lines (the object missing, access denied, or no usable line).`),
-        }),
-      ...(props.detection.allowedCidrsSource === null
-        ? {}
-        : {
-          allowedCidrs: this.copyAgeAlarm(alarm, 'AllowedCidrsAlarm', props.detection.allowedCidrsMaxAgeHours, 'published allow-list', [ALLOWED_CIDRS_AGE_METRIC, ALLOWED_CIDRS_UNAVAILABLE_METRIC],
-            `no good copy of the published allow-list ${props.detection.allowedCidrsSource} younger than ${props.detection.allowedCidrsMaxAgeHours} hours: a stale list, or allowedCidrs alone, is applied (new egress addresses alert as outside it). See the function's "published allow-list" log lines (the object missing, access denied, or no usable entry).`),
-        }),
-      // An ended exception silences nothing any more: its alerts are back, and the configuration
-      // wants a renewal or a removal. Quiet while the function is idle (no batch, no datapoint).
-      ...(Object.values(props.detection.detectors).some((d) => d.exceptions.length > 0)
-        ? {
-          expiredExceptions: alarm(
-            'ExpiredExceptionsAlarm',
-            'a detector exception (`detectors`) has ended: its findings alert again. Renew it with a new end and reason, or remove it; the function logs which one.',
-            new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: EXPIRED_EXCEPTIONS_METRIC, dimensionsMap: { service: METRICS_SERVICE }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.hours(1) }),
-          ),
-        }
-        : {}),
-    };
-  }
-
-  /**
-   * No good copy of an S3 object the function refreshes (the customer registry, the published
-   * allow-list) younger than `maxAgeHours`: the oldest copy a batch ran with in five minutes, or
-   * a batch that ran with none (counted as older than the limit). Quiet while the function is
-   * idle (the silence alarm watches that).
-   */
-  private copyAgeAlarm(
-    alarm: (id: string, description: string, metric: cloudwatch.IMetric, options?: Partial<cloudwatch.AlarmProps>) => cloudwatch.Alarm,
-    alarmId: string,
-    maxAgeHours: number,
-    what: string,
-    [ageMetric, unavailableMetric]: readonly [string, string],
-    description: string,
-  ): cloudwatch.Alarm {
-    const limitSeconds = maxAgeHours * 3600;
-    const metric = (metricName: string): cloudwatch.Metric => new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: METRICS_SERVICE }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) });
-    return alarm(
-      alarmId,
-      description,
-      new cloudwatch.MathExpression({
-        expression: `MAX([FILL(age, 0), FILL(unavailable, 0) * ${limitSeconds + 1}])`,
-        usingMetrics: { age: metric(ageMetric), unavailable: metric(unavailableMetric) },
-        period: Duration.minutes(5),
-        label: `${what} age (s)`,
-      }),
-      { threshold: limitSeconds, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
-    );
-  }
 }
 
 /** Reserved concurrency (and the event source's cap) from the props: none when `reserveConcurrency` is false. */
@@ -578,10 +484,4 @@ function checkTableSchema(table: dynamodb.Table): void {
 
 function attributeType(type: 'S' | 'N' | 'B'): dynamodb.AttributeType {
   return type === 'S' ? dynamodb.AttributeType.STRING : type === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.BINARY;
-}
-
-/** A copy that works wherever bundling runs (Linux, macOS, Windows): node itself does it. */
-function copyFileCommand(from: string, to: string): string {
-  const script = "const f=require('fs'),p=require('path');f.mkdirSync(p.dirname(process.argv[2]),{recursive:true});f.copyFileSync(process.argv[1],process.argv[2])";
-  return `node -e "${script}" ${JSON.stringify(from)} ${JSON.stringify(to)}`;
 }

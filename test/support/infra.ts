@@ -1,6 +1,7 @@
 /**
- * Synthesizes the real CDK app for infra tests: cdk.json's context (what `cdk synth` reads),
- * plus overrides, through lib/config.ts and lib/app.ts exactly as bin/app.ts does. Bundling is
+ * Synthesizes the real CDK app for infra tests: the context `cdk synth` reads with the example
+ * deployment (cdk.json's feature flags and examples/cdk-context.json), plus overrides, through
+ * lib/config.ts and lib/app.ts exactly as bin/app.ts does. Bundling is
  * skipped unless asked for (each bundle costs seconds), and version reporting is off so the
  * snapshot does not change with aws-cdk-lib's analytics string.
  */
@@ -15,12 +16,23 @@ import { loadAppConfig, type AppConfig } from '../../lib/config';
 /** The repository root. */
 export const ROOT = join(__dirname, '..', '..');
 
-/** cdk.json's context: the example configuration `npx cdk synth` uses. */
-export function cdkJsonContext(): Record<string, unknown> {
+/** The example bastion account's deployment (docs/deploy.md, "Configure"), apart from the app's cdk.json. */
+export const EXAMPLE_CONTEXT_FILE = join(ROOT, 'examples', 'cdk-context.json');
+
+/** cdk.json's own context: CDK's feature flags only. */
+export function cdkJsonFlags(): Record<string, unknown> {
   return (JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 }
 
-/** An app built from cdk.json's context with `overrides`, its config and stacks. */
+/**
+ * The context `npx cdk synth` gets after `cp examples/cdk-context.json cdk.context.json`:
+ * cdk.json's feature flags and the example deployment's keys.
+ */
+export function cdkJsonContext(): Record<string, unknown> {
+  return { ...cdkJsonFlags(), ...(JSON.parse(readFileSync(EXAMPLE_CONTEXT_FILE, 'utf8')) as Record<string, unknown>) };
+}
+
+/** An app built from the example context with `overrides`, its config and stacks. */
 export interface SynthesizedApp {
   readonly app: App;
   readonly config: AppConfig;

@@ -5,6 +5,9 @@
  * name it chose. The same calls by anyone else alert; what the probe finds is real and alerts,
  * titled as the checker's.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, tempDir, writeConfig } from './support/cli';
 import { ADDRESSES, after, BASTION_ACCOUNT, CUSTOMERS, externalIdOf, intoOutbound, outboundSession, outToCustomer, roleSession, sessionCall, times, type Json } from './support/case-records';
 import { CASE_BASE_CONFIG } from './detectors/cases';
 import { loadConfig, type CompiledConfig } from '../lambdas/core/config';
@@ -143,5 +146,30 @@ describe('the role checker', () => {
     const results = await run([open, ...probe(session, after(T, 5))], undefined, plain);
     // Then its principal is unexpected and its refused probes a burst
     expect(detectorsOf(results)).toEqual(expect.arrayContaining(['unexpected-caller', 'failed-assume']));
+  });
+
+  it('replays the probe\'s own calls from a log file without an alert, and the same calls by another principal with alerts', async () => {
+    // Given a CloudTrail file of the probe of two customers by the checker, and one of the same calls by a CI role that is not the checker
+    const dir = tempDir('arw-role-checker-');
+    const config = writeConfig(dir, { roleCheckerArns: [CHECKER_ROLE], sessionNamePattern: 'backend-[0-9a-f]{8}|ar-sync-[0-9]+', failedAssumeMaxCalls: 2 });
+    const checker = openSession(roleSession(CHECKER_ROLE, 'ci-onboarding-47'), T, 'assumerole-watch-check-role');
+    const other = openSession(roleSession(`arn:aws:iam::${BASTION_ACCOUNT}:role/ci-deployer`, 'ci-onboarding-47'), T, 'assumerole-watch-check-role');
+    const write = (name: string, records: readonly Json[]): string => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify({ Records: records }));
+      return file;
+    };
+    const byChecker = write('checker.json', [checker.open, ...probe(checker.session, after(T, 5)), ...probe(checker.session, after(T, 20), CUSTOMERS.initech)]);
+    const byOther = write('other.json', [other.open, ...probe(other.session, after(T, 5)), ...probe(other.session, after(T, 20), CUSTOMERS.initech)]);
+    // When each is replayed
+    const quiet = await cli(['replay', byChecker, '--config', config, '--json']);
+    const loud = await cli(['replay', byOther, '--config', config, '--json']);
+    // Then the checker's replay prints no alert and exits 0; the other's alerts (exit 1)
+    expect(quiet.out.trim()).toBe('');
+    expect(quiet.err).toMatch(/relevant 7\b/);
+    expect(quiet.code).toBe(0);
+    const detectors = loud.out.trim().split('\n').map((l) => (JSON.parse(l) as { detector: string }).detector);
+    expect(detectors).toEqual(expect.arrayContaining(['unexpected-caller', 'failed-assume', 'session-name']));
+    expect(loud.code).toBe(1);
   });
 });

@@ -135,16 +135,26 @@ describe('the packed package', () => {
   it('holds the library, the command line, the prebuilt function and the data, and nothing of the repository besides', () => {
     // Then every file is one of the allow-list's
     const paths = packed.files.map((f) => f.path);
-    const outside = paths.filter((p) => !/^(dist\/(lib|lambdas|cli|handler)\/|bin\/assumerole-watch\.js$|data\/(aws-ip-ranges\.index\.json|README\.md)$|(package\.json|README\.md|LICENSE|CHANGELOG\.md)$)/.test(p));
+    const outside = paths.filter((p) => !/^(dist\/(lib|lambdas|cli|handler)\/|docs\/|bin\/assumerole-watch\.js$|data\/(aws-ip-ranges\.index\.json|README\.md)$|(package\.json|README\.md|LICENSE|CHANGELOG\.md)$)/.test(p));
     expect(outside).toEqual([]);
     // No examples, tests, scripts or TypeScript sources (declarations only)
-    expect(paths.filter((p) => /^(examples|test|scripts|docs)\//.test(p))).toEqual([]);
+    expect(paths.filter((p) => /^(examples|test|scripts)\//.test(p))).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     // And what a user needs is there
     for (const needed of ['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'bin/assumerole-watch.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/cli/run.js',
       `${HANDLER_BUNDLE_DIR}/index.js`, `${HANDLER_BUNDLE_DIR}/index.js.map`, `${HANDLER_BUNDLE_DIR}/data/aws-ip-ranges.index.json`, 'data/aws-ip-ranges.index.json']) {
       expect(paths).toContain(needed);
     }
+  });
+
+  it('holds every page the README links to, so its links work where the package is read (npm, node_modules)', () => {
+    // Given the README's relative links
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const targets = [...readme.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z]+:/.test(t));
+    expect(targets.length).toBeGreaterThan(5);
+    // Then each is a packed file
+    const paths = new Set(packed.files.map((f) => f.path));
+    expect(targets.filter((t) => !paths.has(t))).toEqual([]);
   });
 
   it('declares a public package: entry, types, exports, the command, peers, and a changelog entry for its version', () => {

@@ -6,7 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { closest } from '../lambdas/core/config-values';
-import { isExternalIdForm, probeExternalId, roleArnParts } from '../lambdas/core/role-probe';
+import { isExternalIdForm, probeExternalId } from '../lambdas/core/role-probe';
+import { roleArnParts } from '../lambdas/core/role-arn';
 import { commandHelp, parseCommand, UsageError, wholeNumber, type CommandSpec } from './args';
 import { readRegularFile } from './inputs';
 import { InputProblem, readExpectedPolicy, readRoleInputs } from './check-role/inputs';
@@ -180,7 +181,7 @@ export async function runCheckRole(args: readonly string[], io: CheckRoleIo, ver
     if (fileOnly !== undefined) throw new UsageError(`--${fileOnly} is for files; --live checks the one role it names`, spec);
   } else if (positionals.length === 0) throw new UsageError('missing <template|plan.json|cli-output.json>: name the files describing the role', spec);
   const vendorRole = text('vendor-role');
-  if (vendorRole !== null && !/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/.test(vendorRole)) {
+  if (vendorRole !== null && roleArnParts(vendorRole) === null) {
     throw new UsageError(`--vendor-role takes the vendor's role ARN (arn:aws:iam::123456789012:role/name), got ${JSON.stringify(vendorRole)}`, spec);
   }
   const hours = text('max-session-hours');

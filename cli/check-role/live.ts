@@ -16,9 +16,9 @@ import {
   probeError,
   readRoleSessionPolicy,
   redacted,
-  roleArnParts,
   type ProbeError,
 } from '../../lambdas/core/role-probe';
+import { roleArnParts } from '../../lambdas/core/role-arn';
 import { DocumentProblem, documentValue, policyDocument } from './documents';
 import { finding } from './findings';
 import type { AttachedPolicy, Finding, PolicyDocument, RoleDefinition, SourceRef, UnreadablePolicy } from './types';

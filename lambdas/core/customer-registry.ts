@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { memoize } from './memo';
+import { roleArnParts } from './role-arn';
 
 /** What the registry says about one AWS account. */
 export interface RegisteredAccount {
@@ -56,8 +57,6 @@ const MAX_PROBLEMS = 50;
 const QUOTE_CHARS = 80;
 
 const ACCOUNT_ID = /^\d{12}$/;
-/** An IAM role ARN: partition, account, optional path, name (IAM's own character set). */
-const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]{1,64})$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function quote(value: unknown): string {
@@ -70,8 +69,7 @@ export const externalIdSha256 = memoize((externalId: string): string => createHa
 
 /** The lowercased name of a role ARN, as the registry compares them; null when it is not one. */
 export function registeredRoleName(roleArn: string): string | null {
-  const match = ROLE_ARN.exec(roleArn);
-  return match ? match[2]!.toLowerCase() : null;
+  return roleArnParts(roleArn)?.name.toLowerCase() ?? null;
 }
 
 interface Line {
@@ -96,9 +94,9 @@ function readLine(text: string): Line | string {
   if (typeof tenantId !== 'string' || tenantId.trim() === '') return `tenantId ${quote(tenantId)} is not a non-empty string`;
   if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) return `accountId ${quote(accountId)} is not a 12-digit account ID (a JSON string)`;
   if (typeof roleArn !== 'string') return `roleArn ${quote(roleArn)} is not a role ARN (arn:aws:iam::123456789012:role/name)`;
-  const arn = ROLE_ARN.exec(roleArn);
+  const arn = roleArnParts(roleArn);
   if (!arn) return `roleArn ${quote(roleArn)} is not a role ARN (arn:aws:iam::123456789012:role/name)`;
-  if (arn[1] !== accountId) return `roleArn ${quote(roleArn)} is not in accountId ${accountId}`;
+  if (arn.account !== accountId) return `roleArn ${quote(roleArn)} is not in accountId ${accountId}`;
   if (!Array.isArray(digests) || digests.length === 0) return `externalIdSha256 ${quote(digests)} is not a non-empty list of SHA-256 digests`;
   const normalized: string[] = [];
   for (const [i, d] of digests.entries()) {
@@ -106,7 +104,7 @@ function readLine(text: string): Line | string {
     if (typeof d !== 'string' || !SHA256_HEX.test(d.toLowerCase())) return `externalIdSha256[${i}] ${quote(d)} is not 64 hex characters (the SHA-256 of the external ID, not the ID itself)`;
     normalized.push(d.toLowerCase());
   }
-  return { tenantId, accountId, roleArn, roleName: arn[2]!.toLowerCase(), digests: normalized };
+  return { tenantId, accountId, roleArn, roleName: arn.name.toLowerCase(), digests: normalized };
 }
 
 /** Reads a registry export. Blank lines are skipped; each malformed line is reported with its number. */

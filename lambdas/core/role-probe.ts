@@ -7,6 +7,7 @@
  * send the requests and hand the errors here.
  */
 import { randomBytes } from 'node:crypto';
+import { roleArnParts } from './role-arn';
 
 /** The session name of every session the checker opens; documented, so customers can recognise it in CloudTrail. */
 export const PROBE_SESSION_NAME = 'assumerole-watch-check-role';
@@ -27,17 +28,8 @@ export const PROBE_EXTERNAL_ID_PREFIX = 'assumerole-watch-probe-not-the-external
 /** STS's form of an external ID (AssumeRole's ExternalId: 2 to 1224 of these characters). */
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
-/** An IAM role ARN: partition, account, optional path, name. */
-const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/((?:[\x21-\x7e]*\/)?)([\w+=,.@-]{1,64})$/;
-
 /** The IAM reads the probe's session may make, and nothing else. */
 export const PROBE_READ_ACTIONS = ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:GetPolicy', 'iam:GetPolicyVersion'] as const;
-
-/** A role ARN's parts, or null when the text is not one. */
-export function roleArnParts(arn: string): { partition: string; account: string; path: string; name: string } | null {
-  const m = ROLE_ARN.exec(arn);
-  return m ? { partition: m[1]!, account: m[2]!, path: m[3]!, name: m[4]! } : null;
-}
 
 /**
  * The resources naming one role whatever path it has: `role/NAME` and `role/*\/NAME`. A role's

@@ -20,6 +20,14 @@ function accountKey(account: string, hash: string): ReadKey {
   return keys.accountExternalIds(account, (item) => hasMember(setOf(item, 'xids'), hash));
 }
 
+/**
+ * The dedup key of "assumed without an external ID": one per outbound role and customer account,
+ * shared with the scheduled re-check's alert about the same role, so a SOC folding by it sees one issue.
+ */
+export function missingExternalIdKey(outboundRole: string, account: string): string {
+  return `external-id|missing|${outboundRole}|${account}`;
+}
+
 function crossAccount(call: { kind: string; errorCode: string | null; roleAccountId?: string | null; principal: { accountId: string | null } }): boolean {
   return call.kind === 'assume-role' && call.errorCode === null && !!call.roleAccountId && call.roleAccountId !== call.principal.accountId;
 }
@@ -47,7 +55,7 @@ export const detector: Detector = {
           severity: this.severity,
           title: `${targetRoleLabel(account, call, role)} assumed without an external ID`,
           cause: `a session of ${quoted(role)} assumed ${quoted(call.roleArn ?? '')} in account ${account} with no external ID, and the customer's trust policy allowed it`,
-          dedupKey: `external-id|missing|${role}|${account}`,
+          dedupKey: missingExternalIdKey(role, account),
           evidence: evidenceOf(subject, { problem: 'missing' }),
         }],
         updates: [],

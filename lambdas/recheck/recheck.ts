@@ -15,6 +15,7 @@ import type { CustomerRegistry } from '../core/customer-registry';
 import { NOTHING_SESSION_POLICY, outboundSessionPolicy, PROBE_DURATION_SECONDS, PROBE_SESSION_NAME, probeError, type ProbeError } from '../core/role-probe';
 import type { AlertPublisher } from '../delivery/publisher';
 import type { Detector } from '../detectors/detector';
+import { missingExternalIdKey } from '../detectors/external-id';
 import type { Alert } from '../engine/alerts';
 import { RECHECK_CONCURRENCY } from './contract';
 
@@ -101,7 +102,7 @@ function credentialsOf(out: AssumeRoleCommandOutput): SessionCredentials {
  * role and the scheduled event, so a repeated invocation sends what subscribers can drop.
  */
 export function recheckAlert(target: Target, deps: RecheckDependencies, outbound: { arn: string | null; accessKeyId: string }, at: number, runId: string, requestId: string | null): Alert {
-  const dedupKey = `external-id|missing|${deps.outboundRoleArn}|${target.accountId}`;
+  const dedupKey = missingExternalIdKey(deps.outboundRoleArn, target.accountId);
   return {
     detector: deps.detector.id,
     severity: deps.detector.severity,
